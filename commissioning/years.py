@@ -1,0 +1,61 @@
+"""UK financial years (1 April to 31 March), written ``2025-26``.
+
+Every date comparison in the project goes through this module, so that no other code
+reasons about April the first itself (OpenFisca's habit of keeping periods in one place).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+_FY = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def parse_year(text: str) -> int:
+    """Return the calendar year a financial year starts in: ``"2025-26"`` → 2025.
+
+    Raises ``ValueError`` with the reason for anything else (``2025/26``, ``2025-27``).
+    """
+    m = _FY.match(str(text).strip())
+    if not m:
+        raise ValueError(f"'{text}' is not a financial year written like 2025-26")
+    first, second = int(m.group(1)), int(m.group(2))
+    if (first + 1) % 100 != second:
+        raise ValueError(f"'{text}' does not span consecutive years (2025-26 is one year)")
+    return first
+
+
+def year_label(start: int) -> str:
+    """``2025`` → ``"2025-26"``."""
+    return f"{start}-{(start + 1) % 100:02d}"
+
+
+def year_start(label: str) -> date:
+    """First day of a financial year."""
+    return date(parse_year(label), 4, 1)
+
+
+def year_end(label: str) -> date:
+    """Last day of a financial year."""
+    return date(parse_year(label) + 1, 3, 31)
+
+
+def year_of(day: date) -> str:
+    """The financial year a day falls in."""
+    return year_label(day.year if day.month >= 4 else day.year - 1)
+
+
+def overlaps(label: str, start: date, end: date) -> bool:
+    """Whether any day of the financial year falls within ``start``..``end``."""
+    return year_start(label) <= end and start <= year_end(label)
+
+
+def shift(label: str, years: int) -> str:
+    """The financial year ``years`` later (or earlier when negative)."""
+    return year_label(parse_year(label) + years)
+
+
+def years_between(first: str, last: str) -> list[str]:
+    """Every financial year from ``first`` to ``last`` inclusive."""
+    return [year_label(y) for y in range(parse_year(first), parse_year(last) + 1)]

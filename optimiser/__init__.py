@@ -1,0 +1,1 @@
+"""The linear programme: eligible variables, one module per constraint family, solving."""
