@@ -1,0 +1,91 @@
+"""Diagnosing an infeasible case: which rules collide, and what to relax.
+
+Budgets and need caps alone are always satisfiable (spend nothing), so infeasibility comes
+from the rows that demand something: ``min_share`` and ``min_amount`` rules, the equity
+floor, and locked provision. The **elastic** formulation gives every such row a slack
+``s >= 0``::
+
+    a·x + s >= lower        (each demanding row, in model units)
+
+and minimises ``Σ s / max(1, |lower|)`` (each violation relative to its own size) under
+all the other constraints. The rows left with slack are the ones that cannot be met; the
+budgets, need caps and match rows that are tight with a non-zero dual in the elastic
+answer are what they collide with. This works with either solver (CBC has no irreducible
+infeasible subset; the elastic problem needs none).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from commissioning.errors import Collision
+from commissioning.model import Case
+
+from .lp import LinearProgram
+from .solve import solve
+
+DEMANDING = ("rule", "equity", "lock")
+
+
+def diagnose_infeasible(case: Case, lp: LinearProgram, solver: str = "highs") -> list[Collision]:
+    A, lo, up, registry = lp.matrix()
+    demanding = registry["family"].isin(DEMANDING).to_numpy() & np.isfinite(lo)
+    rows = np.flatnonzero(demanding)
+    if not len(rows):
+        return [Collision("model", "the model is infeasible but no rule demands money; this is a bug",
+                          "report it with the case")]
+    n, k = lp.n, len(rows)
+    # Elastic LP: original variables (objective 0) plus one slack per demanding row.
+    variables = pd.concat([lp.variables, pd.DataFrame({"kind": ["slack"] * k})], ignore_index=True)
+    weight = 1.0 / np.maximum(1.0, np.abs(lo[rows]))
+    elastic = LinearProgram(
+        variables=variables,
+        objective=np.concatenate([np.zeros(n), -weight]),  # maximise minus the violation
+        tiebreak=np.zeros(n + k),
+        upper=np.concatenate([lp.upper, np.full(k, np.inf)]),
+        objective_name="violation",
+    )
+    for b in lp.blocks:
+        elastic.blocks.append(b)
+    from .lp import meaning_frame
+
+    elastic.add("elastic", meaning_frame(k, description="slack"), np.arange(k), n + np.arange(k), np.ones(k),
+                -np.inf, np.inf)
+    # Put each slack into its demanding row: rebuild those rows' blocks with the slack column.
+    A2, lo2, up2, reg2 = elastic.matrix()
+    A2 = A2.tolil()
+    for j, r in enumerate(rows):
+        A2[r, n + j] = 1.0
+    A2 = A2.tocsr()
+    coo = A2.tocoo()
+    elastic.blocks = []
+    elastic.add("all", reg2, coo.row, coo.col, coo.data, lo2, up2)
+    try:
+        sol = solve(elastic, solver=solver, lexicographic=False)
+    except Exception:  # fall back to the default solver if HiGHS is missing
+        sol = solve(elastic, solver="cbc", lexicographic=False)
+    if sol.status != "optimal":
+        return [Collision("model", f"the diagnosis could not be solved ({sol.status})", "")]
+    slack = sol.x[n:]
+    out: list[Collision] = []
+    for j, r in enumerate(rows):
+        if slack[j] > 1e-7 * max(1.0, abs(lo[r])):
+            meaning = registry.iloc[r]
+            short = slack[j] * (1000.0 if meaning["family"] != "equity" else 1.0)
+            unit = "£" if meaning["family"] != "equity" else ""
+            out.append(Collision(
+                str(meaning["family"]),
+                f"{meaning['description']}: can be met only up to {unit}{max(0.0, lo[r] * (1000 if unit else 1) - short):,.0f}"
+                f" of {unit}{lo[r] * (1000 if unit else 1):,.0f}",
+                "relax or remove this " + ("rule" if meaning["family"] == "rule" else meaning["family"]),
+            ))
+    # What they collide with: tight hard rows with a non-zero dual in the elastic answer.
+    activity = A @ sol.x[:n]
+    dual = sol.row_dual[: len(registry)]
+    hard = ~registry["family"].isin(DEMANDING).to_numpy()
+    tight = hard & np.isfinite(up) & (np.abs(activity - up) <= 1e-6 * np.maximum(1, np.abs(up))) & (np.abs(dual) > 1e-9)
+    limits = registry[tight]
+    for _, m in limits.head(8).iterrows():
+        out.append(Collision(str(m["family"]), f"collides with: {m['description']} (fully used)", ""))
+    return out or [Collision("model", "infeasible, but no single rule could be named", "")]

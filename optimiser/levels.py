@@ -1,0 +1,221 @@
+"""The three levels of one case, and the comparison between them.
+
+* ``baseline`` — today (see :mod:`optimiser.baseline`);
+* ``aligned`` — the optimum under today's rules;
+* ``pooled`` — the optimum once the pool (by default every ``poolable`` pot) is opened to
+  the pool's combined eligibility (see :mod:`optimiser.variables`).
+
+Results are plain objects (:class:`LevelResult`, :class:`RunResult`) that keep the LP, the
+solution and the constraint registry, so that explanation (flags, shadow prices, asks)
+and writers work from them without solving again.
+
+Money in results is in pounds, floored to the penny: rounding never overspends a pot.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from commissioning.errors import Collision, InfeasibleError
+from commissioning.model import Case
+
+from .baseline import baseline_allocation
+from .build import create_model
+from .lp import MONEY_SCALE, LinearProgram
+from .solve import Solution, solve
+
+LEVELS = ("baseline", "aligned", "pooled")
+ALLOCATION_COLUMNS = ["pot_code", "area_code", "cohort_code", "year", "amount", "participants", "outcomes",
+                      "value", "programme", "unit_cost", "outcome_rate"]
+METRICS = ("allocated", "participants", "outcomes", "value", "unmet_people", "idle_amount")
+Progress = Callable[[str], None]
+
+
+@dataclass
+class LevelResult:
+    level: str
+    status: str  # optimal | time_limit | computed (baseline)
+    allocations: pd.DataFrame  # ALLOCATION_COLUMNS
+    totals: dict[str, float]
+    lp: LinearProgram | None = None
+    solution: Solution | None = None
+    constraints: pd.DataFrame | None = None  # registry + activity, lower, upper, dual, binding
+    pool: frozenset[str] = frozenset()
+
+
+@dataclass
+class RunResult:
+    scenario: str
+    case: Case
+    levels: dict[str, LevelResult]
+    solver: str
+    objective: str
+    pool: frozenset[str]
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def status(self) -> str:
+        statuses = {lv.status for lv in self.levels.values() if lv.level != "baseline"}
+        if "time_limit" in statuses:
+            return "time_limit"
+        return "optimal" if statuses <= {"optimal"} else sorted(statuses)[0]
+
+    def dividends(self) -> dict[str, dict[str, float]]:
+        L = {k: v.totals for k, v in self.levels.items()}
+        keys = ("participants", "outcomes", "value")
+        return {
+            "alignment": {k: L["aligned"][k] - L["baseline"][k] for k in keys},
+            "devolution": {k: L["pooled"][k] - L["aligned"][k] for k in keys},
+        }
+
+    def allocations_frame(self) -> pd.DataFrame:
+        """allocations.csv: one row per level, pot, area, cohort, year (and programme)."""
+        frames = []
+        for name in LEVELS:
+            a = self.levels[name].allocations
+            frames.append(a.assign(scenario=self.scenario, level=name))
+        out = pd.concat(frames, ignore_index=True)
+        cols = ["scenario", "level"] + ALLOCATION_COLUMNS
+        return out[cols]
+
+
+def penny_floor(pounds: np.ndarray) -> np.ndarray:
+    """Floor to the penny, never rounding up past a bound.
+
+    The 1e-3 of a penny forgives solver noise (CBC and HiGHS are accurate to ~1e-6 £ at
+    the tolerances set here), so £11,999.999999 reads as £12,000.00, while anything a full
+    penny over a budget could only come from a real violation.
+    """
+    return np.floor(np.asarray(pounds) * 100 + 1e-3) / 100
+
+
+SETTLE_ORDER = ("rule", "need_cap", "pot_budget", "carry_forward", "match")
+
+
+def settle(lp: LinearProgram, x_model: np.ndarray) -> np.ndarray:
+    """The solver's answer in whole pence, inside every ceiling of the model.
+
+    Solvers meet constraints to a tolerance relative to the row (CBC's answers overspend a
+    £65m budget by a few pence). Finance needs exact reconciliation, so: round each amount
+    to the penny; then, family by family in :data:`SETTLE_ORDER`, scale down the positive
+    terms of any ≤ row still over its bound and floor them to the penny. Each step only
+    lowers spending, so rows settled earlier stay settled. The changes are pennies.
+    """
+    x = np.round(np.asarray(x_model, dtype=float) * MONEY_SCALE, 2)
+    A, lo, up, registry = lp.matrix()
+    A = A.tocsr()
+    fam = registry["family"].to_numpy()
+    for family in SETTLE_ORDER:
+        rows = np.flatnonzero((fam == family) & np.isfinite(up))
+        if not len(rows):
+            continue
+        act = A[rows] @ x / MONEY_SCALE
+        over = rows[act > up[rows] + 1e-12 * np.maximum(1.0, np.abs(up[rows]))]
+        for r in over:
+            cols = A.indices[A.indptr[r]:A.indptr[r + 1]]
+            coef = A.data[A.indptr[r]:A.indptr[r + 1]]
+            pos = coef > 0
+            plus = float(coef[pos] @ x[cols[pos]]) / MONEY_SCALE
+            minus = float(coef[~pos] @ x[cols[~pos]]) / MONEY_SCALE
+            if plus <= 0:
+                continue
+            f = max(0.0, (up[r] - minus) / plus)
+            x[cols[pos]] = np.floor(x[cols[pos]] * f * 100) / 100
+    return x
+
+
+def allocations_from(variables: pd.DataFrame, amount: np.ndarray) -> pd.DataFrame:
+    """Allocation rows (money > 0) with participants, outcomes and value worked out."""
+    alloc = variables.assign(amount=amount)
+    alloc = alloc[(alloc["kind"] == "alloc") & (alloc["amount"] > 0)].copy()
+    alloc["participants"] = alloc["amount"] / alloc["unit_cost"]
+    alloc["outcomes"] = alloc["participants"] * alloc["outcome_rate"]
+    alloc["value"] = alloc["outcomes"] * alloc["value_per_outcome"].fillna(0.0)
+    return alloc[ALLOCATION_COLUMNS].reset_index(drop=True)
+
+
+def level_totals(case: Case, alloc: pd.DataFrame) -> dict[str, float]:
+    """The headline figures of one allocation (``allocated + idle_amount = budget``)."""
+    need = case.need_frame
+    served = alloc.groupby(["area_code", "cohort_code", "year"], sort=False)["participants"].sum()
+    served = served.rename("served").reset_index()
+    m = need.merge(served, on=["area_code", "cohort_code", "year"], how="left")
+    unmet = np.clip(m["people"] - m["served"].fillna(0.0), 0, None).sum()
+    allocated = float(alloc["amount"].sum())
+    return {
+        "allocated": allocated,
+        "participants": float(alloc["participants"].sum()),
+        "outcomes": float(alloc["outcomes"].sum()),
+        "value": float(alloc["value"].sum()),
+        "unmet_people": float(unmet),
+        "idle_amount": float(case.total_budget - allocated),
+    }
+
+
+def constraint_table(lp: LinearProgram, sol: Solution) -> pd.DataFrame:
+    """The registry of every row with its activity, bounds, dual and whether it binds."""
+    A, lo, up, registry = lp.matrix()
+    t = registry.copy()
+    t["lower"], t["upper"] = lo, up
+    t["activity"] = sol.row_activity[: len(t)] if len(sol.row_activity) >= len(t) else A @ sol.x
+    t["dual"] = sol.row_dual[: len(t)] * lp.objective_scale if len(sol.row_dual) >= len(t) else 0.0
+    tol = 1e-6 * np.maximum(1.0, np.abs(np.where(np.isfinite(up), up, np.where(np.isfinite(lo), lo, 0.0))))
+    at_upper = np.isfinite(up) & (np.abs(t["activity"] - up) <= tol)
+    at_lower = np.isfinite(lo) & (np.abs(t["activity"] - lo) <= tol)
+    t["binding"] = (at_upper | at_lower) & (np.abs(t["dual"]) > 1e-9)
+    t["tight"] = at_upper | at_lower
+    return t
+
+
+def solve_level(case: Case, level: str, pool: frozenset[str], solver: str, time_limit: float | None,
+                progress: Progress | None = None) -> LevelResult:
+    say = progress or (lambda _: None)
+    say(f"building the {level} model")
+    lp = create_model(case, pool=pool if level == "pooled" else frozenset())
+    if lp.infeasible_rules:
+        raise InfeasibleError(level, [Collision("rule", r, "relax or remove this rule") for r in lp.infeasible_rules])
+    say(f"solving the {level} model ({lp.size['variables']:,} variables, {lp.size['rows']:,} rows) with {solver}")
+    sol = solve(lp, solver=solver, time_limit=time_limit)
+    if sol.status == "infeasible":
+        from .diagnose import diagnose_infeasible
+
+        raise InfeasibleError(level, diagnose_infeasible(case, lp))
+    if sol.status not in ("optimal", "time_limit"):
+        from commissioning.errors import SolverError
+
+        raise SolverError(f"the {level} model could not be solved: {sol.status} {sol.message}".strip())
+    alloc = allocations_from(lp.variables, settle(lp, sol.x))
+    return LevelResult(level, sol.status, alloc, level_totals(case, alloc), lp, sol, constraint_table(lp, sol),
+                       pool if level == "pooled" else frozenset())
+
+
+def default_pool(case: Case) -> frozenset[str]:
+    return frozenset(p.code for p in case.pots if p.poolable)
+
+
+def optimise_case(case: Case, solver: str = "cbc", time_limit: float | None = None,
+                  pool: frozenset[str] | None = None, scenario: str | None = None,
+                  progress: Progress | None = None) -> RunResult:
+    """Compute baseline, aligned and pooled for a case."""
+    pool = default_pool(case) if pool is None else frozenset(pool)
+    timings: dict[str, float] = {}
+    t = time.perf_counter()
+    base = baseline_allocation(case)
+    base_alloc = base.assign(participants=base["amount"] / base["unit_cost"])
+    base_alloc["amount"] = penny_floor(base_alloc["amount"])
+    base_alloc["participants"] = base_alloc["amount"] / base_alloc["unit_cost"]
+    base_alloc["outcomes"] = base_alloc["participants"] * base_alloc["outcome_rate"]
+    base_alloc["value"] = base_alloc["outcomes"] * base_alloc["value_per_outcome"].fillna(0.0)
+    base_alloc = base_alloc[base_alloc["amount"] > 0][ALLOCATION_COLUMNS].reset_index(drop=True)
+    levels = {"baseline": LevelResult("baseline", "computed", base_alloc, level_totals(case, base_alloc))}
+    timings["baseline"] = time.perf_counter() - t
+    for level in ("aligned", "pooled"):
+        t = time.perf_counter()
+        levels[level] = solve_level(case, level, pool, solver, time_limit, progress)
+        timings[level] = time.perf_counter() - t
+    return RunResult(scenario or case.settings.name, case, levels, solver, case.settings.objective, pool, timings)

@@ -1,0 +1,68 @@
+"""Objectives: what an allocation is worth, and how ties are broken.
+
+Primary (``case.settings.objective``), per £k allocated through programme *q* for cohort *c*:
+
+* ``outcomes`` (default): ``1000 · r[q,c] / u[q,c]`` outcomes;
+* ``value``: ``1000 · r[q,c] · V[c] / u[q,c]`` £ of public value (modelled in £k, so the
+  coefficients stay near 1, and scaled back when reported);
+* ``coverage``: ``1000 / u[q,c]`` participants.
+
+Secondary (lexicographic, never at the cost of the primary): among equally good answers,
+spend the soonest-expiring money first. Each pound carries a weight
+``1 + (Y - e) / (Y + 1)`` where *e* is the index of the last year its money may be spent
+and *Y* the number of case years; the solver maximises that weighted spend over the
+optimal face of the primary.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from commissioning.model import Case
+
+from .lp import MONEY_SCALE
+
+VALUE_SCALE = 1000.0
+
+
+def primary(variables: pd.DataFrame, objective: str) -> tuple[np.ndarray, float]:
+    """Objective coefficients per variable and the factor back to natural units."""
+    alloc = (variables["kind"] == "alloc").to_numpy()
+    uc = variables["unit_cost"].to_numpy(dtype=float, na_value=np.nan)
+    rate = variables["outcome_rate"].to_numpy(dtype=float, na_value=np.nan)
+    c = np.zeros(len(variables))
+    if objective == "outcomes":
+        c[alloc] = MONEY_SCALE * rate[alloc] / uc[alloc]
+        return c, 1.0
+    if objective == "value":
+        vpo = variables["value_per_outcome"].to_numpy(dtype=float, na_value=0.0)
+        c[alloc] = MONEY_SCALE * rate[alloc] * np.nan_to_num(vpo[alloc]) / uc[alloc] / VALUE_SCALE
+        return c, VALUE_SCALE
+    if objective == "coverage":
+        c[alloc] = MONEY_SCALE / uc[alloc]
+        return c, 1.0
+    raise ValueError(f"unknown objective {objective!r}")
+
+
+def expiry_weights(variables: pd.DataFrame, case: Case) -> np.ndarray:
+    """Secondary weights: soonest-expiring money first (see the module docstring)."""
+    years = list(case.years)
+    pos = {y: i for i, y in enumerate(years)}
+    n_years = len(years)
+    w = np.zeros(len(variables))
+    cf = variables["pot_code"].map({p.code: p.carry_forward for p in case.pots}).fillna(0).to_numpy()
+    kind = variables["kind"].to_numpy()
+    last_life = {}
+    for p in case.pots:
+        life = [y for y in years if p.in_life(y)]
+        last_life[p.code] = pos[life[-1]] if life else 0
+    for i in np.flatnonzero((kind == "alloc") & (cf == 0)):
+        e = pos[variables.at[i, "year"]]
+        w[i] = 1 + (n_years - e) / (n_years + 1)
+    for i in np.flatnonzero(kind == "flow"):
+        p = variables.at[i, "pot_code"]
+        s = pos[variables.at[i, "budget_year"]]
+        e = min(s + int(case.pot[p].carry_forward), last_life[p])
+        w[i] = 1 + (n_years - e) / (n_years + 1)
+    return w

@@ -1,0 +1,256 @@
+"""Solving a :class:`~optimiser.lp.LinearProgram` — the only module that talks to solvers.
+
+Two back ends:
+
+* ``cbc`` (default, no extra dependency): PuLP's bundled CBC, through a PuLP problem
+  built row by row from the sparse matrix.
+* ``highs``: HiGHS through ``highspy``, handed the whole sparse matrix at once. The
+  ``Highs`` object is kept so that later solves (phase two, asks, scenarios) start
+  from the previous optimal basis.
+
+Both solve **lexicographically**: first the primary objective; then, with the primary
+held at its optimum (within a relative 1e-9), the soonest-expiring money is preferred.
+Shadow prices come from the first phase and are reported in one convention whatever the
+solver: ``dual[i] = ∂(optimal objective, natural units) / ∂(binding bound of row i, model
+units)`` — positive for a ≤ row whose loosening helps, negative for a ≥ row whose
+tightening costs. (PuLP's own HiGHS adapter flips signs on maximisation; going through
+highspy directly, the convention is checked against hand-solved cases in the tests.)
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from commissioning.errors import SolverError
+
+from .lp import LinearProgram
+
+SOLVERS = ("cbc", "highs")
+OPTIMALITY_SLACK = 1e-9  # relative slack on the primary objective in phase two
+
+
+@dataclass
+class Solution:
+    status: str  # optimal | infeasible | unbounded | time_limit | error
+    x: np.ndarray  # model units (money in £k)
+    objective: float  # natural units (outcomes, £, participants)
+    row_activity: np.ndarray
+    row_dual: np.ndarray  # phase-one duals, see the module docstring
+    solver: str
+    seconds: float
+    proven_optimal: bool = True
+    message: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def solve(lp: LinearProgram, solver: str = "cbc", time_limit: float | None = None,
+          lexicographic: bool = True) -> Solution:
+    if solver not in SOLVERS:
+        raise SolverError(f"unknown solver '{solver}': choose one of {', '.join(SOLVERS)}")
+    t0 = time.perf_counter()
+    if lp.n == 0:
+        return Solution("optimal", np.zeros(0), 0.0, np.zeros(0), np.zeros(0), solver, 0.0)
+    sol = _solve_highs(lp, time_limit, lexicographic) if solver == "highs" else _solve_cbc(lp, time_limit, lexicographic)
+    sol.seconds = time.perf_counter() - t0
+    return sol
+
+
+# ---- HiGHS -----------------------------------------------------------------------------------
+def _highs_available():
+    try:
+        import highspy
+    except ImportError:  # pragma: no cover - depends on the machine
+        raise SolverError("the HiGHS solver is not installed: pip install highspy "
+                          "(or use the default --solver cbc)") from None
+    return highspy
+
+
+def highs_model(lp: LinearProgram):
+    """A ready ``highspy.Highs`` holding the LP (maximisation), and the registry."""
+    highspy = _highs_available()
+    A, lo, up, registry = lp.matrix()
+    A = A.tocsc()
+    inf = highspy.kHighsInf
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("random_seed", 0)
+    model = highspy.HighsLp()
+    model.num_col_ = lp.n
+    model.num_row_ = A.shape[0]
+    model.sense_ = highspy.ObjSense.kMaximize
+    model.col_cost_ = lp.objective.astype(float)
+    model.col_lower_ = np.zeros(lp.n)
+    model.col_upper_ = np.where(np.isinf(lp.upper), inf, lp.upper)
+    model.row_lower_ = np.where(np.isinf(lo), -inf, lo)
+    model.row_upper_ = np.where(np.isinf(up), inf, up)
+    model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    model.a_matrix_.start_ = A.indptr.astype(np.int32)
+    model.a_matrix_.index_ = A.indices.astype(np.int32)
+    model.a_matrix_.value_ = A.data.astype(float)
+    model.a_matrix_.num_col_ = lp.n
+    model.a_matrix_.num_row_ = A.shape[0]
+    h.passModel(model)
+    return h
+
+
+def _highs_status(h) -> str:
+    import highspy
+
+    s = h.getModelStatus()
+    M = highspy.HighsModelStatus
+    if s == M.kOptimal:
+        return "optimal"
+    if s == M.kInfeasible:
+        return "infeasible"
+    if s in (M.kUnbounded, M.kUnboundedOrInfeasible):
+        return "unbounded" if s == M.kUnbounded else "infeasible"
+    if s in (M.kTimeLimit, M.kIterationLimit, M.kInterrupt):
+        return "time_limit"
+    return "error"
+
+
+def _solve_highs(lp: LinearProgram, time_limit: float | None, lexicographic: bool) -> Solution:
+    t0 = time.perf_counter()
+    h = highs_model(lp)
+    t_build = time.perf_counter() - t0
+    if time_limit:
+        h.setOptionValue("time_limit", float(time_limit))
+    h.run()
+    status = _highs_status(h)
+    timings = {"transfer": t_build, "phase1": time.perf_counter() - t0 - t_build}
+    m = h.getNumRow()
+    if status not in ("optimal", "time_limit"):
+        return Solution(status, np.zeros(lp.n), 0.0, np.zeros(m), np.zeros(m), "highs", 0.0,
+                        proven_optimal=False, message=h.modelStatusToString(h.getModelStatus()))
+    info = h.getSolution()
+    x = np.asarray(info.col_value)
+    if status == "time_limit" and not info.value_valid:
+        return Solution("time_limit", np.zeros(lp.n), 0.0, np.zeros(m), np.zeros(m), "highs", 0.0,
+                        proven_optimal=False, message="no feasible allocation found within the time limit")
+    # Through highspy (unlike PuLP's HiGHS adapter) a maximisation's duals already carry
+    # the sign of ∂objective/∂bound: a binding ≤ row has a positive shadow price.
+    dual = np.asarray(info.row_dual) if info.dual_valid else np.zeros(m)
+    activity = np.asarray(info.row_value)
+    z = float(lp.objective @ x)
+    if lexicographic and status == "optimal" and np.any(lp.tiebreak):
+        t1 = time.perf_counter()
+        nz = np.flatnonzero(lp.objective)
+        h.addRow(z - OPTIMALITY_SLACK * max(1.0, abs(z)), highspy_inf(), len(nz), nz.astype(np.int32),
+                 lp.objective[nz].astype(float))
+        h.changeColsCost(lp.n, np.arange(lp.n, dtype=np.int32), lp.tiebreak.astype(float))
+        h.run()
+        if _highs_status(h) == "optimal":
+            x = np.asarray(h.getSolution().col_value)
+            activity = np.asarray(h.getSolution().row_value)[:m]
+        timings["phase2"] = time.perf_counter() - t1
+    return Solution(status, x, float(lp.objective @ x) * lp.objective_scale, activity, dual, "highs", 0.0,
+                    proven_optimal=status == "optimal", timings=timings)
+
+
+def highspy_inf() -> float:
+    import highspy
+
+    return highspy.kHighsInf
+
+
+# ---- CBC through PuLP ------------------------------------------------------------------------
+def _pulp():
+    import pulp
+
+    try:  # PuLP 3.3 warns on every LpVariable unless told otherwise; it costs seconds at scale
+        pulp.v4_migration.set_v4_migration_warnings(False)  # type: ignore[attr-defined]
+    except AttributeError:
+        pass
+    return pulp
+
+
+def pulp_problem(lp: LinearProgram, objective: np.ndarray | None = None):
+    """The LP as a PuLP problem: variables ``x0..``, rows ``r0..`` (ranged rows split in two)."""
+    pulp = _pulp()
+    A, lo, up, registry = lp.matrix()
+    prob = pulp.LpProblem("commissioning", pulp.LpMaximize)
+    xs = [pulp.LpVariable(f"x{i}", lowBound=0, upBound=None if np.isinf(lp.upper[i]) else float(lp.upper[i]))
+          for i in range(lp.n)]
+    c = lp.objective if objective is None else objective
+    nz = np.flatnonzero(c)
+    prob.setObjective(pulp.LpAffineExpression([(xs[i], float(c[i])) for i in nz]))
+    names: list[tuple[str | None, str | None]] = []  # per row: (lower-row name, upper-row name)
+    indptr, indices, data = A.indptr, A.indices, A.data
+    constraints = []
+    for r in range(A.shape[0]):
+        expr = pulp.LpAffineExpression([(xs[j], float(v)) for j, v in
+                                        zip(indices[indptr[r]:indptr[r + 1]], data[indptr[r]:indptr[r + 1]])])
+        lower, upper = lo[r], up[r]
+        if np.isfinite(lower) and np.isfinite(upper) and lower == upper:
+            constraints.append((f"r{r}e", pulp.LpConstraint(expr, pulp.LpConstraintEQ, rhs=float(lower))))
+            names.append((f"r{r}e", f"r{r}e"))
+            continue
+        ln = un = None
+        if np.isfinite(lower):
+            ln = f"r{r}l"
+            constraints.append((ln, pulp.LpConstraint(expr, pulp.LpConstraintGE, rhs=float(lower))))
+        if np.isfinite(upper):
+            un = f"r{r}u"
+            constraints.append((un, pulp.LpConstraint(expr, pulp.LpConstraintLE, rhs=float(upper))))
+        names.append((ln, un))
+    for name, con in constraints:
+        prob.addConstraint(con, name)
+    return prob, xs, names
+
+
+def _cbc_solver(time_limit: float | None):
+    pulp = _pulp()
+    solver = pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit, options=["dualT 1e-9", "primalT 1e-9"])
+    if not solver.available():
+        raise SolverError("the CBC solver bundled with PuLP cannot be run on this machine; reinstall pulp "
+                          "(pip install --force-reinstall pulp) or use --solver highs")
+    return solver
+
+
+def _solve_cbc(lp: LinearProgram, time_limit: float | None, lexicographic: bool) -> Solution:
+    pulp = _pulp()
+    t0 = time.perf_counter()
+    prob, xs, names = pulp_problem(lp)
+    timings = {"transfer": time.perf_counter() - t0}
+    t1 = time.perf_counter()
+    try:
+        prob.solve(_cbc_solver(time_limit))
+    except pulp.PulpSolverError as e:
+        raise SolverError(f"CBC failed: {e}") from None
+    timings["phase1"] = time.perf_counter() - t1
+    m = len(names)
+    status = {1: "optimal", -1: "infeasible", -2: "unbounded", 0: "time_limit"}.get(prob.status, "error")
+    if status in ("optimal", "time_limit") and time_limit and timings["phase1"] >= time_limit * 0.98:
+        status = "time_limit"
+    if status not in ("optimal", "time_limit"):
+        return Solution(status, np.zeros(lp.n), 0.0, np.zeros(m), np.zeros(m), "cbc", 0.0,
+                        proven_optimal=False, message=pulp.LpStatus.get(prob.status, "error"))
+    x = np.array([v.varValue or 0.0 for v in xs])
+    dual = np.zeros(m)
+    cons = prob.constraints
+    for r, (ln, un) in enumerate(names):
+        # A maximisation's ≤ row has a non-negative shadow price; a ≥ row a non-positive one.
+        d = 0.0
+        for nm in {ln, un} - {None}:
+            pi = cons[nm].pi
+            d += pi or 0.0
+        dual[r] = d
+    if lexicographic and status == "optimal" and np.any(lp.tiebreak):
+        z = float(lp.objective @ x)
+        nz = np.flatnonzero(lp.objective)
+        prob += (pulp.LpAffineExpression([(xs[i], float(lp.objective[i])) for i in nz])
+                 >= z - OPTIMALITY_SLACK * max(1.0, abs(z))), "primary_held"
+        tb = np.flatnonzero(lp.tiebreak)
+        prob.setObjective(pulp.LpAffineExpression([(xs[i], float(lp.tiebreak[i])) for i in tb]))
+        t2 = time.perf_counter()
+        prob.solve(_cbc_solver(time_limit))
+        timings["phase2"] = time.perf_counter() - t2
+        if prob.status == 1:
+            x = np.array([v.varValue or 0.0 for v in xs])
+    A, _, _, _ = lp.matrix()
+    activity = A @ x
+    return Solution(status, x, float(lp.objective @ x) * lp.objective_scale, activity, dual, "cbc", 0.0,
+                    proven_optimal=status == "optimal", timings=timings)
