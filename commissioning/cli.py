@@ -137,5 +137,76 @@ def template(obj: Context, out: Path, force: bool) -> None:
     click.echo(f"Wrote {out}")
 
 
+@main.command(name="map")
+@click.argument("case", type=click.Path(path_type=Path))
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="Folder to write the map into.")
+@click.option("--force", is_flag=True, help="Replace OUT if it exists.")
+@click.pass_obj
+@handle_errors
+def map_command(obj: Context, case: Path, out: Path, force: bool) -> None:
+    """Map today's provision against need: coverage, duplication, gaps with reasons, idle money.
+
+    Writes coverage.csv, flags.csv, map.json and map.xlsx into OUT.
+    """
+    from .mapbook import map_summary_lines, write_map_outputs
+    from .mapping import provision_map
+    from .outputs import output_folder
+    from .validate import load_case
+
+    c = load_case(case)
+    pm = provision_map(c)
+    with output_folder(out, force, inputs=[case]) as work:
+        write_map_outputs(pm, c, work)
+    for line in map_summary_lines(pm):
+        click.echo(line)
+    click.echo(f"Wrote {out}: coverage.csv, flags.csv, map.json, map.xlsx")
+
+
+@main.command()
+@click.argument("case", type=click.Path(path_type=Path))
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="Output folder.")
+@click.option("--solver", type=click.Choice(["cbc", "highs"]), default="cbc", show_default=True,
+              help="CBC is bundled with PuLP; HiGHS (highspy) is faster on large cases.")
+@click.option("--time-limit", type=float, default=None, help="Seconds per solve; the best answer so far is "
+              "kept and marked not proven optimal.")
+@click.option("--force", is_flag=True, help="Replace the output folder if it exists.")
+@click.pass_obj
+@handle_errors
+def optimise(obj: Context, case: Path, out: Path, solver: str, time_limit: float | None, force: bool) -> None:
+    """Compute baseline, aligned and pooled allocations, and the dividends between them."""
+    from optimiser.levels import optimise_case
+
+    from .outputs import check_target, output_folder
+    from .progress import Progress
+    from .results_writer import write_run_outputs
+    from .validate import validate_path
+
+    check_target(out, force, [case])
+    v = validate_path(case)
+    print_warnings(v.warnings, obj.quiet)
+    if not v.ok:
+        from .errors import CaseError
+
+        raise CaseError(v.errors)
+    run = optimise_case(v.case, solver=solver, time_limit=time_limit, progress=Progress(obj.quiet))
+    with output_folder(out, force, [case]) as work:
+        write_run_outputs(run, work)
+    _print_run(run)
+    click.echo(f"Wrote {out}")
+
+
+def _print_run(run) -> None:
+    L = run.levels
+    click.echo(f"Scenario '{run.scenario}': {run.status} ({run.solver}, objective {run.objective})")
+    click.echo(f"  {'level':<9} {'allocated':>16} {'participants':>13} {'outcomes':>11} {'value':>16}")
+    for name in ("baseline", "aligned", "pooled"):
+        t = L[name].totals
+        click.echo(f"  {name:<9} {'£' + format(t['allocated'], ',.0f'):>16} {t['participants']:>13,.0f} "
+                   f"{t['outcomes']:>11,.0f} {'£' + format(t['value'], ',.0f'):>16}")
+    d = run.dividends()
+    click.echo(f"  alignment dividend: {d['alignment']['outcomes']:+,.0f} outcomes; "
+               f"devolution dividend: {d['devolution']['outcomes']:+,.0f} outcomes")
+
+
 def run() -> None:  # pragma: no cover - console entry for `python -m commissioning`
     sys.exit(main())

@@ -364,6 +364,20 @@ class Case(_Frozen):
     def total_need(self) -> float:
         return float(sum(n.people for n in self.need))
 
+    def fingerprint(self) -> str:
+        """A short hash of the inputs: which case (and scenario) produced an output.
+
+        Where each rule came from (file or sheet) is left out, so the two forms of the same
+        case share a fingerprint.
+        """
+        import hashlib
+
+        data = self.model_dump(mode="json")
+        for r in data.get("rules", []):
+            r.pop("origin", None)
+        text = __import__("json").dumps(data, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
     def with_changes(self, **changes) -> "Case":
         """A copy with some fields replaced (derived lookups are rebuilt)."""
         data = {name: getattr(self, name) for name in type(self).model_fields}
