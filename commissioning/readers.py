@@ -24,6 +24,7 @@ from typing import Any
 import yaml
 
 from .errors import CaseError, Problem
+from .outputs import FORMULA_START
 from .schema import TABLES
 
 # Guards against workbooks that would exhaust memory (a zip bomb, a sheet of a million rows).
@@ -203,7 +204,7 @@ def read_csv_table(path: Path, name: str, problems: list[Problem]) -> RawTable |
                 continue
             if not any(c.strip() for c in row):
                 continue
-            rows.append((line, row))
+            rows.append((line, [_unescaped(c) for c in row]))
     except csv.Error as e:
         problems.append(Problem(where, reader.line_num, None, f"is not valid CSV: {e}", "comma-separated text"))
         return None
@@ -211,6 +212,17 @@ def read_csv_table(path: Path, name: str, problems: list[Problem]) -> RawTable |
         problems.append(Problem(where, None, None, "is empty", "a header row naming the columns"))
         return None
     return _checked_header(RawTable(name, where, header, rows, header_row), problems)
+
+
+def _unescaped(cell: str) -> str:
+    """Undo the apostrophe that :func:`outputs.spreadsheet_safe` puts before formula-like text.
+
+    ``'=SUM(A1)`` in a CSV is the text ``=SUM(A1)`` made inert, as Excel reads a typed
+    apostrophe; without this a case converted to CSV and read back would change.
+    """
+    if cell.startswith("'") and cell[1:2] and cell[1] in FORMULA_START:
+        return cell[1:]
+    return cell
 
 
 def _checked_header(table: RawTable, problems: list[Problem]) -> RawTable | None:

@@ -348,6 +348,10 @@ def validate_raw(raw: RawCase) -> Validation:
             errors.append(Problem(where_of[name], None, None, f"the required table '{name}' is missing",
                                   f"a {'sheet' if raw.form == 'workbook' else 'file'} named '{name}"
                                   f"{'' if raw.form == 'workbook' else '.csv'}'"))
+        elif spec.required and name in raw.tables and not raw.tables[name].rows:
+            # A header alone (a blank template) is not a case; checks further on assume rows.
+            errors.append(Problem(raw.tables[name].where, None, None, f"the required table '{name}' has no rows",
+                                  "at least one row below the header"))
     if raw.extra_tables:
         warnings.append(Problem(str(raw.source.name), None, None,
                                 "extra table(s) ignored: " + ", ".join(raw.extra_tables), "", severity="warning"))
