@@ -188,9 +188,13 @@ def optimise(obj: Context, case: Path, out: Path, solver: str, time_limit: float
         from .errors import CaseError
 
         raise CaseError(v.errors)
-    run = optimise_case(v.case, solver=solver, time_limit=time_limit, progress=Progress(obj.quiet))
+    progress = Progress(obj.quiet)
+    run = optimise_case(v.case, solver=solver, time_limit=time_limit, progress=progress)
+    from optimiser.explain import explain_run
+
+    explanation = explain_run(run, progress=progress)
     with output_folder(out, force, [case]) as work:
-        write_run_outputs(run, work)
+        write_run_outputs(run, work, explanation=explanation)
     _print_run(run)
     click.echo(f"Wrote {out}")
 
@@ -206,6 +210,19 @@ def _print_run(run) -> None:
     d = run.dividends()
     click.echo(f"  alignment dividend: {d['alignment']['outcomes']:+,.0f} outcomes; "
                f"devolution dividend: {d['devolution']['outcomes']:+,.0f} outcomes")
+
+
+@main.command()
+@click.argument("results", type=click.Path(path_type=Path))
+@click.option("--top", type=int, default=3, show_default=True, help="How many asks to describe.")
+@click.pass_obj
+@handle_errors
+def explain(obj: Context, results: Path, top: int) -> None:
+    """Tell, in plain English, what a finished run found: what binds, gaps, idle money, asks."""
+    from .narrative import narrate
+
+    for line in narrate(results, top=top):
+        click.echo(line)
 
 
 def run() -> None:  # pragma: no cover - console entry for `python -m commissioning`

@@ -46,9 +46,50 @@ def summary_dict(run: RunResult, extra: dict[str, Any] | None = None) -> dict[st
     return out
 
 
-def write_run_outputs(run: RunResult, folder: Path, extra_summary: dict[str, Any] | None = None) -> None:
+def explanation_summary(explanation) -> dict[str, Any]:
+    """The binding constraints and shadow prices, for summary.json."""
+    b = explanation.binding
+    binding = [
+        {"level": r.level, "family": r.family, "words": r.words, "pot_code": _none(r.pot_code),
+         "area_code": _none(r.area_code), "cohort_code": _none(r.cohort_code), "year": _none(r.year),
+         "shadow_price": float(r.shadow_price_per_million),
+         "shadow_price_unit": _price_unit(r.family, r.unit)}
+        for r in b.itertuples(index=False)
+    ]
+    sp = b[(b["family"] == "pot_budget")]
+    shadow = [
+        {"level": r.level, "pot_code": r.pot_code, "year": r.year, "per_million": float(r.shadow_price_per_million),
+         "unit": f"{r.unit} per extra £1m"}
+        for r in sp.itertuples(index=False)
+    ]
+    return {"binding": binding, "shadow_prices": shadow}
+
+
+def _price_unit(family: str, unit: str) -> str:
+    if family == "need_cap":
+        return f"{unit} per extra person of need"
+    if family in ("pot_budget", "carry_forward", "rule"):
+        return f"{unit} per extra £1m"
+    return f"{unit} per unit"
+
+
+def _none(v):
+    return None if v is None or (isinstance(v, float) and v != v) else v
+
+
+def write_run_outputs(run: RunResult, folder: Path, extra_summary: dict[str, Any] | None = None,
+                      explanation=None) -> None:
     write_frame_csv(folder / "allocations.csv", run.allocations_frame(), ALLOCATION_CSV_COLUMNS)
-    write_json(folder / "summary.json", summary_dict(run, extra_summary))
+    extra = dict(extra_summary or {})
+    if explanation is not None:
+        from optimiser.asks import ASK_COLUMNS
+
+        from .flags import FLAG_COLUMNS
+
+        write_frame_csv(folder / "flags.csv", explanation.flags, FLAG_COLUMNS)
+        write_frame_csv(folder / "asks.csv", explanation.asks, ASK_COLUMNS)
+        extra.update(explanation_summary(explanation))
+    write_json(folder / "summary.json", summary_dict(run, extra))
     try:
         from .resultsbook import write_results_workbook
     except ImportError:  # pragma: no cover - the workbook writer is optional while it is built

@@ -1,0 +1,289 @@
+"""Devolution asks: which single flexibility would buy the most, measured.
+
+Every candidate is one change to today's rules, judged against the ``aligned`` level:
+
+* ``add_cohort`` — let a pot fund a cohort it may not today (where it has money and the
+  cohort has need in its areas);
+* ``add_area`` — let a pot fund an area outside its geography;
+* ``extend_years`` — let a pot's money be spent for one more year after its end date;
+* ``carry_forward`` — one more year of carry-forward for a pot with money left idle;
+* ``drop_match`` — remove a pot's match-funding requirement;
+* ``relax_rule`` — remove a ``rules`` row that binds;
+* ``pool`` — form the pool (all ``poolable`` pots; its gain is the devolution dividend),
+  or add a pot that is not ``poolable`` to it (measured against the pooled level).
+
+**Pricing.** Each candidate is first priced from the aligned duals: the reduced cost
+``rc = c_j - Σ_i y_i a_ij`` of each variable the change would create (budget, carry-
+forward, need-cap and match rows; equity rows are left out of the estimate), times the
+money it could absorb (need × unit cost, capped at the pot's money); for a rule, a match
+requirement or idle money, the dual times the amount it holds back.
+
+**Measuring.** The most promising candidates (``max_measured``, best estimate first) are
+solved again with that one change; ``gain_outcomes`` is the measured gain in the
+objective (outcomes, or £ or participants for the other objectives). Only measured asks
+with a positive gain are listed, best first. ``gain_per_million`` is the gain per £1m
+of money the change moves (half the sum of absolute differences between the two
+allocations), so that a small targeted flexibility can be compared with a large one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from commissioning import years as fy
+from commissioning.model import ALL, Case
+
+from .build import create_model
+from .levels import RunResult, allocations_from, settle
+from .lp import MONEY_SCALE
+from .solve import solve
+
+ASK_COLUMNS = ["rank", "pot_code", "change", "area_code", "cohort_code", "year", "gain_outcomes",
+               "gain_per_million", "detail", "estimated_gain"]
+KEY = ["pot_code", "area_code", "cohort_code", "year", "programme"]
+
+
+@dataclass
+class Candidate:
+    change: str
+    pot_code: str | None
+    area_code: str | None = None
+    cohort_code: str | None = None
+    year: str | None = None
+    estimate: float = 0.0
+    words: str = ""
+    rule_index: int | None = None
+    pool_against: bool = False  # measured against the pooled level
+
+
+def _duals(run: RunResult):
+    cons = run.levels["aligned"].constraints
+    d = {}
+    for fam in ("pot_budget", "carry_forward", "need_cap", "match"):
+        sub = cons[cons["family"] == fam]
+        if fam == "need_cap":
+            keys = zip(sub["area_code"], sub["cohort_code"], sub["year"])
+        elif fam == "match":
+            keys = zip(sub["area_code"], sub["year"])
+        else:
+            keys = zip(sub["pot_code"], sub["year"])
+        # constraint_table reports duals in natural units per model unit
+        d[fam] = dict(zip(keys, sub["dual"].to_numpy() / run.levels["aligned"].lp.objective_scale))
+    return d
+
+
+def _objective_per_k(case: Case, objective: str, pot: str, cohort: str, unit_cost: float, rate: float) -> float:
+    vpo = case.cohort[cohort].value_per_outcome or 0.0
+    per = MONEY_SCALE / unit_cost
+    if objective == "outcomes":
+        return per * rate
+    if objective == "value":
+        return per * rate * vpo / 1000.0
+    return per
+
+
+def _cell_estimate(case: Case, d, objective: str, pot: str, area: str, cohort: str, year: str) -> float:
+    """Estimated gain of letting ``pot`` fund one cell: reduced cost × money it could absorb."""
+    need = case_need(case).get((area, cohort, year), 0.0)
+    if need <= 0 or not case.pot[pot].in_life(year):
+        return 0.0
+    avail = case.available(pot, year)
+    if avail <= 0:
+        return 0.0
+    uc, rate = case.unit_cost(pot, cohort), case.outcome_rate(pot, cohort)
+    c = _objective_per_k(case, objective, pot, cohort, uc, rate)
+    p = case.pot[pot]
+    y = d["carry_forward"].get((pot, year), 0.0) if p.carry_forward > 0 else d["pot_budget"].get((pot, year), 0.0)
+    y += d["need_cap"].get((area, cohort, year), 0.0) * MONEY_SCALE / uc
+    if p.match_rate > 0:
+        y += d["match"].get((area, year), 0.0) * p.match_rate
+    rc = c - y
+    if rc <= 0:
+        return 0.0
+    money_k = min(need * uc, avail) / MONEY_SCALE
+    return rc * money_k
+
+
+_NEED_CACHE: dict[int, dict] = {}
+
+
+def case_need(case: Case) -> dict[tuple[str, str, str], float]:
+    key = id(case)
+    if key not in _NEED_CACHE:
+        _NEED_CACHE.clear()
+        _NEED_CACHE[key] = {(n.area_code, n.cohort_code, n.year): n.people for n in case.need}
+    return _NEED_CACHE[key]
+
+
+def candidates(run: RunResult) -> list[Candidate]:
+    case, obj = run.case, run.objective
+    d = _duals(run)
+    aligned = run.levels["aligned"]
+    out: list[Candidate] = []
+    need_cohorts = {(n.area_code, n.cohort_code) for n in case.need if n.people > 0}
+    for p in case.pots:
+        life = [t for t in case.years if p.in_life(t) and case.available(p.code, t) > 0]
+        areas, cohorts = case.pot_areas[p.code], case.pot_cohorts[p.code]
+        for c in case.cohort:
+            if c in cohorts or not any((a, c) in need_cohorts for a in areas):
+                continue
+            est = sum(_cell_estimate(case, d, obj, p.code, a, c, t) for a in areas for t in life)
+            if est > 0:
+                out.append(Candidate("add_cohort", p.code, cohort_code=c, estimate=est,
+                                     words=f"Allow {p.name} to fund {case.cohort[c].name} in the areas it covers"))
+        for a in case.area:
+            if a in areas:
+                continue
+            est = sum(_cell_estimate(case, d, obj, p.code, a, c, t) for c in cohorts for t in life)
+            if est > 0:
+                out.append(Candidate("add_area", p.code, area_code=a, estimate=est,
+                                     words=f"Allow {p.name} to fund residents of {case.area[a].name}"))
+    # Idle money: carry-forward and extended years.
+    idle = _idle_by_pot(run)
+    for p in case.pots:
+        left = idle.get(p.code, 0.0)
+        if left <= 1.0:
+            continue
+        later = [t for t in case.years if fy.parse_year(t) > fy.parse_year(fy.year_of(p.start))]
+        best = max((d["pot_budget"].get((q.code, t), 0.0) for q in case.pots for t in later), default=0.0)
+        if p.carry_forward < len(case.years) - 1:
+            out.append(Candidate("carry_forward", p.code, estimate=left / MONEY_SCALE * best * 0.5,
+                                 words=f"Let {p.name} carry unspent money forward {p.carry_forward + 1} year(s) "
+                                       f"instead of {p.carry_forward}"))
+        last = fy.year_of(p.end)
+        if case.years and fy.parse_year(last) < fy.parse_year(case.years[-1]) and p.carry_forward > 0:
+            nxt = fy.shift(last, 1)
+            out.append(Candidate("extend_years", p.code, year=nxt, estimate=left / MONEY_SCALE * best * 0.5,
+                                 words=f"Extend {p.name} to {fy.year_end(nxt):%-d %B %Y} so money carried "
+                                       "forward can still be spent"))
+    # Match requirements.
+    for p in case.pots:
+        if p.match_rate <= 0:
+            continue
+        spend = aligned.allocations[aligned.allocations["pot_code"] == p.code]
+        est = sum(d["match"].get((a, t), 0.0) * p.match_rate * amt / MONEY_SCALE
+                  for a, t, amt in zip(spend["area_code"], spend["year"], spend["amount"]))
+        est += idle.get(p.code, 0.0) / MONEY_SCALE * max(d["pot_budget"].values(), default=0.0) * 0.5
+        if est > 0:
+            out.append(Candidate("drop_match", p.code, estimate=est,
+                                 words=f"Drop the {p.match_rate:.0%} match-funding condition on {p.name}"))
+    # Rules that bind.
+    cons = aligned.constraints
+    rules = cons[(cons["family"] == "rule") & cons["binding"]]
+    for idx, grp in rules.groupby("rule_index"):
+        rule = case.rules[int(idx)]
+        est = float((grp["dual"].abs() * np.abs(np.where(np.isfinite(grp["upper"]), grp["upper"],
+                                                           grp["lower"]))).sum() / aligned.lp.objective_scale)
+        out.append(Candidate("relax_rule", None if rule.pot_code == ALL else rule.pot_code,
+                             area_code=None if rule.area_code == ALL else rule.area_code,
+                             cohort_code=None if rule.cohort_code == ALL else rule.cohort_code,
+                             year=None if rule.year == ALL else rule.year, estimate=est, rule_index=int(idx),
+                             words=f"Relax the rule {rule.describe()}"))
+    # Pooling beyond the agreed pool: pots that are not poolable today.
+    pooled = run.levels["pooled"]
+    pdual = pooled.constraints[pooled.constraints["family"] == "pot_budget"]["dual"]
+    best_pool = float(pdual.max()) / pooled.lp.objective_scale if len(pdual) else 0.0
+    for p in case.pots:
+        if p.code in run.pool or len(run.pool) < 2:
+            continue
+        own = d["pot_budget"]
+        mine = [v for (q, _), v in own.items() if q == p.code]
+        gap = best_pool - (float(np.mean(mine)) if mine else 0.0)
+        money = sum(b.amount for b in case.budgets if b.pot_code == p.code)
+        if gap > 0 and money > 0:
+            out.append(Candidate("pool", p.code, estimate=gap * money / MONEY_SCALE * 0.25, pool_against=True,
+                                 words=f"Let {p.name} join the local pool"))
+    return out
+
+
+def _idle_by_pot(run: RunResult) -> dict[str, float]:
+    a = run.levels["aligned"].allocations.groupby("pot_code")["amount"].sum()
+    budget: dict[str, float] = {}
+    for b in run.case.budgets:
+        budget[b.pot_code] = budget.get(b.pot_code, 0.0) + b.amount
+    return {p: budget.get(p, 0.0) - float(a.get(p, 0.0)) for p in budget}
+
+
+def apply_candidate(case: Case, cand: Candidate) -> Case:
+    """The case with that one change made."""
+    if cand.change == "relax_rule":
+        rules = tuple(r for i, r in enumerate(case.rules) if i != cand.rule_index)
+        return case.with_changes(rules=rules)
+    if cand.change == "pool":
+        pots = tuple(p.model_copy(update={"poolable": True}) if p.code == cand.pot_code else p for p in case.pots)
+        return case.with_changes(pots=pots)
+    pot = case.pot[cand.pot_code]
+    if cand.change == "add_cohort":
+        new = pot.model_copy(update={"cohorts": tuple(pot.cohorts) + (cand.cohort_code,)})
+    elif cand.change == "add_area":
+        new = pot.model_copy(update={"geography": tuple(pot.geography) + (cand.area_code,)})
+    elif cand.change == "carry_forward":
+        new = pot.model_copy(update={"carry_forward": pot.carry_forward + 1})
+    elif cand.change == "extend_years":
+        new = pot.model_copy(update={"end": fy.year_end(cand.year)})
+    elif cand.change == "drop_match":
+        new = pot.model_copy(update={"match_rate": 0.0})
+    else:
+        raise ValueError(cand.change)
+    return case.with_changes(pots=tuple(new if p.code == pot.code else p for p in case.pots))
+
+
+def _moved(before: pd.DataFrame, after: pd.DataFrame) -> float:
+    a = before.groupby(KEY)["amount"].sum()
+    b = after.groupby(KEY)["amount"].sum()
+    diff = b.sub(a, fill_value=0.0)
+    return float(diff.abs().sum() / 2)
+
+
+def measured_asks(run: RunResult, max_measured: int = 12, progress=None) -> pd.DataFrame:
+    case = run.case
+    say = progress or (lambda _: None)
+    rows = []
+    aligned, pooled = run.levels["aligned"], run.levels["pooled"]
+    z_aligned = aligned.solution.objective
+    # The pool as a whole: its gain is the devolution dividend, already measured.
+    if len(run.pool) >= 2:
+        gain = pooled.solution.objective - z_aligned
+        if gain > 1e-6:
+            moved = _moved(aligned.allocations, pooled.allocations)
+            names = ", ".join(p for p in case.pot if p in run.pool)
+            rows.append(dict(pot_code=None, change="pool", area_code=None, cohort_code=None, year=None,
+                             gain_outcomes=gain, gain_per_million=gain / (moved / 1e6) if moved > 0 else None,
+                             detail=f"Pool {names} under a local agreement: +{gain:,.0f} (measured)",
+                             estimated_gain=gain))
+    cands = sorted(candidates(run), key=lambda c: (-c.estimate, c.change, c.pot_code or "", c.area_code or "",
+                                                   c.cohort_code or ""))
+    for i, cand in enumerate(cands[:max_measured]):
+        say(f"measuring ask {i + 1}/{min(max_measured, len(cands))}: {cand.words}")
+        changed = apply_candidate(case, cand)
+        base = pooled if cand.pool_against else aligned
+        pool = frozenset(run.pool | {cand.pot_code}) if cand.pool_against else frozenset()
+        lp = create_model(changed, pool=pool)
+        if lp.infeasible_rules:
+            continue
+        sol = solve(lp, solver=run.solver, lexicographic=False)
+        if sol.status != "optimal":
+            continue
+        gain = sol.objective - base.solution.objective
+        if gain <= 1e-6 * max(1.0, abs(base.solution.objective)):
+            continue
+        alloc = allocations_from(lp.variables, settle(lp, sol.x))
+        moved = _moved(base.allocations, alloc)
+        unit = {"outcomes": "outcomes", "value": "£ of value", "coverage": "participants"}[run.objective]
+        rows.append(dict(pot_code=cand.pot_code, change=cand.change, area_code=cand.area_code,
+                         cohort_code=cand.cohort_code, year=cand.year, gain_outcomes=gain,
+                         gain_per_million=gain / (moved / 1e6) if moved > 0 else None,
+                         detail=f"{cand.words}: +{gain:,.0f} {unit} (measured"
+                                f"{' against the pooled level' if cand.pool_against else ''})",
+                         estimated_gain=cand.estimate * run.levels['aligned'].lp.objective_scale))
+    if not rows:
+        return pd.DataFrame(columns=ASK_COLUMNS)
+    out = pd.DataFrame(rows)
+    out = out.sort_values(["gain_outcomes", "change", "pot_code"], ascending=[False, True, True],
+                          na_position="first", kind="mergesort").reset_index(drop=True)
+    out["rank"] = np.arange(1, len(out) + 1)
+    return out.reindex(columns=ASK_COLUMNS)
