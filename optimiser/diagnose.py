@@ -85,7 +85,9 @@ def diagnose_infeasible(case: Case, lp: LinearProgram, solver: str = "highs") ->
     dual = sol.row_dual[: len(registry)]
     hard = ~registry["family"].isin(DEMANDING).to_numpy()
     tight = hard & np.isfinite(up) & (np.abs(activity - up) <= 1e-6 * np.maximum(1, np.abs(up))) & (np.abs(dual) > 1e-9)
+    from .explain import _words
+
     limits = registry[tight]
-    for _, m in limits.head(8).iterrows():
-        out.append(Collision(str(m["family"]), f"collides with: {m['description']} (fully used)", ""))
+    for m in limits.head(8).itertuples(index=False):
+        out.append(Collision(str(m.family), f"collides with: {_words(case, m)}", ""))
     return out or [Collision("model", "infeasible, but no single rule could be named", "")]

@@ -178,13 +178,21 @@ def solve_level(case: Case, level: str, pool: frozenset[str], solver: str, time_
     say(f"building the {level} model")
     lp = create_model(case, pool=pool if level == "pooled" else frozenset())
     if lp.infeasible_rules:
-        raise InfeasibleError(level, [Collision("rule", r, "relax or remove this rule") for r in lp.infeasible_rules])
+        # Name every collision at once: the rules with nothing in scope, and whatever the
+        # elastic diagnosis finds among the rest.
+        from .diagnose import diagnose_infeasible
+
+        found = [Collision("rule", r, "relax or remove this rule") for r in lp.infeasible_rules]
+        sol = solve(lp, solver=solver, time_limit=time_limit, lexicographic=False)
+        if sol.status == "infeasible":
+            found += [c for c in diagnose_infeasible(case, lp, solver) if c.family != "model"]
+        raise InfeasibleError(level, found)
     say(f"solving the {level} model ({lp.size['variables']:,} variables, {lp.size['rows']:,} rows) with {solver}")
     sol = solve(lp, solver=solver, time_limit=time_limit)
     if sol.status == "infeasible":
         from .diagnose import diagnose_infeasible
 
-        raise InfeasibleError(level, diagnose_infeasible(case, lp))
+        raise InfeasibleError(level, diagnose_infeasible(case, lp, solver))
     if sol.status not in ("optimal", "time_limit"):
         from commissioning.errors import SolverError
 
