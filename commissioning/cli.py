@@ -47,6 +47,9 @@ def handle_errors(fn):
         except MemoryError:
             _echo_err("error: out of memory — the case is too large for this machine")
             ctx.exit(2)
+        except BrokenPipeError:  # output piped into a command that stopped reading (head, less)
+            sys.stderr.close()
+            ctx.exit(0)
         except click.exceptions.Exit:
             raise
         except click.ClickException:
@@ -169,31 +172,29 @@ def map_command(obj: Context, case: Path, out: Path, force: bool) -> None:
               help="CBC is bundled with PuLP; HiGHS (highspy) is faster on large cases.")
 @click.option("--time-limit", type=float, default=None, help="Seconds per solve; the best answer so far is "
               "kept and marked not proven optimal.")
+@click.option("--scenario", type=click.Path(path_type=Path), help="A scenario file overlaying the case.")
 @click.option("--force", is_flag=True, help="Replace the output folder if it exists.")
 @click.pass_obj
 @handle_errors
-def optimise(obj: Context, case: Path, out: Path, solver: str, time_limit: float | None, force: bool) -> None:
+def optimise(obj: Context, case: Path, out: Path, solver: str, time_limit: float | None, scenario: Path | None,
+             force: bool) -> None:
     """Compute baseline, aligned and pooled allocations, and the dividends between them."""
     from optimiser.levels import optimise_case
 
     from .outputs import check_target, output_folder
     from .progress import Progress
     from .results_writer import write_run_outputs
-    from .validate import validate_path
+    from .scenario import load_case_with_scenario
 
-    check_target(out, force, [case])
-    v = validate_path(case)
-    print_warnings(v.warnings, obj.quiet)
-    if not v.ok:
-        from .errors import CaseError
-
-        raise CaseError(v.errors)
+    check_target(out, force, [case] + ([scenario] if scenario else []))
+    c, warnings = load_case_with_scenario(case, scenario)
+    print_warnings(warnings, obj.quiet)
     progress = Progress(obj.quiet)
-    run = optimise_case(v.case, solver=solver, time_limit=time_limit, progress=progress)
+    run = optimise_case(c, solver=solver, time_limit=time_limit, progress=progress)
     from optimiser.explain import explain_run
 
     explanation = explain_run(run, progress=progress)
-    with output_folder(out, force, [case]) as work:
+    with output_folder(out, force, [case] + ([scenario] if scenario else [])) as work:
         write_run_outputs(run, work, explanation=explanation)
     _print_run(run)
     click.echo(f"Wrote {out}")

@@ -28,7 +28,8 @@ class Problem:
         if self.row is not None:
             parts.append(f"row {self.row}")
         if self.column:
-            parts.append(f"column '{self.column}'")
+            yaml_file = self.where.split(",")[0].lower().endswith((".yaml", ".yml"))
+            parts.append(f"{'key' if yaml_file else 'column'} '{self.column}'")
         return ", ".join(parts)
 
     def __str__(self) -> str:

@@ -155,6 +155,10 @@ class Case(_Frozen):
     provision: tuple[Provision, ...] | None = None  # None: not supplied (unknown, not zero)
     rules: tuple[Rule, ...] = ()
     settings: Settings = Settings()
+    # Set by a scenario (commissioning.scenario); a plain case has none of them.
+    scenario: str | None = None  # the scenario's name, used as the `scenario` column
+    pool: tuple[str, ...] | None = None  # pots forming the pool; None: every poolable pot
+    locks: tuple[Provision, ...] = ()  # today's provision kept exactly as it is
 
     # ---- lookups -----------------------------------------------------------------
     @cached_property

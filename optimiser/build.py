@@ -8,7 +8,8 @@ in the docstring:
 * :mod:`optimiser.need_cap` — participants never exceed need;
 * :mod:`optimiser.match` — match funding per area and year;
 * :mod:`optimiser.rules` — ``rules`` rows (min/max share and amount);
-* :mod:`optimiser.equity` — the equity floor.
+* :mod:`optimiser.equity` — the equity floor;
+* :mod:`optimiser.lock` — provision a scenario keeps exactly as it is.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from commissioning.model import Case
 
 from .budget import carry_forward_flows, define_pot_budget
 from .equity import define_equity, equity_variables
+from .lock import define_lock
 from .lp import LinearProgram
 from .match import define_match
 from .need_cap import define_need_cap
@@ -50,4 +52,5 @@ def create_model(case: Case, pool: frozenset[str] = frozenset(), objective: str 
     define_match(lp, case)
     define_rules(lp, case)
     define_equity(lp, case, floor)
+    define_lock(lp, case)
     return lp

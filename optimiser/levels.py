@@ -203,6 +203,9 @@ def solve_level(case: Case, level: str, pool: frozenset[str], solver: str, time_
 
 
 def default_pool(case: Case) -> frozenset[str]:
+    """The pool of a case: the scenario's choice, else every ``poolable`` pot."""
+    if case.pool is not None:
+        return frozenset(case.pool)
     return frozenset(p.code for p in case.pots if p.poolable)
 
 
@@ -226,4 +229,4 @@ def optimise_case(case: Case, solver: str = "cbc", time_limit: float | None = No
         t = time.perf_counter()
         levels[level] = solve_level(case, level, pool, solver, time_limit, progress)
         timings[level] = time.perf_counter() - t
-    return RunResult(scenario or case.settings.name, case, levels, solver, case.settings.objective, pool, timings)
+    return RunResult(scenario or case.scenario or case.settings.name, case, levels, solver, case.settings.objective, pool, timings)

@@ -1,0 +1,56 @@
+"""Locks: parts of today's provision kept exactly as they are (contracts already signed).
+
+Rule: for every locked provision cell — pot *p*, area *a*, cohort *c*, year *t* with
+committed amount ``L`` (£) — family ``lock``, one row per cell::
+
+    Σ_q x[p,a,c,t,q] = L / 1000
+
+A locked cell the pot may not fund under the level's rules (no variable exists, or no
+need there) cannot be kept: it is recorded in ``lp.infeasible_rules`` so the diagnosis
+names the lock. A lock that overspends a pot or exceeds need collides with those rows
+and the elastic diagnosis names it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from commissioning.model import Case
+
+from .lp import MONEY_SCALE, LinearProgram, meaning_frame
+
+
+def define_lock(lp: LinearProgram, case: Case) -> None:
+    if not case.locks:
+        return
+    totals: dict[tuple[str, str, str, str], float] = {}
+    for pr in case.locks:
+        key = (pr.pot_code, pr.area_code, pr.cohort_code, pr.year)
+        totals[key] = totals.get(key, 0.0) + pr.amount
+    v = lp.variables
+    alloc = v[v["kind"] == "alloc"]
+    index: dict[tuple, list[int]] = {}
+    for i, key in zip(alloc.index, zip(alloc["pot_code"], alloc["area_code"], alloc["cohort_code"], alloc["year"])):
+        index.setdefault(key, []).append(i)
+    rows, cols, rhs, meaning = [], [], [], []
+    for key, amount in totals.items():
+        p, a, c, t = key
+        idx = index.get(key)
+        label = f"lock: {p} keeps £{amount:,.0f} for {c} in {case.area[a].name if a in case.area else a} {t}"
+        if not idx:
+            if amount > 0:
+                lp.infeasible_rules.append(f"{label} — the pot may not fund that cell (or it has no need) "
+                                           "under this scenario's rules")
+            continue
+        r = len(rhs)
+        rows.extend([r] * len(idx))
+        cols.extend(idx)
+        rhs.append(amount / MONEY_SCALE)
+        meaning.append((p, a, c, t, label))
+    if not rhs:
+        return
+    pots, areas, cohorts, years, desc = zip(*meaning)
+    rhs_arr = np.array(rhs)
+    lp.add("lock", meaning_frame(len(rhs), pot_code=pots, area_code=areas, cohort_code=cohorts, year=years,
+                                 description=desc),
+           np.array(rows), np.array(cols), np.ones(len(cols)), rhs_arr, rhs_arr)
