@@ -228,7 +228,7 @@ def test_budget_year_outside_the_pots_life(tmp_path):
 # ---- errors: settings and files -----------------------------------------------------------------
 def test_unknown_case_yaml_key(tmp_path):
     case = write_tiny_case(tmp_path / "c", case_yaml="name: Tiny\nobjective: outcomes\ncolour: blue\n")
-    assert_error(case, "case.yaml, line 3, column 'colour': unknown key 'colour'")
+    assert_error(case, "case.yaml, line 3, key 'colour': unknown key 'colour'")
 
 
 def test_bad_case_yaml_value(tmp_path):
