@@ -64,7 +64,7 @@ def _people(x: float) -> str:
 
 # ---- unmet need ---------------------------------------------------------------------------------
 def gap_flags(case: Case, level: LevelResult) -> list[Flag]:
-    from commissioning.mapping import _no_pot_gap_flags, _Order
+    from commissioning.mapping import unreachable_gap_flags, CaseOrder
 
     alloc = level.allocations
     need = case.need_frame[case.need_frame["people"] > 0]
@@ -84,7 +84,7 @@ def gap_flags(case: Case, level: LevelResult) -> list[Flag]:
     flags: list[Flag] = []
     unreached = cells[~cells["reached"]].rename(columns={"people": "need"})
     if len(unreached):
-        for f in _no_pot_gap_flags(case, _Order(case), unreached.rename(columns={"unmet": "people"})[CELL + ["people"]]):
+        for f in unreachable_gap_flags(case, CaseOrder(case), unreached.rename(columns={"unmet": "people"})[CELL + ["people"]]):
             flags.append(replace(f, stage="optimise", level=level.level))
 
     reached = cells[cells["reached"]]

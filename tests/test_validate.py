@@ -233,7 +233,7 @@ def test_unknown_case_yaml_key(tmp_path):
 
 def test_bad_case_yaml_value(tmp_path):
     case = write_tiny_case(tmp_path / "c", case_yaml="name: Tiny\nequity_floor: 2\n")
-    assert_error(case, "case.yaml, line 2, column 'equity_floor': 2 is outside 0-1")
+    assert_error(case, "case.yaml, line 2, key 'equity_floor': 2 is outside 0-1")
 
 
 def test_a_text_file_is_not_a_case(tmp_path):
