@@ -195,6 +195,7 @@ def optimise(obj: Context, case: Path, out: Path, solver: str, time_limit: float
 
     explanation = explain_run(run, progress=progress)
     with output_folder(out, force, [case] + ([scenario] if scenario else [])) as work:
+        progress(f"writing outputs to {out}")
         write_run_outputs(run, work, explanation=explanation)
     _print_run(run)
     click.echo(f"Wrote {out}")
