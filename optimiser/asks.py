@@ -22,8 +22,8 @@ requirement or idle money, the dual times the amount it holds back.
 solved again with that one change; ``gain_outcomes`` is the measured gain in the
 objective (outcomes, or £ or participants for the other objectives). Only measured asks
 with a positive gain are listed, best first. ``gain_per_million`` is the gain per £1m
-of money the change moves (half the sum of absolute differences between the two
-allocations), so that a small targeted flexibility can be compared with a large one.
+of money the change moves (the larger of the money added to cells and the money taken
+from them), so that a small targeted flexibility can be compared with a large one.
 """
 
 from __future__ import annotations
@@ -236,7 +236,7 @@ def _moved(before: pd.DataFrame, after: pd.DataFrame) -> float:
     a = before.groupby(KEY)["amount"].sum()
     b = after.groupby(KEY)["amount"].sum()
     diff = b.sub(a, fill_value=0.0)
-    return float(diff.abs().sum() / 2)
+    return float(max(diff.clip(lower=0).sum(), -diff.clip(upper=0).sum()))
 
 
 def measured_asks(run: RunResult, max_measured: int = 12, progress=None) -> pd.DataFrame:
@@ -265,7 +265,7 @@ def measured_asks(run: RunResult, max_measured: int = 12, progress=None) -> pd.D
         lp = create_model(changed, pool=pool)
         if lp.infeasible_rules:
             continue
-        sol = solve(lp, solver=run.solver, lexicographic=False)
+        sol = solve(lp, solver=run.solver, lexicographic=False, warm=base.solution.warm)
         if sol.status != "optimal":
             continue
         gain = sol.objective - base.solution.objective

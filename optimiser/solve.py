@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 from commissioning.errors import SolverError
 
@@ -30,6 +31,64 @@ from .lp import LinearProgram
 
 SOLVERS = ("cbc", "highs")
 OPTIMALITY_SLACK = 1e-9  # relative slack on the primary objective in phase two
+
+
+COL_KEY = ["kind", "pot_code", "area_code", "cohort_code", "year", "programme", "budget_year"]
+ROW_KEY = ["family", "pot_code", "area_code", "cohort_code", "year", "rule_index"]
+
+
+def _keys(frame, columns) -> pd.MultiIndex:
+    cols = [c for c in columns if c in frame.columns]
+    f = frame[cols].astype(object).where(frame[cols].notna(), "")
+    return pd.MultiIndex.from_frame(f.astype(str))
+
+
+@dataclass
+class WarmStart:
+    """An optimal basis named by domain keys, so it can seed a *changed* model.
+
+    Columns are identified by what they are (kind, pot, area, cohort, year, programme,
+    budget year) and rows by the rule they express, never by position: an ask that adds a
+    cohort, a scenario that drops a rule or a sensitivity draw maps the basis across, new
+    columns start at zero and new rows with their slack basic. HiGHS accepts such an
+    "alien" basis and repairs its count, so a re-solve starts next to the previous optimum
+    instead of from scratch.
+    """
+
+    col_keys: pd.MultiIndex
+    row_keys: pd.MultiIndex
+    col_status: np.ndarray
+    row_status: np.ndarray
+
+    @classmethod
+    def capture(cls, lp: LinearProgram, registry, h) -> "WarmStart | None":
+        b = h.getBasis()
+        if not b.valid:
+            return None
+        m = len(registry)
+        return cls(_keys(lp.variables, COL_KEY), _keys(registry, ROW_KEY),
+                   np.array([int(s) for s in b.col_status]), np.array([int(s) for s in b.row_status][:m]))
+
+    def apply(self, lp: LinearProgram, registry, h) -> bool:
+        import highspy
+
+        S = highspy.HighsBasisStatus
+        # Index -1 (a key the old model lacked) picks the appended default: a new column
+        # starts non-basic at its lower bound (zero), a new row with its slack basic.
+        cols = np.append(self.col_status, int(S.kLower))[_lookup(self.col_keys, _keys(lp.variables, COL_KEY))]
+        rows = np.append(self.row_status, int(S.kBasic))[_lookup(self.row_keys, _keys(registry, ROW_KEY))]
+        basis = highspy.HighsBasis()
+        basis.col_status = [S(int(v)) for v in cols]
+        basis.row_status = [S(int(v)) for v in rows]
+        basis.valid = True
+        basis.alien = True
+        return h.setBasis(basis) == highspy.HighsStatus.kOk
+
+
+def _lookup(old: pd.MultiIndex, new: pd.MultiIndex) -> np.ndarray:
+    """Positions in ``old`` of each key of ``new``; -1 where ``old`` lacks it."""
+    pos = old.get_indexer(new) if old.is_unique else np.full(len(new), -1)
+    return np.where(pos >= 0, pos, -1)
 
 
 @dataclass
@@ -44,16 +103,21 @@ class Solution:
     proven_optimal: bool = True
     message: str = ""
     timings: dict[str, float] = field(default_factory=dict)
+    warm: "WarmStart | None" = None  # the optimal basis of the primary objective (HiGHS only)
+    warm_started: bool = False
 
 
 def solve(lp: LinearProgram, solver: str = "cbc", time_limit: float | None = None,
-          lexicographic: bool = True) -> Solution:
+          lexicographic: bool = True, warm: "WarmStart | None" = None) -> Solution:
     if solver not in SOLVERS:
         raise SolverError(f"unknown solver '{solver}': choose one of {', '.join(SOLVERS)}")
     t0 = time.perf_counter()
     if lp.n == 0:
         return Solution("optimal", np.zeros(0), 0.0, np.zeros(0), np.zeros(0), solver, 0.0)
-    sol = _solve_highs(lp, time_limit, lexicographic) if solver == "highs" else _solve_cbc(lp, time_limit, lexicographic)
+    if solver == "highs":
+        sol = _solve_highs(lp, time_limit, lexicographic, warm)
+    else:  # CBC through PuLP cannot take a starting basis for an LP: it always starts cold
+        sol = _solve_cbc(lp, time_limit, lexicographic)
     sol.seconds = time.perf_counter() - t0
     return sol
 
@@ -68,8 +132,8 @@ def _highs_available():
     return highspy
 
 
-def highs_model(lp: LinearProgram):
-    """A ready ``highspy.Highs`` holding the LP (maximisation), and the registry."""
+def highs_model(lp: LinearProgram, with_registry: bool = False):
+    """A ready ``highspy.Highs`` holding the LP (maximisation) — and the registry if asked."""
     highspy = _highs_available()
     A, lo, up, registry = lp.matrix()
     A = A.tocsc()
@@ -93,7 +157,7 @@ def highs_model(lp: LinearProgram):
     model.a_matrix_.num_col_ = lp.n
     model.a_matrix_.num_row_ = A.shape[0]
     h.passModel(model)
-    return h
+    return (h, registry) if with_registry else h
 
 
 def _highs_status(h) -> str:
@@ -112,9 +176,11 @@ def _highs_status(h) -> str:
     return "error"
 
 
-def _solve_highs(lp: LinearProgram, time_limit: float | None, lexicographic: bool) -> Solution:
+def _solve_highs(lp: LinearProgram, time_limit: float | None, lexicographic: bool,
+                 warm: "WarmStart | None" = None) -> Solution:
     t0 = time.perf_counter()
-    h = highs_model(lp)
+    h, registry = highs_model(lp, with_registry=True)
+    warmed = bool(warm is not None and warm.apply(lp, registry, h))
     t_build = time.perf_counter() - t0
     if time_limit:
         h.setOptionValue("time_limit", float(time_limit))
@@ -134,6 +200,8 @@ def _solve_highs(lp: LinearProgram, time_limit: float | None, lexicographic: boo
     # the sign of ∂objective/∂bound: a binding ≤ row has a positive shadow price.
     dual = np.asarray(info.row_dual) if info.dual_valid else np.zeros(m)
     activity = np.asarray(info.row_value)
+    basis = WarmStart.capture(lp, registry, h) if status == "optimal" else None
+    timings["iterations"] = float(h.getInfo().simplex_iteration_count)
     z = float(lp.objective @ x)
     if lexicographic and status == "optimal" and np.any(lp.tiebreak):
         t1 = time.perf_counter()
@@ -147,7 +215,7 @@ def _solve_highs(lp: LinearProgram, time_limit: float | None, lexicographic: boo
             activity = np.asarray(h.getSolution().row_value)[:m]
         timings["phase2"] = time.perf_counter() - t1
     return Solution(status, x, float(lp.objective @ x) * lp.objective_scale, activity, dual, "highs", 0.0,
-                    proven_optimal=status == "optimal", timings=timings)
+                    proven_optimal=status == "optimal", timings=timings, warm=basis, warm_started=warmed)
 
 
 def highspy_inf() -> float:
