@@ -120,5 +120,5 @@ def narrate(folder: Path, top: int = 3) -> list[str]:
         out.append(f"The {min(top, len(asks))} asks worth most (each measured by solving again):")
         for r in asks.head(top).itertuples(index=False):
             per = f", {r.gain_per_million:,.0f} per £1m moved" if pd.notna(r.gain_per_million) else ""
-            out.append(f"  {int(r.rank)}. {r.detail.split(':')[0]} — +{r.gain_outcomes:,.0f} {obj}{per}.")
+            out.append(f"  {int(r.rank)}. {r.detail.rsplit(': +', 1)[0]} — +{r.gain_outcomes:,.0f} {obj}{per}.")
     return out

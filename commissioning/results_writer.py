@@ -56,11 +56,10 @@ def explanation_summary(explanation) -> dict[str, Any]:
          "shadow_price_unit": _price_unit(r.family, r.unit)}
         for r in b.itertuples(index=False)
     ]
-    sp = b[(b["family"] == "pot_budget")]
     shadow = [
-        {"level": r.level, "pot_code": r.pot_code, "year": r.year, "per_million": float(r.shadow_price_per_million),
-         "unit": f"{r.unit} per extra £1m"}
-        for r in sp.itertuples(index=False)
+        {"level": r.level, "pot_code": r.pot_code, "year": r.year, "per_million": float(r.per_million),
+         "binding": bool(r.binding), "unit": r.unit}
+        for r in explanation.shadow_prices.itertuples(index=False)
     ]
     return {"binding": binding, "shadow_prices": shadow}
 
@@ -78,7 +77,8 @@ def _none(v):
 
 
 def write_run_outputs(run: RunResult, folder: Path, extra_summary: dict[str, Any] | None = None,
-                      explanation=None) -> None:
+                      explanation=None, progress=None) -> None:
+    say = progress or (lambda _: None)
     write_frame_csv(folder / "allocations.csv", run.allocations_frame(), ALLOCATION_CSV_COLUMNS)
     extra = dict(extra_summary or {})
     if explanation is not None:
@@ -90,8 +90,9 @@ def write_run_outputs(run: RunResult, folder: Path, extra_summary: dict[str, Any
         write_frame_csv(folder / "asks.csv", explanation.asks, ASK_COLUMNS)
         extra.update(explanation_summary(explanation))
     write_json(folder / "summary.json", summary_dict(run, extra))
+    say("writing the results workbook")
     try:
         from .resultsbook import write_results_workbook
     except ImportError:  # pragma: no cover - the workbook writer is optional while it is built
         return
-    write_results_workbook(run, folder / "results.xlsx")
+    write_results_workbook(run, folder / "results.xlsx", explanation=explanation)

@@ -19,7 +19,11 @@ through programme *q*; ``B[p,s]`` the budget of *p* for year *s* (£k);
 
   and family ``carry_forward``, one row per pot and spending year *t*::
 
-      Σ_{a,c,q} x[p,a,c,t,q] - Σ_{s = t-k..t} y[p,s,t] <= 0
+      Σ_{a,c,q} x[p,a,c,t,q] - Σ_{s = t-k..t} y[p,s,t] = 0
+
+  An equality, not ≤: the flows then say exactly whose money was spent, so unspent money
+  of each budget year can be named (idle flags) and the tie-break can prefer the
+  soonest-expiring year's money.
 """
 
 from __future__ import annotations
@@ -83,4 +87,4 @@ def define_pot_budget(lp: LinearProgram, case: Case) -> None:
         lp.add("carry_forward", meaning_frame(len(keys), pot_code=keys["pot_code"], year=keys["year"],
                                               description=[f"{p} spending in {t} within money carried forward"
                                                            for p, t in zip(keys["pot_code"], keys["year"])]),
-               codes, both, coef, -np.inf, 0.0)
+               codes, both, coef, 0.0, 0.0)

@@ -80,6 +80,19 @@ def diagnose_infeasible(case: Case, lp: LinearProgram, solver: str = "highs") ->
                 f" of {unit}{lo[r] * (1000 if unit else 1):,.0f}",
                 "relax or remove this " + ("rule" if meaning["family"] == "rule" else meaning["family"]),
             ))
+    # Demanding rows that were met but only at the expense of the ones that were not: tight
+    # at their bound with a non-zero dual in the elastic answer. They are part of the
+    # collision too (two floors that together exceed a budget: one is met, one is short).
+    named = {c.description.split(":")[0] for c in out}
+    A_act = A @ sol.x[:n]
+    for r in rows:
+        m = registry.iloc[r]
+        if str(m["description"]) in named:
+            continue
+        d = sol.row_dual[r] if r < len(sol.row_dual) else 0.0
+        if abs(A_act[r] - lo[r]) <= 1e-6 * max(1.0, abs(lo[r])) and abs(d) > 1e-9:
+            out.append(Collision(str(m["family"]), f"{m['description']}: met, but only at the expense of the above",
+                                 "relax or remove this " + ("rule" if m["family"] == "rule" else str(m["family"]))))
     # What they collide with: tight hard rows with a non-zero dual in the elastic answer.
     activity = A @ sol.x[:n]
     dual = sol.row_dual[: len(registry)]

@@ -42,16 +42,32 @@ CELL = ["area_code", "cohort_code", "year"]
 IDLE_THRESHOLD = 1.0  # £: less than this left in a pot-year is rounding, not stranded money
 
 
+SHADOW_COLUMNS = ["level", "pot_code", "year", "budget", "spent", "per_million", "binding", "unit"]
+
+
 @dataclass
 class Explanation:
     flags: pd.DataFrame  # FLAG_COLUMNS, map stage then optimise stage
     asks: pd.DataFrame  # ASK_COLUMNS (see optimiser.asks)
     binding: pd.DataFrame  # BINDING_COLUMNS
+    shadow_prices: pd.DataFrame  # SHADOW_COLUMNS: every pot-year budget, binding or not
 
-    def shadow_prices(self) -> pd.DataFrame:
-        """The pot-year budget rows of the aligned level with their value per extra £1m."""
-        b = self.binding
-        return b[(b["family"] == "pot_budget")]
+
+def shadow_prices(case: Case, level: LevelResult) -> pd.DataFrame:
+    """Every pot-year budget of a level with its shadow price per extra £1m (0 when slack)."""
+    cons = level.constraints
+    b = cons[cons["family"] == "pot_budget"]
+    unit = {"outcomes": "outcomes", "value": "£ of value", "coverage": "participants"}[case.settings.objective]
+    return pd.DataFrame({
+        "level": level.level,
+        "pot_code": b["pot_code"].to_numpy(),
+        "year": b["year"].to_numpy(),
+        "budget": b["upper"].to_numpy() * MONEY_SCALE,
+        "spent": b["activity"].to_numpy() * MONEY_SCALE,
+        "per_million": b["dual"].to_numpy() * MONEY_SCALE,
+        "binding": b["binding"].to_numpy(),
+        "unit": f"{unit} per extra £1m",
+    }, columns=SHADOW_COLUMNS)
 
 
 def _money(x: float) -> str:
@@ -251,4 +267,5 @@ def explain_run(run: RunResult, asks: bool = True, max_measured: int = 12, progr
                         ignore_index=True)
     asks_frame = measured_asks(run, max_measured=max_measured, progress=progress) if asks else \
         pd.DataFrame(columns=ASK_COLUMNS)
-    return Explanation(all_flags.reindex(columns=FLAG_COLUMNS), asks_frame, binding)
+    prices = pd.concat([shadow_prices(case, run.levels[n]) for n in ("aligned", "pooled")], ignore_index=True)
+    return Explanation(all_flags.reindex(columns=FLAG_COLUMNS), asks_frame, binding, prices)

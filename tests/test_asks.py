@@ -1,0 +1,358 @@
+"""Devolution asks: every single-rule relaxation, priced from the duals, then measured.
+
+Each case is a tiny CSV folder (local helper below) loaded through the validator and
+optimised in-process, so that each listed ask can be re-solved here, independently, with
+``optimiser.asks.apply_candidate`` + ``create_model`` + ``solve``: every ``gain_outcomes``
+must equal that re-solve, and the hand arithmetic in each case's docstring.
+Unless said: one area A1 "Northtown", year 2025-26, £1,000 a head, every rate 0.5,
+no carry-forward, no match, not poolable; objective outcomes.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from commissioning.cli import main
+from commissioning.validate import load_case
+from optimiser.asks import ASK_COLUMNS, Candidate, apply_candidate, measured_asks
+from optimiser.build import create_model
+from optimiser.levels import optimise_case
+from optimiser.solve import solve
+
+Y1, Y2 = "2025-26", "2026-27"
+START = {Y1: "2025-04-01", Y2: "2026-04-01"}
+END = {Y1: "2026-03-31", Y2: "2027-03-31"}
+AREA_NAMES = {"A1": "Northtown", "A2": "Southvale"}
+SOLVERS = ["cbc", "highs"]
+
+
+# ---- a tiny case writer (local on purpose) -------------------------------------------------------
+def _write(path: Path, header: list[str], rows: list[dict]) -> None:
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(header)
+        for r in rows:
+            w.writerow(["" if r.get(c) is None else r[c] for c in header])
+
+
+def pot(code: str, cohorts: str, *, name: str | None = None, geography: str = "ALL", unit_cost: float = 1000,
+        first: str = Y1, last: str = Y1, carry_forward: int = 0, match_rate: float = 0.0,
+        can_match: bool = False, poolable: bool = False) -> dict:
+    return {"pot_code": code, "pot_name": name or f"Pot {code}", "department": "DfE", "geography": geography,
+            "cohorts": cohorts, "start": START[first], "end": END[last], "unit_cost": unit_cost,
+            "carry_forward": carry_forward, "match_rate": match_rate, "can_match": "yes" if can_match else "no",
+            "poolable": "yes" if poolable else "no", "basis": "local"}
+
+
+def rule(kind: str, value: float, note: str, *, pot: str = "ALL", area: str = "ALL", cohort: str = "ALL",
+         year: str = "ALL") -> dict:
+    return {"rule": kind, "pot_code": pot, "area_code": area, "cohort_code": cohort, "year": year,
+            "value": value, "note": note}
+
+
+def write_case(folder: Path, *, cohorts: dict[str, float], pots: list[dict], budgets: dict, need: dict,
+               areas=("A1",), rules: list[dict] | None = None) -> Path:
+    """``cohorts`` {code: outcome rate}; ``budgets`` {(pot, year): £}; ``need`` {(area, cohort, year): people}."""
+    folder.mkdir(parents=True, exist_ok=True)
+    _write(folder / "areas.csv", ["area_code", "area_name"],
+           [{"area_code": a, "area_name": AREA_NAMES[a]} for a in areas])
+    _write(folder / "cohorts.csv", ["cohort_code", "cohort_name", "outcome", "outcome_rate"],
+           [{"cohort_code": c, "cohort_name": f"Cohort {c}", "outcome": "job entry", "outcome_rate": r}
+            for c, r in cohorts.items()])
+    _write(folder / "pots.csv", list(pots[0]), pots)
+    _write(folder / "budgets.csv", ["pot_code", "year", "amount"],
+           [{"pot_code": p, "year": y, "amount": a} for (p, y), a in budgets.items()])
+    _write(folder / "need.csv", ["area_code", "cohort_code", "year", "people"],
+           [{"area_code": a, "cohort_code": c, "year": y, "people": n} for (a, c, y), n in need.items()])
+    if rules:
+        _write(folder / "rules.csv", ["rule", "pot_code", "area_code", "cohort_code", "year", "value", "note"], rules)
+    (folder / "case.yaml").write_text(yaml.safe_dump({"name": folder.name}), encoding="utf-8")
+    return folder
+
+
+# ---- cases ---------------------------------------------------------------------------------------
+def cohort_and_area_case(folder: Path) -> Path:
+    """P (Northtown only, cohort X) has £10,000; X's need there is 4 → £6,000 idle.
+
+    * Y (rate 0.5) has need 10 in Northtown and no pot: **add_cohort P/Y** lets P's £6,000
+      buy 6 of them → 6 × 0.5 = **+3.0** outcomes.
+    * X has need 2 in Southvale, outside P's area: **add_area P/A2** buys them with £2,000 →
+      2 × 0.5 = **+1.0**.
+    Ranked: add_cohort (3.0) first, add_area (1.0) second; nothing else helps.
+    """
+    return write_case(folder, areas=("A1", "A2"), cohorts={"X": 0.5, "Y": 0.5},
+                      pots=[pot("P", "X", name="Idle pot", geography="A1")], budgets={("P", Y1): 10000},
+                      need={("A1", "X", Y1): 4, ("A1", "Y", Y1): 10, ("A2", "X", Y1): 2})
+
+
+def match_case(folder: Path) -> Path:
+    """M (£10,000, needs £0.50 of match per £1) and L (£2,000, can match) both fund E (need 100).
+
+    Aligned: L spends £2,000, M at most £4,000 → 6 people, 3 outcomes.
+    **drop_match M**: M spends all £10,000 → 12 people, 6 outcomes → **+3.0**.
+    """
+    return write_case(folder, cohorts={"E": 0.5},
+                      pots=[pot("M", "E", match_rate=0.5), pot("L", "E", can_match=True)],
+                      budgets={("M", Y1): 10000, ("L", Y1): 2000}, need={("A1", "E", Y1): 100})
+
+
+def rule_case(folder: Path) -> Path:
+    """R (£10,000) funds F (need 100) under max_amount £3,000 → 3 people, 1.5 outcomes.
+
+    **relax_rule** (remove it): R spends £10,000 → 10 people, 5 outcomes → **+3.5**, for
+    £7,000 newly spent: 3.5 / 0.007 = **500 outcomes per £1m**.
+    """
+    return write_case(folder, cohorts={"F": 0.5}, pots=[pot("R", "F")], budgets={("R", Y1): 10000},
+                      need={("A1", "F", Y1): 100},
+                      rules=[rule("max_amount", 3000, "R capped at three thousand pounds", pot="R")])
+
+
+def carry_case(folder: Path) -> Path:
+    """CF (cohort C, life 2025-26 to 2026-27, no carry-forward): £10,000 in Y1, £5,000 in Y2.
+
+    Need 4 in Y1 and 20 in Y2. Aligned: Y1 4 people (£6,000 idle), Y2 5 people → 4.5 outcomes.
+    **carry_forward CF** (1 year): Y1's £6,000 buys 6 more in Y2 (11 ≤ 20) → **+3.0**.
+    """
+    return write_case(folder, cohorts={"C": 0.5}, pots=[pot("CF", "C", last=Y2)],
+                      budgets={("CF", Y1): 10000, ("CF", Y2): 5000},
+                      need={("A1", "C", Y1): 4, ("A1", "C", Y2): 20})
+
+
+def extend_case(folder: Path) -> Path:
+    """EX may carry money forward one year but its life ends 31 March 2026: £10,000 in Y1.
+
+    Need 4 in Y1 and 20 in Y2 → £6,000 idle at aligned. **extend_years EX to 2026-27** lets
+    the carried £6,000 buy 6 in Y2 → **+3.0**. (One more year of carry-forward alone buys
+    nothing: the pot's life still ends in Y1.)
+    """
+    return write_case(folder, cohorts={"C": 0.5}, pots=[pot("EX", "C", carry_forward=1)],
+                      budgets={("EX", Y1): 10000}, need={("A1", "C", Y1): 4, ("A1", "C", Y2): 20})
+
+
+def pool_case(folder: Path) -> Path:
+    """Poolable P1 (C, £20,000, need 4) and P2 (D, £2,000, need 10).
+
+    Aligned 3 outcomes ((4 + 2) × 0.5); pooled 7 ((4 + 10) × 0.5): the **pool** ask is the
+    devolution dividend, **+4.0**. add_cohort P1/D (8 of D from P1's idle money) is also +4.0.
+    """
+    return write_case(folder, cohorts={"C": 0.5, "D": 0.5},
+                      pots=[pot("P1", "C", poolable=True), pot("P2", "D", poolable=True)],
+                      budgets={("P1", Y1): 20000, ("P2", Y1): 2000}, need={("A1", "C", Y1): 4, ("A1", "D", Y1): 10})
+
+
+def mixed_case(folder: Path) -> Path:
+    """The cases above side by side (separate cohorts), for the ranking and re-measuring checks."""
+    return write_case(
+        folder, areas=("A1", "A2"), cohorts={"X": 0.5, "Y": 0.5, "E": 0.5, "F": 0.5},
+        pots=[pot("P", "X", geography="A1"), pot("M", "E", match_rate=0.5), pot("L", "E", can_match=True),
+              pot("R", "F")],
+        budgets={("P", Y1): 10000, ("M", Y1): 10000, ("L", Y1): 2000, ("R", Y1): 10000},
+        need={("A1", "X", Y1): 4, ("A1", "Y", Y1): 10, ("A2", "X", Y1): 2, ("A1", "E", Y1): 100,
+              ("A1", "F", Y1): 100},
+        rules=[rule("max_amount", 3000, "R capped", pot="R")])
+
+
+# ---- helpers ---------------------------------------------------------------------------------------
+def run_and_ask(tmp_path: Path, make, solver: str):
+    run = optimise_case(load_case(make(tmp_path / make.__name__)), solver=solver)
+    return run, measured_asks(run)
+
+
+def listed(asks: pd.DataFrame) -> list[tuple]:
+    """(change, pot, area, cohort, year, gain) per ask, best first; empty cells as None."""
+    out = []
+    for r in asks.itertuples(index=False):
+        cell = [None if pd.isna(v) else v for v in (r.change, r.pot_code, r.area_code, r.cohort_code, r.year)]
+        out.append((*cell, round(float(r.gain_outcomes), 6)))
+    return out
+
+
+def _none(v):
+    return None if v is None or (isinstance(v, float) and pd.isna(v)) else v
+
+
+def remeasure(run, row) -> float:
+    """The ask's gain, solved again here from the changed case (independently of measured_asks)."""
+    aligned = run.levels["aligned"].solution.objective
+    change, pot_code = row.change, _none(row.pot_code)
+    if change == "pool" and pot_code is None:
+        return run.levels["pooled"].solution.objective - aligned
+    rule_index = None
+    if change == "relax_rule":
+        scope = tuple(_none(v) or "ALL" for v in (row.pot_code, row.area_code, row.cohort_code, row.year))
+        matches = [i for i, r in enumerate(run.case.rules)
+                   if (r.pot_code, r.area_code, r.cohort_code, r.year) == scope]
+        assert len(matches) == 1, (scope, run.case.rules)
+        rule_index = matches[0]
+    cand = Candidate(change, pot_code, area_code=_none(row.area_code), cohort_code=_none(row.cohort_code),
+                     year=_none(row.year), rule_index=rule_index)
+    # A pot joining the pool is measured against the pooled level, with the pool widened.
+    joins = change == "pool"
+    pool = frozenset(run.pool | {pot_code}) if joins else frozenset()
+    lp = create_model(apply_candidate(run.case, cand), pool=pool)
+    sol = solve(lp, solver=run.solver, lexicographic=False)
+    assert sol.status == "optimal"
+    return sol.objective - (run.levels["pooled"].solution.objective if joins else aligned)
+
+
+def assert_measured_and_ranked(run, asks: pd.DataFrame) -> None:
+    assert list(asks["rank"]) == list(range(1, len(asks) + 1))
+    gains = list(asks["gain_outcomes"])
+    assert gains == sorted(gains, reverse=True)
+    assert all(g > 0 for g in gains)
+    for row in asks.itertuples(index=False):
+        assert float(row.gain_outcomes) == pytest.approx(remeasure(run, row), abs=1e-6), row
+
+
+# ---- 4. asks, by hand -------------------------------------------------------------------------------
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_add_cohort_outranks_add_area(tmp_path, solver):
+    run, asks = run_and_ask(tmp_path, cohort_and_area_case, solver)
+    assert listed(asks) == [("add_cohort", "P", None, "Y", None, 3.0), ("add_area", "P", "A2", None, None, 1.0)]
+    # Priced first from the duals: P's budget has slack (dual 0) and the new cells have no
+    # need-cap row, so each £1k is worth 1000 / 1000 × 0.5 = 0.5; times the money each could
+    # absorb: Y 10 × £1,000 = £10k → 5.0; Southvale's X 2 × £1,000 = £2k → 1.0.
+    assert list(asks["estimated_gain"]) == pytest.approx([5.0, 1.0])
+    assert_measured_and_ranked(run, asks)
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_drop_match(tmp_path, solver):
+    run, asks = run_and_ask(tmp_path, match_case, solver)
+    assert listed(asks) == [("drop_match", "M", None, None, None, 3.0)]
+    assert_measured_and_ranked(run, asks)
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_relax_rule(tmp_path, solver):
+    run, asks = run_and_ask(tmp_path, rule_case, solver)
+    assert listed(asks) == [("relax_rule", "R", None, None, None, 3.5)]
+    assert "R capped at three thousand pounds" in asks["detail"].iloc[0]
+    assert_measured_and_ranked(run, asks)
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_relax_a_min_share(tmp_path, solver):
+    # P (£10,000) funds C (rate 0.25) and D (rate 0.5), need 50 each; at least 50% must go on C.
+    # With the rule: £5,000 on C → 5 × 0.25 = 1.25, £5,000 on D → 5 × 0.5 = 2.5; total 3.75.
+    # Without it: all £10,000 on D → 10 × 0.5 = 5.0. Gain +1.25.
+    case = write_case(tmp_path / "case", cohorts={"C": 0.25, "D": 0.5}, pots=[pot("P", "C;D")],
+                      budgets={("P", Y1): 10000}, need={("A1", "C", Y1): 50, ("A1", "D", Y1): 50},
+                      rules=[rule("min_share", 0.5, "Half on C", pot="P", cohort="C")])
+    run = optimise_case(load_case(case), solver=solver)
+    asks = measured_asks(run)
+    assert listed(asks) == [("relax_rule", "P", None, "C", None, 1.25)]
+    assert_measured_and_ranked(run, asks)
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_carry_forward(tmp_path, solver):
+    run, asks = run_and_ask(tmp_path, carry_case, solver)
+    assert listed(asks) == [("carry_forward", "CF", None, None, None, 3.0)]
+    assert_measured_and_ranked(run, asks)
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_extend_years(tmp_path, solver):
+    run, asks = run_and_ask(tmp_path, extend_case, solver)
+    assert listed(asks) == [("extend_years", "EX", None, None, Y2, 3.0)]
+    assert_measured_and_ranked(run, asks)
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_pool_ask_is_the_devolution_dividend(tmp_path, solver):
+    run, asks = run_and_ask(tmp_path, pool_case, solver)
+    dividend = run.dividends()["devolution"]["outcomes"]
+    assert dividend == pytest.approx(4.0)
+    pool = asks[asks["change"] == "pool"]
+    assert len(pool) == 1 and pd.isna(pool["pot_code"].iloc[0])
+    assert pool["gain_outcomes"].iloc[0] == pytest.approx(dividend)
+    assert sorted(listed(asks)) == [("add_cohort", "P1", None, "D", None, 4.0), ("pool", None, None, None, None, 4.0)]
+    assert_measured_and_ranked(run, asks)
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_a_pot_joining_the_pool(tmp_path, solver):
+    # P1 (C, £20,000, need 4) and P2 (D, £2,000, need 30) are poolable; P3 (E, £5,000, need 1)
+    # is not. Aligned: 4 + 2 + 1 = 7 people → 3.5 outcomes. Pooled: P1's spare £16,000 buys
+    # 16 of D → 23 people → 11.5: the pool ask is +8.0. P3 joining the pool (measured against
+    # pooled) lets its spare £4,000 buy 4 more of D (22 ≤ 30) → +2.0. Against aligned,
+    # add_cohort P1/D is +8.0 (16 of D) and add_cohort P3/D +2.0 (4 of D).
+    case = write_case(tmp_path / "case", cohorts={"C": 0.5, "D": 0.5, "E": 0.5},
+                      pots=[pot("P1", "C", poolable=True), pot("P2", "D", poolable=True), pot("P3", "E")],
+                      budgets={("P1", Y1): 20000, ("P2", Y1): 2000, ("P3", Y1): 5000},
+                      need={("A1", "C", Y1): 4, ("A1", "D", Y1): 30, ("A1", "E", Y1): 1})
+    run = optimise_case(load_case(case), solver=solver)
+    asks = measured_asks(run)
+    assert sorted(listed(asks), key=str) == sorted([
+        ("pool", None, None, None, None, 8.0), ("add_cohort", "P1", None, "D", None, 8.0),
+        ("pool", "P3", None, None, None, 2.0), ("add_cohort", "P3", None, "D", None, 2.0)], key=str)
+    assert "(measured against the pooled level)" in asks.loc[asks["pot_code"].eq("P3") & asks["change"].eq("pool"),
+                                                           "detail"].iloc[0]
+    assert_measured_and_ranked(run, asks)
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_many_asks_are_ranked_by_measured_gain(tmp_path, solver):
+    # Hand gains of the single changes in mixed_case (each against aligned):
+    #   relax_rule R: +3.5; add_cohort P/Y: P's £6,000 → 6 of Y: +3.0; drop_match M: +3.0;
+    #   add_cohort P/E, P/F: P's £6,000 → 6 of E or F: +3.0 each; add_area P/A2: +1.0.
+    run, asks = run_and_ask(tmp_path, mixed_case, solver)
+    got = {(c, p, a, k): g for c, p, a, k, _, g in listed(asks)}
+    assert got[("relax_rule", "R", None, None)] == 3.5
+    assert got[("add_cohort", "P", None, "Y")] == 3.0
+    assert got[("drop_match", "M", None, None)] == 3.0
+    assert got[("add_area", "P", "A2", None)] == 1.0
+    assert listed(asks)[0][0] == "relax_rule"
+    assert_measured_and_ranked(run, asks)
+
+
+# ---- asks.csv through the command line -----------------------------------------------------------
+def test_asks_csv_columns_and_rows(tmp_path):
+    case = cohort_and_area_case(tmp_path / "case")
+    result = CliRunner().invoke(main, ["--quiet", "optimise", str(case), "--out", str(tmp_path / "out"),
+                                       "--solver", "highs"])
+    assert result.exit_code == 0, result.output
+    asks = pd.read_csv(tmp_path / "out" / "asks.csv", dtype={"year": str})
+    contract = ["rank", "pot_code", "change", "area_code", "cohort_code", "year", "gain_outcomes",
+                "gain_per_million", "detail"]
+    assert list(asks.columns[:len(contract)]) == contract
+    assert list(asks.columns) == ASK_COLUMNS
+    assert listed(asks) == [("add_cohort", "P", None, "Y", None, 3.0), ("add_area", "P", "A2", None, None, 1.0)]
+    assert "Allow Idle pot to fund Cohort Y" in asks["detail"].iloc[0]
+    assert "Allow Idle pot to fund residents of Southvale" in asks["detail"].iloc[1]
+
+
+
+
+# ---- gain per £1m --------------------------------------------------------------------------------
+@pytest.mark.parametrize("make, per_million", [
+    # relax_rule R: +3.5 outcomes for £7,000 newly spent on F (nothing else moves) → 3.5 / 0.007 = 500.
+    (rule_case, 500.0),
+    # drop_match M: +3.0 outcomes for £6,000 more of M on E (L's £2,000 stays put) → 3.0 / 0.006 = 500.
+    (match_case, 500.0),
+])
+def test_gain_per_million_counts_money_newly_spent(tmp_path, make, per_million):
+    # The money an ask moves includes idle money it brings into use. Counting only half the
+    # sum of the allocation differences halves it when nothing is taken from another cell,
+    # and makes such asks look twice as good per £1m as a pure reallocation.
+    run, asks = run_and_ask(tmp_path, make, "highs")
+    assert asks["gain_per_million"].iloc[0] == pytest.approx(per_million)
+
+
+def test_gain_per_million_of_a_pure_reallocation(tmp_path):
+    # Story: B (£2,000 a head, £200,000) may take Y (rate 0.5) instead of C (0.25): the whole
+    # £200,000 moves from C to Y for +25 outcomes → 25 / 0.2 = 125 per £1m.
+    case = write_case(tmp_path / "case", cohorts={"C": 0.25, "Y": 0.5},
+                      pots=[pot("B", "C", unit_cost=2000)], budgets={("B", Y1): 200000},
+                      need={("A1", "C", Y1): 1000, ("A1", "Y", Y1): 100})
+    run = optimise_case(load_case(case), solver="highs")
+    asks = measured_asks(run)
+    assert listed(asks) == [("add_cohort", "B", None, "Y", None, 25.0)]
+    assert asks["gain_per_million"].iloc[0] == pytest.approx(125.0)

@@ -1,0 +1,196 @@
+"""Infeasible cases: no crash, exit code 3, the colliding rules named, nothing written.
+
+Tiny CSV cases (local helper below), run through ``commissioning optimise`` with Click's
+``CliRunner`` on both solvers. One area A1 "Northtown", year 2025-26, one pot P funding
+cohorts C and D at £1,000 a head with £10,000, every rate 0.5, unless said.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from commissioning.cli import main
+from commissioning.errors import InfeasibleError
+from commissioning.validate import load_case
+from optimiser.levels import optimise_case
+
+Y1, Y2 = "2025-26", "2026-27"
+START = {Y1: "2025-04-01", Y2: "2026-04-01"}
+END = {Y1: "2026-03-31", Y2: "2027-03-31"}
+AREA_NAMES = {"A1": "Northtown", "A2": "Southvale"}
+SOLVERS = ["cbc", "highs"]
+
+
+# ---- a tiny case writer (local on purpose) -------------------------------------------------------
+def _write(path: Path, header: list[str], rows: list[dict]) -> None:
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(header)
+        for r in rows:
+            w.writerow(["" if r.get(c) is None else r[c] for c in header])
+
+
+def pot(code: str, cohorts: str, *, name: str | None = None, geography: str = "ALL", unit_cost: float = 1000,
+        first: str = Y1, last: str = Y1, carry_forward: int = 0, match_rate: float = 0.0,
+        can_match: bool = False, poolable: bool = False) -> dict:
+    return {"pot_code": code, "pot_name": name or f"Pot {code}", "department": "DfE", "geography": geography,
+            "cohorts": cohorts, "start": START[first], "end": END[last], "unit_cost": unit_cost,
+            "carry_forward": carry_forward, "match_rate": match_rate, "can_match": "yes" if can_match else "no",
+            "poolable": "yes" if poolable else "no", "basis": "local"}
+
+
+def rule(kind: str, value: float, note: str, *, pot: str = "ALL", area: str = "ALL", cohort: str = "ALL",
+         year: str = "ALL") -> dict:
+    return {"rule": kind, "pot_code": pot, "area_code": area, "cohort_code": cohort, "year": year,
+            "value": value, "note": note}
+
+
+def write_case(folder: Path, *, cohorts: dict[str, float], pots: list[dict], budgets: dict, need: dict,
+               areas=("A1",), rules: list[dict] | None = None) -> Path:
+    """``cohorts`` {code: outcome rate}; ``budgets`` {(pot, year): £}; ``need`` {(area, cohort, year): people}."""
+    folder.mkdir(parents=True, exist_ok=True)
+    _write(folder / "areas.csv", ["area_code", "area_name"],
+           [{"area_code": a, "area_name": AREA_NAMES[a]} for a in areas])
+    _write(folder / "cohorts.csv", ["cohort_code", "cohort_name", "outcome", "outcome_rate"],
+           [{"cohort_code": c, "cohort_name": f"Cohort {c}", "outcome": "job entry", "outcome_rate": r}
+            for c, r in cohorts.items()])
+    _write(folder / "pots.csv", list(pots[0]), pots)
+    _write(folder / "budgets.csv", ["pot_code", "year", "amount"],
+           [{"pot_code": p, "year": y, "amount": a} for (p, y), a in budgets.items()])
+    _write(folder / "need.csv", ["area_code", "cohort_code", "year", "people"],
+           [{"area_code": a, "cohort_code": c, "year": y, "people": n} for (a, c, y), n in need.items()])
+    if rules:
+        _write(folder / "rules.csv", ["rule", "pot_code", "area_code", "cohort_code", "year", "value", "note"], rules)
+    (folder / "case.yaml").write_text(yaml.safe_dump({"name": folder.name}), encoding="utf-8")
+    return folder
+
+
+def one_pot_case(folder: Path, rules: list[dict], need: dict | None = None, areas=("A1",)) -> Path:
+    return write_case(folder, areas=areas, cohorts={"C": 0.5, "D": 0.5},
+                      pots=[pot("P", "C;D", geography="A1")], budgets={("P", Y1): 10000},
+                      need=need or {("A1", "C", Y1): 2, ("A1", "D", Y1): 50}, rules=rules)
+
+
+def min_share_case(folder: Path) -> Path:
+    """min_share 50% of P on C: £5,000 — but C's need is 2 people, so at most £2,000 can go there."""
+    return one_pot_case(folder, [rule("min_share", 0.5, "Half of P on cohort C", pot="P", cohort="C")])
+
+
+def no_scope_case(folder: Path) -> Path:
+    """min_amount £1,000 for P in Southvale, which P does not cover: nothing in scope to fund."""
+    return one_pot_case(folder, [rule("min_amount", 1000, "Southvale floor", pot="P", area="A2", year=Y1)],
+                        need={("A1", "C", Y1): 20, ("A2", "C", Y1): 20}, areas=("A1", "A2"))
+
+
+def two_floors_case(folder: Path) -> Path:
+    """Two floors on the same £10,000: £3,000 on C and £9,000 on D = £12,000 > £10,000.
+
+    Need is ample (50 each), so neither floor is impossible alone; together they collide
+    with each other (and with P's budget). Both must be named.
+    """
+    return one_pot_case(folder, [rule("min_amount", 3000, "C floor", pot="P", cohort="C", year=Y1),
+                                 rule("min_amount", 9000, "D floor", pot="P", cohort="D", year=Y1)],
+                        need={("A1", "C", Y1): 50, ("A1", "D", Y1): 50})
+
+
+def optimise(case: Path, out: Path, solver: str, *extra: str):
+    return CliRunner().invoke(main, ["--quiet", "optimise", str(case), "--out", str(out), "--solver", solver, *extra])
+
+
+def assert_infeasible_and_nothing_written(result, out: Path) -> str:
+    assert result.exit_code == 3, (result.output, result.stderr, result.exception)
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    assert not out.exists()
+    assert [p.name for p in out.parent.iterdir() if p.name.startswith(f".{out.name}")] == []  # no partial folder
+    assert "Wrote" not in result.stdout
+    return result.stderr
+
+
+# ---- 5. infeasible cases ----------------------------------------------------------------------------
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_min_share_that_eligibility_cannot_meet(tmp_path, solver):
+    out = tmp_path / "out"
+    err = assert_infeasible_and_nothing_written(optimise(min_share_case(tmp_path / "case"), out, solver), out)
+    assert "infeasible" in err
+    # The rule by its note, how far it can be met (2 people × £1,000 of 0.5 × £10,000), what to do,
+    # and what it collides with: C's need.
+    assert "Half of P on cohort C" in err
+    assert "can be met only up to £2,000 of £5,000" in err
+    assert "suggestion: relax or remove this rule" in err
+    assert "collides with: Northtown Cohort C 2025-26 need is fully met" in err
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_min_amount_with_no_eligible_cell_in_scope(tmp_path, solver):
+    out = tmp_path / "out"
+    err = assert_infeasible_and_nothing_written(optimise(no_scope_case(tmp_path / "case"), out, solver), out)
+    assert "Southvale floor" in err and "rules.csv row 2" in err
+    assert "no eligible pot, area and cohort with need falls within its scope" in err
+    assert "suggestion: relax or remove this rule" in err
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_two_colliding_rules_are_both_named(tmp_path, solver):
+    # Today only the floor that absorbs the shortfall in the elastic diagnosis is named (D floor:
+    # "met only up to £7,000 of £9,000"); the C floor it collides with is not mentioned at all.
+    out = tmp_path / "out"
+    err = assert_infeasible_and_nothing_written(optimise(two_floors_case(tmp_path / "case"), out, solver), out)
+    assert "collides with: the Pot P (P) 2025-26 budget is exhausted" in err
+    assert "D floor" in err
+    assert "C floor" in err, err
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_an_impossible_share_and_an_empty_scope_are_named_together(tmp_path, solver):
+    # Every collision at once: the rule with nothing in scope and the share need cannot meet.
+    case = one_pot_case(tmp_path / "case", [
+        rule("min_share", 0.5, "Half of P on cohort C", pot="P", cohort="C"),
+        rule("min_amount", 1000, "Southvale floor", pot="P", area="A2", year=Y1),
+    ], need={("A1", "C", Y1): 2, ("A1", "D", Y1): 50, ("A2", "C", Y1): 20}, areas=("A1", "A2"))
+    out = tmp_path / "out"
+    err = assert_infeasible_and_nothing_written(optimise(case, out, solver), out)
+    assert "Southvale floor" in err and "Half of P on cohort C" in err
+    assert "can be met only up to £2,000 of £5,000" in err
+
+
+def test_an_infeasible_run_leaves_previous_results_alone(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "summary.json").write_text('{"scenario": "before"}', encoding="utf-8")
+    result = optimise(min_share_case(tmp_path / "case"), out, "highs", "--force")
+    assert result.exit_code == 3
+    assert sorted(p.name for p in out.iterdir()) == ["summary.json"]
+    assert (out / "summary.json").read_text(encoding="utf-8") == '{"scenario": "before"}'
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == []
+
+
+def test_infeasible_is_an_error_with_collisions_not_a_crash(tmp_path):
+    case = load_case(min_share_case(tmp_path / "case"))
+    with pytest.raises(InfeasibleError) as info:
+        optimise_case(case, solver="highs")
+    e = info.value
+    assert e.exit_code == 3 and e.level == "aligned"
+    rules = [c for c in e.collisions if c.family == "rule"]
+    assert len(rules) == 1 and "Half of P on cohort C" in rules[0].description
+    assert rules[0].suggestion == "relax or remove this rule"
+    assert any(c.family == "need_cap" for c in e.collisions)
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_a_floor_that_its_match_cannot_support(tmp_path, solver):
+    # M must spend £8,000 but needs £0.50 of match per £1; L's £2,000 is all the match there
+    # is, so M can spend at most 2,000 / 0.5 = £4,000 of the £8,000.
+    case = write_case(tmp_path / "case", cohorts={"E": 0.5},
+                      pots=[pot("M", "E", match_rate=0.5), pot("L", "E", can_match=True)],
+                      budgets={("M", Y1): 10000, ("L", Y1): 2000}, need={("A1", "E", Y1): 100},
+                      rules=[rule("min_amount", 8000, "M must spend eight thousand", pot="M", year=Y1)])
+    out = tmp_path / "out"
+    err = assert_infeasible_and_nothing_written(optimise(case, out, solver), out)
+    assert "M must spend eight thousand" in err and "can be met only up to £4,000 of £8,000" in err
+    assert "collides with: the match funding in Northtown 2025-26 is fully used" in err
+    assert "collides with: the Pot L (L) 2025-26 budget is exhausted" in err
