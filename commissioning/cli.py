@@ -1,4 +1,4 @@
-"""The command line: ``commissioning validate|convert|template|map|optimise|explain|agree|check|compare``.
+"""The command line: ``commissioning validate|convert|template|map|optimise|explain|agree|check|compare|sensitivity``.
 
 Exit codes: 0 success (warnings allowed); 1 ``check`` found a breach; 2 bad input or an
 output that cannot be written; 3 infeasible; 4 solver trouble. A user error is a short
@@ -196,7 +196,7 @@ def optimise(obj: Context, case: Path, out: Path, solver: str, time_limit: float
     explanation = explain_run(run, progress=progress)
     with output_folder(out, force, [case] + ([scenario] if scenario else [])) as work:
         progress(f"writing outputs to {out}")
-        write_run_outputs(run, work, explanation=explanation)
+        write_run_outputs(run, work, explanation=explanation, progress=progress)
     _print_run(run)
     click.echo(f"Wrote {out}")
 
@@ -204,6 +204,8 @@ def optimise(obj: Context, case: Path, out: Path, solver: str, time_limit: float
 def _print_run(run) -> None:
     L = run.levels
     click.echo(f"Scenario '{run.scenario}': {run.status} ({run.solver}, objective {run.objective})")
+    if run.status == "time_limit":
+        click.echo("  NOT PROVEN OPTIMAL: the solver stopped at its time limit; these are the best figures found")
     click.echo(f"  {'level':<9} {'allocated':>16} {'participants':>13} {'outcomes':>11} {'value':>16}")
     for name in ("baseline", "aligned", "pooled"):
         t = L[name].totals
@@ -225,6 +227,172 @@ def explain(obj: Context, results: Path, top: int) -> None:
 
     for line in narrate(results, top=top):
         click.echo(line)
+
+
+@main.command()
+@click.argument("case", type=click.Path(path_type=Path))
+@click.argument("scenarios", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="Output folder.")
+@click.option("--solver", type=click.Choice(["cbc", "highs"]), default="cbc", show_default=True,
+              help="CBC is bundled with PuLP; HiGHS (highspy) is faster on large cases.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Worker processes (default: one per scenario, at most one per CPU).")
+@click.option("--force", is_flag=True, help="Replace the output folder if it exists.")
+@click.pass_obj
+@handle_errors
+def compare(obj: Context, case: Path, scenarios: tuple[Path, ...], out: Path, solver: str, workers: int | None,
+            force: bool) -> None:
+    """Run every scenario and lay them side by side: comparison.csv, comparison.xlsx.
+
+    Each scenario is solved as `optimise --scenario` would solve it; the first is the one
+    the others are compared with.
+    """
+    from .compare import check_scenarios, comparison_lines, run_scenarios, write_comparison_outputs
+    from .outputs import check_target, output_folder
+    from .sensitivity import progress_bar
+
+    inputs = [case, *scenarios]
+    check_target(out, force, inputs)
+    c, warnings, _ = check_scenarios(case, list(scenarios))
+    print_warnings(warnings, obj.quiet)
+    bar, task = progress_bar(len(scenarios), obj.quiet, "Solving scenarios")
+    with bar:
+        runs = run_scenarios(case, list(scenarios), solver=solver, workers=workers,
+                             on_done=lambda _: bar.advance(task))
+    with output_folder(out, force, inputs) as work:
+        write_comparison_outputs(runs, c, work)
+    for line in comparison_lines(runs):
+        click.echo(line)
+    for r in runs:
+        if not r.solved:
+            _echo_err(f"warning: scenario '{r.name}' is {r.status}:\n{r.error}")
+    click.echo(f"Wrote {out}: comparison.csv, comparison.xlsx, comparison.json, allocations.csv")
+
+
+@main.command()
+@click.argument("case", type=click.Path(path_type=Path))
+@click.option("--scenario", type=click.Path(path_type=Path), help="A scenario file overlaying the case.")
+@click.option("--need-spread", type=click.FloatRange(0.0, 1.0), default=0.1, show_default=True,
+              help="Each need cell is drawn within ± this share of its evidence (0 to 1).")
+@click.option("--draws", type=click.IntRange(min=1), default=50, show_default=True, help="How many draws to solve.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random draws (same seed, "
+              "same figures).")
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="Output folder.")
+@click.option("--solver", type=click.Choice(["cbc", "highs"]), default="cbc", show_default=True,
+              help="CBC is bundled with PuLP; HiGHS (highspy) is faster on large cases.")
+@click.option("--force", is_flag=True, help="Replace the output folder if it exists.")
+@click.pass_obj
+@handle_errors
+def sensitivity(obj: Context, case: Path, scenario: Path | None, need_spread: float, draws: int, seed: int,
+                out: Path, solver: str, force: bool) -> None:
+    """Re-solve with need drawn around its evidence: how robust is each allocation?
+
+    Writes sensitivity.csv (how often each pot–area pairing is funded, and how much) and
+    sensitivity.json (the spread of outcomes per level, and the settings).
+    """
+    from .outputs import check_target, output_folder
+    from .scenario import load_case_with_scenario
+    from .sensitivity import progress_bar, run_sensitivity, sensitivity_lines, write_sensitivity_outputs
+
+    inputs = [case] + ([scenario] if scenario else [])
+    check_target(out, force, inputs)
+    c, warnings = load_case_with_scenario(case, scenario)
+    print_warnings(warnings, obj.quiet)
+    bar, task = progress_bar(draws, obj.quiet, "Solving need draws")
+    with bar:
+        result = run_sensitivity(c, need_spread, draws, seed=seed, solver=solver,
+                                 on_draw=lambda _: bar.advance(task))
+    with output_folder(out, force, inputs) as work:
+        frame, summary = write_sensitivity_outputs(result, c, work)
+    for line in sensitivity_lines(summary, frame, area_names={a.code: a.name for a in c.areas}):
+        click.echo(line)
+    click.echo(f"Wrote {out}: sensitivity.csv, sensitivity.json")
+
+
+@main.command()
+@click.argument("case", type=click.Path(path_type=Path))
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path),
+              help="Folder to write agreement.xlsx (with allocations.csv and summary.json) into.")
+@click.option("--scenario", type=click.Path(path_type=Path), help="A scenario file overlaying the case.")
+@click.option("--from", "from_dir", type=click.Path(path_type=Path),
+              help="Reuse the results folder of an earlier 'optimise' instead of solving (its fingerprint must "
+                   "match the case and scenario).")
+@click.option("--solver", type=click.Choice(["cbc", "highs"]), default="cbc", show_default=True,
+              help="CBC is bundled with PuLP; HiGHS (highspy) is faster on large cases.")
+@click.option("--time-limit", type=float, default=None, help="Seconds per solve.")
+@click.option("--governance", type=click.Path(path_type=Path),
+              help="A governance text to use instead of the shipped templates/governance.md.")
+@click.option("--force", is_flag=True, help="Replace the output folder if it exists.")
+@click.pass_obj
+@handle_errors
+def agree(obj: Context, case: Path, out: Path, scenario: Path | None, from_dir: Path | None, solver: str,
+          time_limit: float | None, governance: Path | None, force: bool) -> None:
+    """Write the Local Labour Market Agreement (agreement.xlsx) a finance team can audit and edit."""
+    import shutil
+
+    from .agreement import AgreementInputs
+    from .agreementbook import write_agreement
+    from .outputs import check_target, output_folder
+    from .progress import Progress
+    from .scenario import load_case_with_scenario
+
+    sources = [case] + [p for p in (scenario, from_dir, governance) if p is not None]
+    check_target(out, force, sources)
+    c, warnings = load_case_with_scenario(case, scenario)
+    print_warnings(warnings, obj.quiet)
+    progress = Progress(obj.quiet)
+    run = explanation = None
+    if from_dir is not None:
+        inputs = AgreementInputs.from_results(from_dir, c)
+    else:
+        from optimiser.explain import explain_run
+        from optimiser.levels import optimise_case
+
+        run = optimise_case(c, solver=solver, time_limit=time_limit, progress=progress)
+        explanation = explain_run(run, progress=progress)
+        inputs = AgreementInputs.from_run(run, explanation)
+    with output_folder(out, force, sources) as work:
+        progress(f"writing the agreement to {out}")
+        if run is not None:
+            from .results_writer import write_run_outputs
+
+            write_run_outputs(run, work, explanation=explanation)
+        else:
+            for name in ("allocations.csv", "summary.json", "flags.csv", "asks.csv"):
+                if (from_dir / name).exists():
+                    shutil.copyfile(from_dir / name, work / name)
+        write_agreement(inputs, work / "agreement.xlsx", governance)
+    total = float(inputs.pooled["amount"].sum())
+    click.echo(f"Agreement for '{inputs.name}' (scenario '{inputs.scenario}'), DRAFT, "
+               f"{inputs.start_year} to {inputs.end_year}:")
+    click.echo(f"  pooled budget £{inputs.pooled_budget():,.0f}; allocated £{total:,.2f}; "
+               f"{inputs.levels['pooled']['outcomes']:,.0f} outcomes; fingerprint {c.fingerprint()}")
+    click.echo(f"Wrote {out}: agreement.xlsx, allocations.csv, summary.json")
+
+
+@main.command()
+@click.argument("workbook", type=click.Path(path_type=Path))
+@click.option("--case", "case", required=True, type=click.Path(path_type=Path), help="The case the agreement is for.")
+@click.option("--scenario", type=click.Path(path_type=Path), help="The scenario the agreement was drawn with.")
+@click.pass_obj
+@handle_errors
+def check(obj: Context, workbook: Path, case: Path, scenario: Path | None) -> None:
+    """Re-check an edited agreement: every budget, need cap, eligibility and rule, and what changed.
+
+    Exit code 0 when everything holds, 1 when something is breached, 2 when the workbook
+    (or a cell the checks need) cannot be read.
+    """
+    from .audit import audit_agreement
+    from .scenario import load_case_with_scenario
+
+    c, warnings = load_case_with_scenario(case, scenario)
+    print_warnings(warnings, obj.quiet)
+    result = audit_agreement(workbook, c)
+    for line in result.lines():
+        click.echo(line)
+    code = result.exit_code
+    if code:
+        click.get_current_context().exit(code)
 
 
 def run() -> None:  # pragma: no cover - console entry for `python -m commissioning`

@@ -1,0 +1,134 @@
+"""sensitivity: need drawn around its evidence, re-solved; robustness of each pot–area pairing."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from scenariocases import write_case, write_scenario
+
+from commissioning.cli import main
+from commissioning.sensitivity import SENSITIVITY_COLUMNS, drawn_case, need_factors, run_sensitivity
+from commissioning.validate import load_case
+from optimiser.levels import optimise_case
+
+
+@pytest.fixture(scope="module")
+def case_dir(tmp_path_factory):
+    return write_case(tmp_path_factory.mktemp("sens"))
+
+
+def run(case_dir, out, *args):
+    result = CliRunner().invoke(main, ["sensitivity", str(case_dir), "--out", str(out), *map(str, args)])
+    return result
+
+
+def read(out):
+    with open(out / "sensitivity.csv", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    return rows, json.loads((out / "sensitivity.json").read_text(encoding="utf-8"))
+
+
+def test_five_draws_spread_of_outcomes_and_share_used(case_dir, tmp_path):
+    result = run(case_dir, tmp_path / "out", "--need-spread", 0.3, "--draws", 5)
+    assert result.exit_code == 0, result.output
+    rows, summary = read(tmp_path / "out")
+    with open(tmp_path / "out" / "sensitivity.csv", encoding="utf-8") as fh:
+        assert next(csv.reader(fh)) == SENSITIVITY_COLUMNS
+    assert summary["settings"] == {"need_spread": 0.3, "draws": 5, "seed": 0, "solver": "cbc"}
+    assert summary["draws_solved"] == 5
+    for level in ("aligned", "pooled"):
+        o = summary["levels"][level]["outcomes"]
+        assert o["min"] <= o["p5"] <= o["p50"] <= o["p95"] <= o["max"]
+        assert o["min"] <= o["mean"] <= o["max"] and o["sd"] >= 0
+        assert o["max"] > o["min"]  # need moved, so did the optimum
+    for r in rows:
+        assert 0 <= float(r["share_used"]) <= 1
+        assert int(r["draws_used"]) <= 5 and float(r["share_used"]) == int(r["draws_used"]) / 5
+        assert float(r["p10_amount"]) <= float(r["mean_amount"]) <= float(r["p90_amount"]) + 1e-6
+    assert {r["level"] for r in rows} == {"aligned", "pooled"}
+    # Every pairing the undisturbed optimum funds is reported.
+    base = optimise_case(load_case(case_dir))
+    for level in ("aligned", "pooled"):
+        pairs = set(zip(base.levels[level].allocations["pot_code"], base.levels[level].allocations["area_code"]))
+        assert pairs <= {(r["pot_code"], r["area_code"]) for r in rows if r["level"] == level}
+    assert "aligned" in result.output and "pooled" in result.output
+
+
+def test_spread_zero_gives_the_base_optimum_in_every_draw(case_dir, tmp_path):
+    result = run(case_dir, tmp_path / "out", "--need-spread", 0, "--draws", 3)
+    assert result.exit_code == 0, result.output
+    rows, summary = read(tmp_path / "out")
+    base = optimise_case(load_case(case_dir))
+    for level in ("aligned", "pooled"):
+        o = summary["levels"][level]["outcomes"]
+        want = round(base.levels[level].totals["outcomes"], 6)
+        assert o["min"] == o["max"] == o["mean"] == o["p5"] == o["p95"] == want
+        assert o["sd"] == 0
+        assert summary["levels"][level]["base"]["outcomes"] == want
+    for r in rows:
+        assert float(r["share_used"]) == 1.0
+        assert float(r["p10_amount"]) == float(r["p90_amount"]) == float(r["mean_amount"]) == float(r["base_amount"])
+
+
+def test_draws_are_the_same_for_a_seed(case_dir, tmp_path):
+    assert run(case_dir, tmp_path / "a", "--draws", 3, "--seed", 7).exit_code == 0
+    assert run(case_dir, tmp_path / "b", "--draws", 3, "--seed", 7).exit_code == 0
+    assert run(case_dir, tmp_path / "c", "--draws", 3, "--seed", 8).exit_code == 0
+    a, b, c = (tmp_path / x / "sensitivity.json" for x in "abc")
+    assert a.read_text() == b.read_text()
+    assert (tmp_path / "a" / "sensitivity.csv").read_text() == (tmp_path / "b" / "sensitivity.csv").read_text()
+    assert json.loads(a.read_text())["levels"] != json.loads(c.read_text())["levels"]
+
+
+def test_need_is_drawn_within_the_spread_independently_per_cell(case_dir):
+    f = need_factors(8, 0.1, 200, seed=0)
+    assert f.shape == (200, 8)
+    assert f.min() >= 0.9 and f.max() <= 1.1
+    assert len(np.unique(f.round(12))) == f.size  # every cell and draw its own
+    np.testing.assert_array_equal(f, need_factors(8, 0.1, 200, seed=0))
+    case = load_case(case_dir)
+    drawn = drawn_case(case, f[0])
+    assert [n.people for n in drawn.need] == [n.people * x for n, x in zip(case.need, f[0])]
+    assert drawn.budgets == case.budgets and drawn.pots == case.pots
+
+
+def test_scenario_is_applied_before_drawing(case_dir, tmp_path):
+    sc = write_scenario(tmp_path, "cut.yaml", "name: skills-cut\nbudgets:\n  SKILLS: {multiply: 0.8}\n")
+    result = run(case_dir, tmp_path / "out", "--scenario", sc, "--need-spread", 0, "--draws", 1)
+    assert result.exit_code == 0, result.output
+    _, summary = read(tmp_path / "out")
+    assert summary["scenario"] == "skills-cut"
+    # SKILLS cut to £48,000 a year: 78 aligned outcomes (see test_compare).
+    assert summary["levels"]["aligned"]["outcomes"]["mean"] == pytest.approx(78, abs=1e-6)
+
+
+@pytest.mark.parametrize("args", [("--need-spread", "1.5"), ("--need-spread", "-0.1"), ("--draws", "0")])
+def test_bad_settings_are_refused(case_dir, tmp_path, args):
+    result = run(case_dir, tmp_path / "out", *args)
+    assert result.exit_code == 2
+    assert not (tmp_path / "out").exists()
+
+
+def test_no_progress_bar_off_a_terminal(case_dir, tmp_path):
+    result = run(case_dir, tmp_path / "out", "--draws", 2)
+    assert result.exit_code == 0
+    assert "Solving need draws" not in result.stderr
+
+
+def test_infeasible_draws_are_counted_and_left_out(tmp_path):
+    # A rule that needs £25,000 of SKILLS on A1 OLDER in 2025-26: 25 people, but need is 30,
+    # so draws that cut that cell below 25 people (factor < 5/6) are infeasible.
+    case_dir = write_case(tmp_path / "case", rules=[{"rule": "min_amount", "pot_code": "SKILLS", "area_code": "A1",
+                                                     "cohort_code": "OLDER", "year": "2025-26", "value": 25000}])
+    case = load_case(case_dir)
+    result = run_sensitivity(case, need_spread=0.5, draws=12, seed=1)
+    f = need_factors(len(case.need), 0.5, 12, seed=1)
+    cell = [i for i, n in enumerate(case.need) if (n.area_code, n.cohort_code, n.year) == ("A1", "OLDER", "2025-26")][0]
+    expected = [d for d in range(12) if 30 * f[d, cell] < 25]
+    assert expected and result.infeasible == expected
+    assert result.solved == 12 - len(expected)
+    assert len(result.totals["aligned"]) == result.solved
