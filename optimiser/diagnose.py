@@ -33,8 +33,7 @@ def diagnose_infeasible(case: Case, lp: LinearProgram, solver: str = "highs") ->
     demanding = registry["family"].isin(DEMANDING).to_numpy() & np.isfinite(lo)
     rows = np.flatnonzero(demanding)
     if not len(rows):
-        return [Collision("model", "the model is infeasible but no rule demands money; this is a bug",
-                          "report it with the case")]
+        return []  # nothing demands money, so nothing can collide: numerical trouble
     n, k = lp.n, len(rows)
     # Elastic LP: original variables (objective 0) plus one slack per demanding row.
     variables = pd.concat([lp.variables, pd.DataFrame({"kind": ["slack"] * k})], ignore_index=True)
@@ -66,7 +65,9 @@ def diagnose_infeasible(case: Case, lp: LinearProgram, solver: str = "highs") ->
     except Exception:  # fall back to the default solver if HiGHS is missing
         sol = solve(elastic, solver="cbc", lexicographic=False)
     if sol.status != "optimal":
-        return [Collision("model", f"the diagnosis could not be solved ({sol.status})", "")]
+        from commissioning.errors import SolverError
+
+        raise SolverError(f"the infeasibility diagnosis could not be solved ({sol.status})")
     slack = sol.x[n:]
     out: list[Collision] = []
     for j, r in enumerate(rows):
@@ -103,4 +104,8 @@ def diagnose_infeasible(case: Case, lp: LinearProgram, solver: str = "highs") ->
     limits = registry[tight]
     for m in limits.head(8).itertuples(index=False):
         out.append(Collision(str(m.family), f"collides with: {_words(case, m)}", ""))
-    return out or [Collision("model", "infeasible, but no single rule could be named", "")]
+    # Nothing short: every demanding row can be met, so the solver's "infeasible" was
+    # numerical trouble, not colliding rules. The caller reports it as solver trouble.
+    if all(c.description.startswith("collides with") for c in out):
+        return []
+    return out

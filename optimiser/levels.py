@@ -185,14 +185,22 @@ def solve_level(case: Case, level: str, pool: frozenset[str], solver: str, time_
         found = [Collision("rule", r, "relax or remove this rule") for r in lp.infeasible_rules]
         sol = solve(lp, solver=solver, time_limit=time_limit, lexicographic=False)
         if sol.status == "infeasible":
-            found += [c for c in diagnose_infeasible(case, lp, solver) if c.family != "model"]
+            found += diagnose_infeasible(case, lp, solver)
         raise InfeasibleError(level, found)
     say(f"solving the {level} model ({lp.size['variables']:,} variables, {lp.size['rows']:,} rows) with {solver}")
     sol = solve(lp, solver=solver, time_limit=time_limit)
     if sol.status == "infeasible":
         from .diagnose import diagnose_infeasible
 
-        raise InfeasibleError(level, diagnose_infeasible(case, lp, solver))
+        collisions = diagnose_infeasible(case, lp, solver)
+        if not collisions:
+            from commissioning.errors import SolverError
+
+            other = "highs" if solver == "cbc" else "cbc"
+            raise SolverError(f"{solver} reported the {level} model infeasible, but every rule can be met when "
+                              f"checked one by one: this is numerical trouble in the solver, not colliding rules. "
+                              f"Try --solver {other}.")
+        raise InfeasibleError(level, collisions)
     if sol.status not in ("optimal", "time_limit"):
         from commissioning.errors import SolverError
 

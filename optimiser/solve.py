@@ -122,6 +122,11 @@ def solve(lp: LinearProgram, solver: str = "cbc", time_limit: float | None = Non
     return sol
 
 
+def _nothing_found(time_limit: float | None) -> str:
+    return (f"the solver found no allocation within the time limit of {time_limit:g} seconds; "
+            "allow more time (--time-limit) or leave the limit off")
+
+
 # ---- HiGHS -----------------------------------------------------------------------------------
 def _highs_available():
     try:
@@ -194,8 +199,9 @@ def _solve_highs(lp: LinearProgram, time_limit: float | None, lexicographic: boo
     info = h.getSolution()
     x = np.asarray(info.col_value)
     if status == "time_limit" and not info.value_valid:
-        return Solution("time_limit", np.zeros(lp.n), 0.0, np.zeros(m), np.zeros(m), "highs", 0.0,
-                        proven_optimal=False, message="no feasible allocation found within the time limit")
+        # Nothing found is not "the best answer so far": an allocation of zeros would be
+        # explained as if it were one (money idle, need "fully served").
+        raise SolverError(_nothing_found(time_limit))
     # Through highspy (unlike PuLP's HiGHS adapter) a maximisation's duals already carry
     # the sign of ∂objective/∂bound: a binding ≤ row has a positive shadow price.
     dual = np.asarray(info.row_dual) if info.dual_valid else np.zeros(m)
@@ -271,7 +277,7 @@ def pulp_problem(lp: LinearProgram, objective: np.ndarray | None = None):
 
 def _cbc_solver(time_limit: float | None):
     pulp = _pulp()
-    solver = pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit, options=["dualT 1e-9", "primalT 1e-9"])
+    solver = pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit, options=["dualT 1e-9"])
     if not solver.available():
         raise SolverError("the CBC solver bundled with PuLP cannot be run on this machine; reinstall pulp "
                           "(pip install --force-reinstall pulp) or use --solver highs")
@@ -281,7 +287,11 @@ def _cbc_solver(time_limit: float | None):
 def _solve_cbc(lp: LinearProgram, time_limit: float | None, lexicographic: bool) -> Solution:
     pulp = _pulp()
     t0 = time.perf_counter()
-    prob, xs, names = pulp_problem(lp)
+    # An all-zero primary objective (no need anywhere) is optimal at every feasible point,
+    # so the tie-break is solved directly. (Re-solving a PuLP problem whose first objective
+    # was empty writes PuLP's placeholder variable into a file CBC rejects.)
+    primary_empty = not np.any(lp.objective)
+    prob, xs, names = pulp_problem(lp, lp.tiebreak if primary_empty and lexicographic else None)
     timings = {"transfer": time.perf_counter() - t0}
     t1 = time.perf_counter()
     try:
@@ -296,6 +306,8 @@ def _solve_cbc(lp: LinearProgram, time_limit: float | None, lexicographic: bool)
     if status not in ("optimal", "time_limit"):
         return Solution(status, np.zeros(lp.n), 0.0, np.zeros(m), np.zeros(m), "cbc", 0.0,
                         proven_optimal=False, message=pulp.LpStatus.get(prob.status, "error"))
+    if status == "time_limit" and all(v.varValue is None for v in xs):
+        raise SolverError(_nothing_found(time_limit))
     x = np.array([v.varValue or 0.0 for v in xs])
     dual = np.zeros(m)
     cons = prob.constraints
@@ -306,7 +318,9 @@ def _solve_cbc(lp: LinearProgram, time_limit: float | None, lexicographic: bool)
             pi = cons[nm].pi
             d += pi or 0.0
         dual[r] = d
-    if lexicographic and status == "optimal" and np.any(lp.tiebreak):
+    if primary_empty:
+        dual[:] = 0.0  # nothing can raise an objective that is zero everywhere
+    if lexicographic and status == "optimal" and np.any(lp.tiebreak) and not primary_empty:
         z = float(lp.objective @ x)
         nz = np.flatnonzero(lp.objective)
         prob += (pulp.LpAffineExpression([(xs[i], float(lp.objective[i])) for i in nz])
@@ -314,7 +328,10 @@ def _solve_cbc(lp: LinearProgram, time_limit: float | None, lexicographic: bool)
         tb = np.flatnonzero(lp.tiebreak)
         prob.setObjective(pulp.LpAffineExpression([(xs[i], float(lp.tiebreak[i])) for i in tb]))
         t2 = time.perf_counter()
-        prob.solve(_cbc_solver(time_limit))
+        try:
+            prob.solve(_cbc_solver(time_limit))
+        except pulp.PulpSolverError as e:
+            raise SolverError(f"CBC failed: {e}") from None
         timings["phase2"] = time.perf_counter() - t2
         if prob.status == 1:
             x = np.array([v.varValue or 0.0 for v in xs])
