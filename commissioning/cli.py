@@ -168,8 +168,8 @@ def map_command(obj: Context, case: Path, out: Path, force: bool) -> None:
 @main.command()
 @click.argument("case", type=click.Path(path_type=Path))
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="Output folder.")
-@click.option("--solver", type=click.Choice(["cbc", "highs"]), default="cbc", show_default=True,
-              help="CBC is bundled with PuLP; HiGHS (highspy) is faster on large cases.")
+@click.option("--solver", type=click.Choice(["auto", "cbc", "highs"]), default="auto", show_default=True,
+              help="auto: CBC (bundled with PuLP) for small cases, HiGHS above 10,000 variables.")
 @click.option("--time-limit", type=float, default=None, help="Seconds per solve; the best answer so far is "
               "kept and marked not proven optimal.")
 @click.option("--scenario", type=click.Path(path_type=Path), help="A scenario file overlaying the case.")
@@ -203,7 +203,8 @@ def optimise(obj: Context, case: Path, out: Path, solver: str, time_limit: float
 
 def _print_run(run) -> None:
     L = run.levels
-    click.echo(f"Scenario '{run.scenario}': {run.status} ({run.solver}, objective {run.objective})")
+    click.echo(f"Scenario '{run.scenario}': {run.status} (solver {run.solver_reason or run.solver}; "
+               f"objective {run.objective})")
     if run.status == "time_limit":
         click.echo("  NOT PROVEN OPTIMAL: the solver stopped at its time limit; these are the best figures found")
     click.echo(f"  {'level':<9} {'allocated':>16} {'participants':>13} {'outcomes':>11} {'value':>16}")
@@ -233,8 +234,8 @@ def explain(obj: Context, results: Path, top: int) -> None:
 @click.argument("case", type=click.Path(path_type=Path))
 @click.argument("scenarios", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="Output folder.")
-@click.option("--solver", type=click.Choice(["cbc", "highs"]), default="cbc", show_default=True,
-              help="CBC is bundled with PuLP; HiGHS (highspy) is faster on large cases.")
+@click.option("--solver", type=click.Choice(["auto", "cbc", "highs"]), default="auto", show_default=True,
+              help="auto: CBC (bundled with PuLP) for small cases, HiGHS above 10,000 variables.")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Worker processes (default: one per scenario, at most one per CPU).")
 @click.option("--force", is_flag=True, help="Replace the output folder if it exists.")
@@ -278,8 +279,8 @@ def compare(obj: Context, case: Path, scenarios: tuple[Path, ...], out: Path, so
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random draws (same seed, "
               "same figures).")
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="Output folder.")
-@click.option("--solver", type=click.Choice(["cbc", "highs"]), default="cbc", show_default=True,
-              help="CBC is bundled with PuLP; HiGHS (highspy) is faster on large cases.")
+@click.option("--solver", type=click.Choice(["auto", "cbc", "highs"]), default="auto", show_default=True,
+              help="auto: CBC (bundled with PuLP) for small cases, HiGHS above 10,000 variables.")
 @click.option("--force", is_flag=True, help="Replace the output folder if it exists.")
 @click.pass_obj
 @handle_errors
@@ -317,8 +318,8 @@ def sensitivity(obj: Context, case: Path, scenario: Path | None, need_spread: fl
 @click.option("--from", "from_dir", type=click.Path(path_type=Path),
               help="Reuse the results folder of an earlier 'optimise' instead of solving (its fingerprint must "
                    "match the case and scenario).")
-@click.option("--solver", type=click.Choice(["cbc", "highs"]), default="cbc", show_default=True,
-              help="CBC is bundled with PuLP; HiGHS (highspy) is faster on large cases.")
+@click.option("--solver", type=click.Choice(["auto", "cbc", "highs"]), default="auto", show_default=True,
+              help="auto: CBC (bundled with PuLP) for small cases, HiGHS above 10,000 variables.")
 @click.option("--time-limit", type=float, default=None, help="Seconds per solve.")
 @click.option("--governance", type=click.Path(path_type=Path),
               help="A governance text to use instead of the shipped templates/governance.md.")

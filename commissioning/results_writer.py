@@ -33,6 +33,7 @@ def summary_dict(run: RunResult, extra: dict[str, Any] | None = None) -> dict[st
         "dividends": run.dividends(),
         "proven_optimal": run.status == "optimal",
         "solver": run.solver,
+        "solver_choice": run.solver_reason or run.solver,
         "pool": [p for p in case.pot if p in run.pool],
         "case": {"name": case.settings.name, "fingerprint": case.fingerprint(),
                  "years": list(case.years), "areas": len(case.areas), "cohorts": len(case.cohorts),

@@ -84,6 +84,7 @@ def run_sensitivity(case: Case, need_spread: float, draws: int, seed: int = 0, s
     from optimiser.levels import default_pool, optimise_case, solve_level
 
     base_run = optimise_case(case, solver=solver)
+    solver = base_run.solver  # `auto` resolved once, by the base case's size
     pool = default_pool(case)
     base = {name: dict(lv.totals) for name, lv in base_run.levels.items()}
     frames = [_pot_area(base_run.levels[lv].allocations).assign(level=lv, draw=-1) for lv in SOLVED_LEVELS]

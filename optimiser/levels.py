@@ -57,6 +57,7 @@ class RunResult:
     objective: str
     pool: frozenset[str]
     timings: dict[str, float] = field(default_factory=dict)
+    solver_reason: str = ""  # e.g. "highs (auto: 21,415 variables, …)"
 
     @property
     def status(self) -> str:
@@ -217,7 +218,7 @@ def default_pool(case: Case) -> frozenset[str]:
     return frozenset(p.code for p in case.pots if p.poolable)
 
 
-def optimise_case(case: Case, solver: str = "cbc", time_limit: float | None = None,
+def optimise_case(case: Case, solver: str = "auto", time_limit: float | None = None,
                   pool: frozenset[str] | None = None, scenario: str | None = None,
                   progress: Progress | None = None) -> RunResult:
     """Compute baseline, aligned and pooled for a case."""
@@ -233,8 +234,16 @@ def optimise_case(case: Case, solver: str = "cbc", time_limit: float | None = No
     base_alloc = base_alloc[base_alloc["amount"] > 0][ALLOCATION_COLUMNS].reset_index(drop=True)
     levels = {"baseline": LevelResult("baseline", "computed", base_alloc, level_totals(case, base_alloc))}
     timings["baseline"] = time.perf_counter() - t
+    # The size decides `auto`: the pooled model is the larger of the two.
+    from .solve import choose_solver
+
+    size = len(case.eligible_cells(with_need_only=True))
+    solver, reason = choose_solver(solver, size)
+    if progress:
+        progress(f"solver: {reason}")
     for level in ("aligned", "pooled"):
         t = time.perf_counter()
         levels[level] = solve_level(case, level, pool, solver, time_limit, progress)
         timings[level] = time.perf_counter() - t
-    return RunResult(scenario or case.scenario or case.settings.name, case, levels, solver, case.settings.objective, pool, timings)
+    return RunResult(scenario or case.scenario or case.settings.name, case, levels, solver, case.settings.objective,
+                     pool, timings, solver_reason=reason)
