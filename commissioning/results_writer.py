@@ -92,8 +92,6 @@ def write_run_outputs(run: RunResult, folder: Path, extra_summary: dict[str, Any
         extra.update(explanation_summary(explanation))
     write_json(folder / "summary.json", summary_dict(run, extra))
     say("writing the results workbook")
-    try:
-        from .resultsbook import write_results_workbook
-    except ImportError:  # pragma: no cover - the workbook writer is optional while it is built
-        return
+    from .resultsbook import write_results_workbook
+
     write_results_workbook(run, folder / "results.xlsx", explanation=explanation)

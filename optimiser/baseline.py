@@ -7,8 +7,10 @@ Rules (the contract's, and the decisions where it is silent):
    and buys nothing). Without one, each pot's budget for a year is spread over its
    eligible cells with need in proportion to that need, blind to the other pots, never
    more than the cell's need at the pot's own unit cost.
-2. **Budgets.** A pot whose provision in a year exceeds the money available to it is
-   scaled down to that money (the validator warns).
+2. **Budgets.** A pot whose provision in a year exceeds the money left to it is scaled
+   down to that money (the validator warns). Years are taken in order and the oldest
+   money (the soonest to expire) is spent first, so money carried forward is never
+   counted twice.
 3. **Duplication buys nothing.** Where the pots stacked on a cell serve more people than
    its need, every pot's spend there is scaled down pro rata to the need; the excess is
    not an allocation (it is counted with the idle money, and the map flags it).
@@ -47,10 +49,9 @@ def baseline_allocation(case: Case) -> pd.DataFrame:
     if alloc.empty:
         return _frame(alloc)
 
-    # 2. No pot spends more than it has in a year.
-    spent = alloc.groupby(["pot_code", "year"])["amount"].transform("sum")
-    avail = pd.Series([case.available(p, t) for p, t in zip(alloc["pot_code"], alloc["year"])], index=alloc.index)
-    alloc["amount"] *= np.where(spent > avail, avail / spent.where(spent > 0, 1.0), 1.0)
+    # 2. No pot spends more than it has: walk each pot's years in order, spending the
+    #    oldest (soonest-expiring) money first, so carried money is never spent twice.
+    alloc["amount"] *= _money_limits(case, alloc)
 
     # 3. Duplication buys nothing: scale a cell's pots down to its need.
     people = alloc["amount"] / alloc["unit_cost"]
@@ -69,6 +70,27 @@ def baseline_allocation(case: Case) -> pd.DataFrame:
         alloc["amount"] *= np.where(rate > 0, scale, 1.0)
     alloc = alloc[alloc["amount"] > 1e-9]
     return _frame(alloc)
+
+
+def _money_limits(case: Case, alloc: pd.DataFrame) -> np.ndarray:
+    """Per row, the factor that scales each pot-year's spending down to money really left."""
+    spend = alloc.groupby(["pot_code", "year"])["amount"].sum()
+    factor: dict[tuple[str, str], float] = {}
+    for pot_code in spend.index.get_level_values(0).unique():
+        left = {b.year: b.amount for b in case.budgets if b.pot_code == pot_code}  # per budget year
+        for t in case.years:
+            want = float(spend.get((pot_code, t), 0.0))
+            if want <= 0:
+                continue
+            sources = [s for s in sorted(left) if t in case.spend_years(pot_code, s) and left[s] > 0]
+            have = sum(left[s] for s in sources)
+            used = min(want, have)
+            factor[(pot_code, t)] = used / want
+            for s in sources:  # oldest first
+                take = min(left[s], used)
+                left[s] -= take
+                used -= take
+    return np.array([factor.get(k, 1.0) for k in zip(alloc["pot_code"], alloc["year"])])
 
 
 def _frame(alloc: pd.DataFrame) -> pd.DataFrame:

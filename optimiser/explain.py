@@ -106,7 +106,7 @@ def gap_flags(case: Case, level: LevelResult) -> list[Flag]:
     reached = cells[cells["reached"]]
     if len(reached):
         cons = level.constraints
-        tight_rules = cons[(cons["family"] == "rule") & cons["tight"]]
+        tight_rules = _max_rule_scopes(case, cons[(cons["family"] == "rule") & cons["tight"]])
         tight_match = cons[(cons["family"] == "match") & cons["tight"]]
         match_keys = set(zip(tight_match["area_code"], tight_match["year"]))
         needs_match = {p.code for p in case.pots if p.match_rate > 0}
@@ -134,23 +134,28 @@ def gap_flags(case: Case, level: LevelResult) -> list[Flag]:
     return flags
 
 
-def _rule_covering(case: Case, tight: pd.DataFrame, pots: list[str], area: str, cohort: str, year: str):
-    """The description of a tight max-rule whose scope covers this cell and one of its pots."""
-    if tight.empty:
-        return None
+def _max_rule_scopes(case: Case, tight: pd.DataFrame) -> list[tuple]:
+    """Each tight ``max_`` rule row as (year, pot or None, cohort or None, areas or None, words)."""
+    out = []
     for r in tight.itertuples(index=False):
-        rule = case.rules[int(r.rule_index)] if r.rule_index is not None and not pd.isna(r.rule_index) else None
-        if rule is None or not rule.rule.startswith("max"):
+        if r.rule_index is None or pd.isna(r.rule_index):
             continue
-        if r.year != year:
+        rule = case.rules[int(r.rule_index)]
+        if not rule.rule.startswith("max"):
             continue
-        if r.pot_code not in ("ALL", None) and r.pot_code not in pots:
-            continue
-        if rule.cohort_code != "ALL" and rule.cohort_code != cohort:
-            continue
-        if rule.area_code != "ALL" and area not in case.resolve_areas(rule.area_code):
-            continue
-        return r.description
+        out.append((r.year, None if r.pot_code in ("ALL", None) else r.pot_code,
+                    None if rule.cohort_code == "ALL" else rule.cohort_code,
+                    None if rule.area_code == "ALL" else frozenset(case.resolve_areas(rule.area_code)),
+                    r.description))
+    return out
+
+
+def _rule_covering(case: Case, scopes: list[tuple], pots: list[str], area: str, cohort: str, year: str):
+    """The words of a tight max-rule whose scope covers this cell and one of its pots."""
+    for y, pot, coh, areas, words in scopes:
+        if y == year and (pot is None or pot in pots) and (coh is None or coh == cohort) \
+                and (areas is None or area in areas):
+            return words
     return None
 
 

@@ -50,19 +50,18 @@ def expiry_weights(variables: pd.DataFrame, case: Case) -> np.ndarray:
     years = list(case.years)
     pos = {y: i for i, y in enumerate(years)}
     n_years = len(years)
-    w = np.zeros(len(variables))
-    cf = variables["pot_code"].map({p.code: p.carry_forward for p in case.pots}).fillna(0).to_numpy()
-    kind = variables["kind"].to_numpy()
     last_life = {}
     for p in case.pots:
-        life = [y for y in years if p.in_life(y)]
-        last_life[p.code] = pos[life[-1]] if life else 0
-    for i in np.flatnonzero((kind == "alloc") & (cf == 0)):
-        e = pos[variables.at[i, "year"]]
-        w[i] = 1 + (n_years - e) / (n_years + 1)
-    for i in np.flatnonzero(kind == "flow"):
-        p = variables.at[i, "pot_code"]
-        s = pos[variables.at[i, "budget_year"]]
-        e = min(s + int(case.pot[p].carry_forward), last_life[p])
-        w[i] = 1 + (n_years - e) / (n_years + 1)
-    return w
+        life = [pos[y] for y in years if p.in_life(y)]
+        last_life[p.code] = life[-1] if life else 0
+    pot = variables["pot_code"]
+    cf = pot.map({p.code: p.carry_forward for p in case.pots}).fillna(0).to_numpy()
+    kind = variables["kind"].to_numpy()
+    spend_year = variables["year"].map(pos).to_numpy(dtype=float, na_value=0.0)
+    budget_year = variables["budget_year"].map(pos).to_numpy(dtype=float, na_value=0.0)
+    last = pot.map(last_life).to_numpy(dtype=float, na_value=0.0)
+    # Money spent from a use-it-or-lose-it pot expires in the year it is spent; a flow of
+    # carried money expires at the end of its window or of the pot's life, whichever is first.
+    expiry = np.where(kind == "flow", np.minimum(budget_year + cf, last), spend_year)
+    counts = ((kind == "alloc") & (cf == 0)) | (kind == "flow")
+    return np.where(counts, 1 + (n_years - expiry) / (n_years + 1), 0.0)

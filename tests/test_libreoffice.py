@@ -1,0 +1,182 @@
+"""The agreement in a real spreadsheet engine: LibreOffice recalculates it from scratch.
+
+A formula that only xlsxwriter believes in is a defect, so the West Yorkshire agreement is
+opened in LibreOffice (headless), recalculated, saved, and read back with openpyxl:
+
+* as written: every Checks cell and the overall cell read TRUE, and the Allocations total
+  equals the pooled sum of allocations.csv to the penny;
+* with its cached results falsified (every cached TRUE turned FALSE and the cached total
+  zeroed): the same answers come back — proof that LibreOffice recalculated rather than
+  echoed the cache;
+* edited by openpyxl (which drops every cached value) to overspend a pot-year by £100,000
+  (the tiny agreement case, for speed): that pot-year's check and the overall cell read
+  FALSE, and the total moves by exactly £100,000;
+* with a footprint rule matched against the footprint table (the form for large footprints).
+
+LibreOffice keeps cached results of .xlsx files unless told otherwise, so each run uses a
+fresh user profile whose settings say "always recalculate on load" (OOXMLRecalcMode 0).
+In CI (the ``CI`` environment variable set, where .ci/run installs LibreOffice) a missing
+``soffice`` fails these tests instead of skipping them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from agreementcase import allocation_rows, defined_cell, header, write_agreement_case
+from commissioning import agreementbook
+from commissioning.agreement import AgreementInputs
+from commissioning.agreementbook import SHEETS, write_agreement
+from commissioning.outputs import write_frame_csv
+from commissioning.results_writer import ALLOCATION_CSV_COLUMNS
+from commissioning.validate import load_case
+from optimiser.levels import optimise_case
+
+pytestmark = pytest.mark.libreoffice
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "west-yorkshire"
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+TIMEOUT = 240  # seconds: a cold start on a busy CI machine is slow
+
+RECALC_ALWAYS = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="ODFRecalcMode" oor:op="fuse"><value>0</value></prop></item>
+</oor:items>
+"""
+
+
+@pytest.fixture(scope="module", autouse=True)
+def soffice():
+    if SOFFICE is None:
+        if os.environ.get("CI"):
+            pytest.fail("LibreOffice (soffice) is not on PATH, but CI is set: .ci/run should have installed it")
+        pytest.skip("LibreOffice (soffice) is not on PATH")
+    return SOFFICE
+
+
+def recalculate(files: list[Path], work: Path) -> dict[str, Path]:
+    """Open each file in LibreOffice with recalculation forced, save as .xlsx; return the outputs by name."""
+    profile = work / "lo-profile"
+    (profile / "user").mkdir(parents=True)
+    (profile / "user" / "registrymodifications.xcu").write_text(RECALC_ALWAYS, encoding="utf-8")
+    out = work / "recalculated"
+    out.mkdir()
+    cmd = [SOFFICE, "--headless", "--norestore", "--nologo", f"-env:UserInstallation={profile.as_uri()}",
+           "--calc", "--convert-to", "xlsx", "--outdir", str(out), *map(str, files)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT)
+    results = {f.name: out / f.name for f in files}
+    missing = [n for n, p in results.items() if not p.exists()]
+    assert not missing, f"LibreOffice did not convert {missing}: {proc.stdout}\n{proc.stderr}"
+    return results
+
+
+def falsify_cache(src: Path, dst: Path) -> None:
+    """Copy ``src`` with every cached boolean result FALSE and the cached Allocations total 0."""
+    sheets = {f"xl/worksheets/sheet{i + 1}.xml": name for i, name in enumerate(SHEETS)}
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename in sheets:
+                text = data.decode("utf-8")
+                text = re.sub(r'(<c [^>]*t="b"[^>]*><f>[^<]*</f><v>)1(</v>)', r"\g<1>0\2", text)
+                if sheets[item.filename] == "Allocations":
+                    text = re.sub(r'(<c r="K3"[^>]*><f>[^<]*</f><v>)[^<]*(</v>)', r"\g<1>0\2", text)
+                data = text.encode("utf-8")
+            zout.writestr(item, data)
+
+
+@pytest.fixture(scope="module")
+def converted(tmp_path_factory):
+    work = tmp_path_factory.mktemp("libreoffice")
+    case = load_case(EXAMPLE)
+    run = optimise_case(case)
+    write_frame_csv(work / "allocations.csv", run.allocations_frame(), ALLOCATION_CSV_COLUMNS)  # as `agree` does
+    written = work / "as-written.xlsx"
+    write_agreement(AgreementInputs.from_run(run), written)
+
+    stale = work / "stale-cache.xlsx"
+    falsify_cache(written, stale)
+    cached = openpyxl.load_workbook(stale, data_only=True)
+    assert defined_cell(cached, "all_checks_hold").value is False  # the lie LibreOffice must not repeat
+    assert defined_cell(cached, "total_allocated").value == 0
+
+    # The tiny case (tests/agreementcase.py), twice: with its footprint rule matched against the
+    # footprint table (the form used for footprints of more than MAX_LITERAL_AREAS areas) rather
+    # than area by area; and edited by openpyxl (which drops every cached value) so that SKILLS
+    # overspends its £100,000 for 2025-26 by £100,000.
+    tiny = load_case(write_agreement_case(work / "tiny"))
+    tiny_run = optimise_case(tiny)
+    footprint = work / "footprint-match.xlsx"
+    limit = agreementbook.MAX_LITERAL_AREAS
+    agreementbook.MAX_LITERAL_AREAS = 0
+    try:
+        write_agreement(AgreementInputs.from_run(tiny_run), footprint)
+    finally:
+        agreementbook.MAX_LITERAL_AREAS = limit
+    formulas = openpyxl.load_workbook(footprint)["Checks"]
+    assert any("MATCH(alloc_area," in str(c.value) for row in formulas.iter_rows() for c in row)
+
+    overspent = work / "overspent.xlsx"
+    write_agreement(AgreementInputs.from_run(tiny_run), overspent)
+    wb = openpyxl.load_workbook(overspent)
+    row = next(r for r in allocation_rows(wb["Allocations"]) if r["pot_code"] == "SKILLS" and r["year"] == "2025-26")
+    wb["Allocations"][row["_amount_cell"]] = row["amount"] + 100000
+    wb.save(overspent)
+
+    pooled = pd.read_csv(work / "allocations.csv")
+    pooled = pooled[pooled["level"] == "pooled"]
+    tiny_total = float(tiny_run.levels["pooled"].allocations["amount"].sum())
+    out = recalculate([written, stale, footprint, overspent], work)
+    return {name: openpyxl.load_workbook(path, data_only=True) for name, path in out.items()}, pooled, tiny_total
+
+
+def checks(wb) -> dict[str, list]:
+    ws = wb["Checks"]
+    head, cols = header(ws, "family", "check", "holds")
+    rows = [r for r in range(head + 1, ws.max_row + 1) if ws.cell(r, cols["family"]).value]
+    return {k: [ws.cell(r, cols[k]).value for r in rows] for k in ("family", "check", "pot", "year", "holds")}
+
+
+@pytest.mark.parametrize("name", ["as-written.xlsx", "stale-cache.xlsx"])
+def test_every_check_reads_true_and_totals_reconcile(converted, name):
+    books, pooled, _ = converted
+    wb = books[name]
+    c = checks(wb)
+    assert len(c["holds"]) > 500  # budgets, windows, 400 need cells, rules, match, eligibility, reconciliation
+    false = [(f, w) for f, w, h in zip(c["family"], c["check"], c["holds"]) if h is not True]
+    assert not false, false[:5]
+    assert defined_cell(wb, "all_checks_hold").value is True
+    total = round(pooled["amount"].sum(), 2)
+    assert round(defined_cell(wb, "total_allocated").value, 2) == total
+    assert round(sum(r["amount"] for r in allocation_rows(wb["Allocations"])), 2) == total
+    assert round(defined_cell(wb, "spend_total").value, 2) == total
+    assert defined_cell(wb, "total_outcomes").value == pytest.approx(pooled["outcomes"].sum(), rel=1e-9)
+    assert defined_cell(wb, "target_outcomes").value == pytest.approx(pooled["outcomes"].sum(), rel=1e-9)
+
+
+def test_a_footprint_matched_against_its_table_reads_true(converted):
+    books, _, _ = converted
+    wb = books["footprint-match.xlsx"]
+    c = checks(wb)
+    assert "rule" in c["family"] and all(h is True for h in c["holds"])
+    assert defined_cell(wb, "all_checks_hold").value is True
+
+
+def test_an_overspend_turns_its_check_false_after_recalculation(converted):
+    books, _, tiny_total = converted
+    wb = books["overspent.xlsx"]
+    c = checks(wb)
+    failing = {(f, p, y) for f, p, y, h in zip(c["family"], c["pot"], c["year"], c["holds"]) if h is not True}
+    assert ("pot budget", "SKILLS", "2025-26") in failing
+    assert defined_cell(wb, "all_checks_hold").value is False
+    assert round(defined_cell(wb, "total_allocated").value, 2) == round(tiny_total + 100000, 2)
