@@ -103,14 +103,20 @@ def settle(lp: LinearProgram, x_model: np.ndarray) -> np.ndarray:
 
     Solvers meet constraints to a tolerance relative to the row (CBC's answers overspend a
     £65m budget by a few pence). Finance needs exact reconciliation, so: round each amount
-    to the penny; then, family by family in :data:`SETTLE_ORDER`, scale down the positive
-    terms of any ≤ row still over its bound and floor them to the penny. Each step only
-    lowers spending, so rows settled earlier stay settled. The changes are pennies.
+    to the penny; then, family by family in :data:`SETTLE_ORDER`, take the excess of any ≤
+    row still over its bound — rounded up to the penny — from as few of its terms as
+    possible: the largest first, and those that a lock or a minimum rule also counts only
+    when nothing else is left. Each step only lowers spending, so rows settled earlier
+    stay settled, and locks and minimums keep their exact amounts wherever they can.
     """
     x = np.round(np.asarray(x_model, dtype=float) * MONEY_SCALE, 2)
     A, lo, up, registry = lp.matrix()
     A = A.tocsr()
     fam = registry["family"].to_numpy()
+    demanding = np.flatnonzero(np.isin(fam, ("lock", "rule", "equity")) & np.isfinite(lo))
+    protected = np.zeros(lp.n, dtype=bool)
+    if len(demanding):
+        protected[A[demanding].indices] = True
     for family in SETTLE_ORDER:
         rows = np.flatnonzero((fam == family) & np.isfinite(up))
         if not len(rows):
@@ -120,13 +126,17 @@ def settle(lp: LinearProgram, x_model: np.ndarray) -> np.ndarray:
         for r in over:
             cols = A.indices[A.indptr[r]:A.indptr[r + 1]]
             coef = A.data[A.indptr[r]:A.indptr[r + 1]]
-            pos = coef > 0
-            plus = float(coef[pos] @ x[cols[pos]]) / MONEY_SCALE
-            minus = float(coef[~pos] @ x[cols[~pos]]) / MONEY_SCALE
-            if plus <= 0:
-                continue
-            f = max(0.0, (up[r] - minus) / plus)
-            x[cols[pos]] = np.floor(x[cols[pos]] * f * 100) / 100
+            excess = float(coef @ x[cols]) / MONEY_SCALE - up[r]
+            order = sorted((j for j in range(len(cols)) if coef[j] > 0 and x[cols[j]] > 0),
+                           key=lambda j: (protected[cols[j]], -coef[j] * x[cols[j]], cols[j]))
+            for j in order:
+                if excess <= 1e-12 * max(1.0, abs(up[r])):
+                    break
+                c = cols[j]
+                pounds = np.ceil(excess * MONEY_SCALE / coef[j] * 100 - 1e-6) / 100
+                take = min(x[c], max(pounds, 0.01))
+                x[c] = round(x[c] - take, 2)
+                excess -= coef[j] * take / MONEY_SCALE
     return x
 
 
