@@ -352,7 +352,7 @@ class Case(_Frozen):
     def _order_keys(self, cells: pd.DataFrame) -> list[np.ndarray]:
         """Sort keys that put rows in case order (pots, areas, cohorts, years as listed)."""
         def pos(col: str, order: list[str]) -> np.ndarray:
-            return cells[col].map({k: i for i, k in enumerate(order)}).to_numpy()
+            return pd.Categorical(cells[col], categories=order).codes
         return [
             pos("pot_code", list(self.pot)),
             pos("area_code", list(self.area)),

@@ -15,6 +15,7 @@ warns).
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from commissioning.model import Case
 
@@ -31,9 +32,8 @@ def define_match(lp: LinearProgram, case: Case) -> None:
     if not needs.any():
         return
     gives = alloc & can
-    keyed = v.loc[needs, ["area_code", "year"]].drop_duplicates()
-    wanted = set(zip(keyed["area_code"], keyed["year"]))
-    in_scope = np.array([(a, t) in wanted for a, t in zip(v["area_code"], v["year"])], dtype=bool)
+    keyed = pd.MultiIndex.from_frame(v.loc[needs, ["area_code", "year"]].drop_duplicates())
+    in_scope = pd.MultiIndex.from_frame(v[["area_code", "year"]]).isin(keyed)
     idx = np.flatnonzero((needs | gives) & in_scope)
     coef = np.where(needs[idx], rate[idx], -1.0)
     codes, keys = group_rows(v.loc[idx, ["area_code", "year"]])

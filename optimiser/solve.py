@@ -55,10 +55,14 @@ COL_KEY = ["kind", "pot_code", "area_code", "cohort_code", "year", "programme", 
 ROW_KEY = ["family", "pot_code", "area_code", "cohort_code", "year", "rule_index"]
 
 
-def _keys(frame, columns) -> pd.MultiIndex:
-    cols = [c for c in columns if c in frame.columns]
-    f = frame[cols].astype(object).where(frame[cols].notna(), "")
-    return pd.MultiIndex.from_frame(f.astype(str))
+def _keys(frame, columns) -> pd.Index:
+    """One hashable key per row: the tuple of the identifying columns (None for missing)."""
+    cols = [frame[c].to_numpy(dtype=object) for c in columns if c in frame.columns]
+    keys = list(zip(*cols)) if cols else [()] * len(frame)
+    # NaN never equals itself; normalise missing values so keys match across models.
+    keys = [tuple(None if (v is None or v != v) else v for v in k) for k in keys]
+    idx = pd.Index(keys, tupleize_cols=False, dtype=object)
+    return idx
 
 
 @dataclass
@@ -73,8 +77,8 @@ class WarmStart:
     instead of from scratch.
     """
 
-    col_keys: pd.MultiIndex
-    row_keys: pd.MultiIndex
+    col_keys: pd.Index
+    row_keys: pd.Index
     col_status: np.ndarray
     row_status: np.ndarray
 
@@ -103,7 +107,7 @@ class WarmStart:
         return h.setBasis(basis) == highspy.HighsStatus.kOk
 
 
-def _lookup(old: pd.MultiIndex, new: pd.MultiIndex) -> np.ndarray:
+def _lookup(old: pd.Index, new: pd.Index) -> np.ndarray:
     """Positions in ``old`` of each key of ``new``; -1 where ``old`` lacks it."""
     pos = old.get_indexer(new) if old.is_unique else np.full(len(new), -1)
     return np.where(pos >= 0, pos, -1)

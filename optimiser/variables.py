@@ -83,7 +83,7 @@ def allocation_variables(case: Case, pool: frozenset[str] = frozenset()) -> pd.D
 
 def _case_order(case: Case, cells: pd.DataFrame) -> list[np.ndarray]:
     def pos(col: str, keys) -> np.ndarray:
-        return cells[col].map({k: i for i, k in enumerate(keys)}).to_numpy()
+        return pd.Categorical(cells[col], categories=list(keys)).codes
 
     return [
         pos("pot_code", case.pot), pos("area_code", case.area), pos("cohort_code", case.cohort),
