@@ -28,7 +28,7 @@ from typing import Any
 
 from . import years as fy
 from .errors import CaseError, Problem
-from .model import ALL, Budget, Case, Need, Rule
+from .model import ALL, Budget, Case, Rule
 from .readers import read_yaml_mapping
 
 TOP_KEYS = ("name", "description", "budgets", "pool", "eligibility", "need", "rules", "objective",

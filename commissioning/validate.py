@@ -7,7 +7,8 @@ builds the case or raises :class:`CaseError` with them all. Warnings never stop 
 Decisions where the contract is silent:
 
 * ``yes``/``no`` are read case-insensitively (``Yes``, ``NO``); Excel TRUE/FALSE cells too.
-* ``people`` in need may be fractional (survey estimates); ``population`` must be whole.
+* ``people`` in need and ``population`` are whole numbers (published counts are whole people;
+  a fraction is more likely a formula left in a cell than a real estimate).
 * A code that is both an area and a footprint is an error (a pot's geography would be
   ambiguous).
 * Money carrying fractions of a penny (spreadsheet arithmetic noise) is a warning.
@@ -91,7 +92,10 @@ def _number(v: Any, expected: str) -> float:
     if isinstance(v, bool):
         raise _Bad(f"'{v}'", expected)
     if isinstance(v, (int, float)):
-        x = float(v)
+        try:
+            x = float(v)
+        except OverflowError:  # a whole number beyond any float (a workbook can hold one)
+            raise _Bad(f"'{_clip(v)}' is not a finite number", expected) from None
     else:
         s = _MONEY_STRIP.sub("", str(v))
         if s.startswith("(") and s.endswith(")"):  # accountants' negative
@@ -310,6 +314,8 @@ def _parse_settings(raw: RawCase, errors: list[Problem]) -> Settings:
             continue
         try:
             if key == "name" or key == "lead_body":
+                if isinstance(value, (list, dict)):
+                    raise _Bad(f"a {'list' if isinstance(value, list) else 'mapping'}", "one piece of text")
                 data[key] = _text(value)
             elif key == "objective":
                 if str(value).strip() not in S.OBJECTIVES:

@@ -28,8 +28,8 @@ from them), so that a small targeted flexibility can be compared with a large on
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
-from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -241,7 +241,6 @@ def _moved(before: pd.DataFrame, after: pd.DataFrame) -> float:
 
 def measured_asks(run: RunResult, max_measured: int = 12, progress=None) -> pd.DataFrame:
     case = run.case
-    say = progress or (lambda _: None)
     rows = []
     aligned, pooled = run.levels["aligned"], run.levels["pooled"]
     z_aligned = aligned.solution.objective
@@ -257,29 +256,17 @@ def measured_asks(run: RunResult, max_measured: int = 12, progress=None) -> pd.D
                              estimated_gain=gain))
     cands = sorted(candidates(run), key=lambda c: (-c.estimate, c.change, c.pot_code or "", c.area_code or "",
                                                    c.cohort_code or ""))
-    for i, cand in enumerate(cands[:max_measured]):
-        say(f"measuring ask {i + 1}/{min(max_measured, len(cands))}: {cand.words}")
-        changed = apply_candidate(case, cand)
-        base = pooled if cand.pool_against else aligned
-        pool = frozenset(run.pool | {cand.pot_code}) if cand.pool_against else frozenset()
-        lp = create_model(changed, pool=pool)
-        if lp.infeasible_rules:
-            continue
-        sol = solve(lp, solver=run.solver, lexicographic=False, warm=base.solution.warm)
-        if sol.status != "optimal":
-            continue
-        gain = sol.objective - base.solution.objective
-        if gain <= 1e-6 * max(1.0, abs(base.solution.objective)):
-            continue
-        alloc = allocations_from(lp.variables, settle(lp, sol.x))
-        moved = _moved(base.allocations, alloc)
-        unit = {"outcomes": "outcomes", "value": "£ of value", "coverage": "participants"}[run.objective]
-        rows.append(dict(pot_code=cand.pot_code, change=cand.change, area_code=cand.area_code,
-                         cohort_code=cand.cohort_code, year=cand.year, gain_outcomes=gain,
-                         gain_per_million=gain / (moved / 1e6) if moved > 0 else None,
-                         detail=f"{cand.words}: +{gain:,.0f} {unit} (measured"
-                                f"{' against the pooled level' if cand.pool_against else ''})",
-                         estimated_gain=cand.estimate * run.levels['aligned'].lp.objective_scale))
+    chosen = cands[:max_measured]
+    counted = getattr(progress, "counted", None)
+    bar = counted("measuring asks", total=len(chosen), unit="re-solves") if counted and chosen else \
+        contextlib.nullcontext(lambda steps=1, what=None: None)
+    with bar as advance:
+        for cand in chosen:
+            advance(0, cand.words)
+            row = _measure(run, cand, aligned, pooled)
+            advance(1)
+            if row is not None:
+                rows.append(row)
     if not rows:
         return pd.DataFrame(columns=ASK_COLUMNS)
     out = pd.DataFrame(rows)
@@ -287,3 +274,31 @@ def measured_asks(run: RunResult, max_measured: int = 12, progress=None) -> pd.D
                           na_position="first", kind="mergesort").reset_index(drop=True)
     out["rank"] = np.arange(1, len(out) + 1)
     return out.reindex(columns=ASK_COLUMNS)
+
+
+def _measure(run: RunResult, cand: Candidate, aligned, pooled) -> dict | None:
+    """Solve again with one change (from the previous optimal basis) and measure the gain.
+
+    Returns the asks.csv row, or None when the change gains nothing (or cannot be solved).
+    """
+    changed = apply_candidate(run.case, cand)
+    base = pooled if cand.pool_against else aligned
+    pool = frozenset(run.pool | {cand.pot_code}) if cand.pool_against else frozenset()
+    lp = create_model(changed, pool=pool)
+    if lp.infeasible_rules:
+        return None
+    sol = solve(lp, solver=run.solver, lexicographic=False, warm=base.solution.warm)
+    if sol.status != "optimal":
+        return None
+    gain = sol.objective - base.solution.objective
+    if gain <= 1e-6 * max(1.0, abs(base.solution.objective)):
+        return None
+    alloc = allocations_from(lp.variables, settle(lp, sol.x))
+    moved = _moved(base.allocations, alloc)
+    unit = {"outcomes": "outcomes", "value": "£ of value", "coverage": "participants"}[run.objective]
+    return dict(pot_code=cand.pot_code, change=cand.change, area_code=cand.area_code,
+                cohort_code=cand.cohort_code, year=cand.year, gain_outcomes=gain,
+                gain_per_million=gain / (moved / 1e6) if moved > 0 else None,
+                detail=f"{cand.words}: +{gain:,.0f} {unit} (measured"
+                       f"{' against the pooled level' if cand.pool_against else ''})",
+                estimated_gain=cand.estimate * run.levels["aligned"].lp.objective_scale)

@@ -41,10 +41,8 @@ def baseline_allocation(case: Case) -> pd.DataFrame:
     else:
         alloc = cells[cells["need"] > 0].copy()
         share = alloc["need"] / alloc.groupby(["pot_code", "year"])["need"].transform("sum")
-        budget = pd.Series(case.budget)
         alloc["amount"] = [case.budget.get((p, t), 0.0) for p, t in zip(alloc["pot_code"], alloc["year"])] * share
         alloc["amount"] = np.minimum(alloc["amount"], alloc["need"] * alloc["unit_cost"])
-        del budget
     alloc = alloc[alloc["amount"] > 0].copy()
     if alloc.empty:
         return _frame(alloc)

@@ -14,6 +14,8 @@ in the docstring:
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pandas as pd
 
@@ -30,8 +32,18 @@ from .rules import define_rules
 from .variables import allocation_variables
 
 
+FAMILIES = (
+    ("pot budgets and carry-forward", define_pot_budget),
+    ("need caps", define_need_cap),
+    ("match funding", define_match),
+    ("rules", define_rules),
+    ("equity floor", None),
+    ("locks", define_lock),
+)
+
+
 def create_model(case: Case, pool: frozenset[str] = frozenset(), objective: str | None = None,
-                 equity_floor: float | None = None) -> LinearProgram:
+                 equity_floor: float | None = None, progress=None) -> LinearProgram:
     objective = objective or case.settings.objective
     floor = case.settings.equity_floor if equity_floor is None else equity_floor
     variables = pd.concat(
@@ -47,10 +59,15 @@ def create_model(case: Case, pool: frozenset[str] = frozenset(), objective: str 
         objective_name=objective,
         objective_scale=scale,
     )
-    define_pot_budget(lp, case)
-    define_need_cap(lp, case)
-    define_match(lp, case)
-    define_rules(lp, case)
-    define_equity(lp, case, floor)
-    define_lock(lp, case)
+    counted = getattr(progress, "counted", None)
+    bar = counted(f"building {len(variables):,}-variable model", total=len(FAMILIES), unit="constraint families") \
+        if counted else contextlib.nullcontext(lambda steps=1, what=None: None)
+    with bar as advance:
+        for name, define in FAMILIES:
+            rows_before = lp.size["rows"]
+            if define is None:
+                define_equity(lp, case, floor)
+            else:
+                define(lp, case)
+            advance(what=f"{name}, {lp.size['rows'] - rows_before:,} rows")
     return lp

@@ -187,7 +187,7 @@ def solve_level(case: Case, level: str, pool: frozenset[str], solver: str, time_
                 progress: Progress | None = None) -> LevelResult:
     say = progress or (lambda _: None)
     say(f"building the {level} model")
-    lp = create_model(case, pool=pool if level == "pooled" else frozenset())
+    lp = create_model(case, pool=pool if level == "pooled" else frozenset(), progress=progress)
     if lp.infeasible_rules:
         # Name every collision at once: the rules with nothing in scope, and whatever the
         # elastic diagnosis finds among the rest.

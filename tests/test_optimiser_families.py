@@ -190,10 +190,9 @@ def test_rules_change_the_answer(tmp_path, solver, the_rule, c1, c2, outcomes):
 
 @pytest.mark.parametrize("solver", SOLVERS)
 def test_rule_year_all_means_each_year(tmp_path, solver):
-    # Documented decision (optimiser/rules.py): year ALL is one row per year. P has £100k in
-    # each of Y1 and Y2, need as above each year; at most 40% on C1 → C1 £40k *each* year
-    # (a single row over both years would allow £80k in one of them and nothing in the other;
-    # here it makes no difference to the optimum, but each year is visibly capped).
+    # Documented decision (optimiser/rules.py): year ALL is one row per year, each a share of
+    # that year's budget. P has £100k in each of Y1 and Y2, need as above each year; at most
+    # 40% on C1 → C1 £40k in each year, C2 the other £60k.
     need = {(a, c, y): n for y in (Y1, Y2) for (a, c), n in {("A1", "C1"): 60, ("A1", "C2"): 100}.items()}
     case = make_case(tmp_path, areas=["A1"], cohorts={"C1": 0.5, "C2": 0.25}, pots=[pot("P")],
                      budgets={("P", Y1): 100_000, ("P", Y2): 100_000}, need=need,
@@ -478,14 +477,15 @@ def test_baseline_provision_beyond_the_budget_is_scaled_to_it(tmp_path):
 def test_baseline_provision_never_spends_carried_money_twice(tmp_path):
     # P (carry_forward 1) has £10k in Y1 and nothing in Y2, and £10k of provision in each year.
     # Each year alone looks covered (Y2 may spend Y1's money), but the two years together may
-    # spend £10k at most: the baseline must allocate £10k in total, and idle money is never
-    # negative. (See the report: optimiser/baseline.py checks each year against
-    # Case.available(p, t) on its own, so the same £10k is spent in both years.)
+    # spend £10k at most: the baseline must allocate £10k in total (Y1's provision, spent
+    # first), and idle money is never negative. Regression: the baseline once checked each
+    # year against Case.available(p, t) on its own and spent the same £10k twice.
     case = make_case(tmp_path, areas=["A1"], cohorts={"C1": 0.5}, pots=[pot("P", carry_forward=1)],
                      budgets={("P", Y1): 10_000, ("P", Y2): 0},
                      need={("A1", "C1", Y1): 100, ("A1", "C1", Y2): 100},
                      provision={("P", "A1", "C1", Y1): 10_000, ("P", "A1", "C1", Y2): 10_000})
     b = baseline_of(case)
+    assert amounts(b.allocations) == {("P", "A1", "C1", Y1): 10_000}
     assert b.totals["allocated"] == approx(10_000, abs=0.01)
     assert b.totals["idle_amount"] >= 0
 
