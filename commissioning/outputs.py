@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import glob
 import json
 import math
 import os
 import shutil
+import sys
 import tempfile
 from datetime import datetime
 from pathlib import Path
@@ -60,22 +62,30 @@ def output_folder(out: str | Path, force: bool = False, inputs: Iterable[Path] =
     """Yield a fresh folder to fill; on success it replaces ``out`` in one rename.
 
     A failure (or a kill) leaves ``out`` as it was; the hidden work folder is removed on
-    failure and is named ``.<out>.partial-*`` so that a leftover from a kill is plainly
-    not a result.
+    failure and is named ``.<out>.partial-<pid>-*`` so that a leftover from a kill is
+    plainly not a result. A kill cannot clean up after itself, so the next run writing to
+    the same ``out`` sweeps the leftovers of runs whose process is gone
+    (:func:`sweep_leftovers`). An existing ``out`` is swapped with the new folder in one
+    step where the system allows it (Linux), so there is no moment without results.
     """
     out = Path(out)
     inputs = list(inputs)
     check_target(out, force, inputs)
     parent = out.resolve().parent
     parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=parent))
+    sweep_leftovers(parent, out.name)
+    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-{os.getpid()}-", dir=parent))
+    os.chmod(work, 0o777 & ~_umask())  # mkdtemp makes it private; results are for the team
     try:
         yield work
         _fsync_tree(work)
         if out.exists():
             if not out.is_dir():
                 raise OutputError(f"{out} exists and is not a folder")
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=parent))
+            if _exchange(work, out):
+                shutil.rmtree(work, ignore_errors=True)  # now holds the previous results
+                return
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-{os.getpid()}-", dir=parent))
             old.rmdir()
             os.replace(out, old)
             os.replace(work, out)
@@ -96,9 +106,11 @@ def output_file(out: str | Path, force: bool = False, inputs: Iterable[Path] = (
         raise OutputError(f"{out} is a folder; give a file name")
     parent = out.resolve().parent
     parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.partial-", suffix=out.suffix, dir=parent)
+    sweep_leftovers(parent, out.name)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.partial-{os.getpid()}-", suffix=out.suffix, dir=parent)
     os.close(fd)
     tmp_path = Path(tmp)
+    os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes it private
     try:
         yield tmp_path
         with open(tmp_path, "rb") as fh:
@@ -107,6 +119,65 @@ def output_file(out: str | Path, force: bool = False, inputs: Iterable[Path] = (
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise
+
+
+def sweep_leftovers(parent: Path, name: str) -> None:
+    """Remove what killed runs left beside ``name``: ``.<name>.partial-<pid>-*`` work folders
+    or files, and ``.<name>.old-<pid>-*`` previous results, of processes that no longer run.
+
+    Leftovers of a live process (another run writing the same output right now) and names
+    without a process id are left alone. Previous results whose run was killed between
+    its two renames (where the system cannot swap in one step) are put back when ``name``
+    is missing.
+    """
+    for kind in ("old", "partial"):
+        prefix = f".{name}.{kind}-"
+        for p in sorted(parent.glob(glob.escape(prefix) + "*")):
+            pid = p.name[len(prefix):].split("-", 1)[0]
+            if not pid.isdigit() or _running(int(pid)):
+                continue
+            try:
+                if kind == "old" and p.is_dir() and not (parent / name).exists():
+                    os.replace(p, parent / name)
+                elif p.is_dir() and not p.is_symlink():
+                    shutil.rmtree(p)
+                else:
+                    p.unlink()
+            except OSError:  # someone else swept it first, or it cannot be removed: harmless
+                pass
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # exists (another user's), or cannot tell: keep it
+    return True
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one step (Linux ``renameat2(RENAME_EXCHANGE)``); False where unsupported."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):  # not glibc, or glibc before 2.28
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    at_fdcwd, rename_exchange = -100, 2
+    return renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
 
 
 def _fsync_tree(folder: Path) -> None:

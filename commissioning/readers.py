@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import csv
 import io
+import warnings
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -71,7 +73,11 @@ def read_case_raw(path: str | Path) -> RawCase:
         raise CaseError(Problem(path.name, None, None, "a macro-enabled workbook (.xlsm) is refused",
                                 "a plain .xlsx workbook: save it as 'Excel Workbook (*.xlsx)'"))
     if suffix in (".xlsx",):
-        return _read_workbook(path)
+        with warnings.catch_warnings():
+            # openpyxl warns on stderr about what it drops or cannot read (a date serial out
+            # of range becomes an error value, which validation then reports with its cell).
+            warnings.simplefilter("ignore", UserWarning)
+            return _read_workbook(path)
     if suffix == ".csv":
         raise CaseError(Problem(path.name, None, None, "a single CSV file is not a case",
                                 "a folder of CSV files (areas.csv, pots.csv, ...) or one .xlsx workbook"))
@@ -124,12 +130,23 @@ def read_yaml_mapping(path: Path, problems: list[Problem]) -> tuple[dict[str, An
         problems.append(Problem(path.name, None, None, f"cannot be read: {e.strerror}", "a readable file"))
         return {}, {}
     try:
+        # Anchors and aliases make a graph, not a tree: a recursive alias or a "billion
+        # laughs" of nested aliases would hang or exhaust whatever walks it later, so the
+        # document is measured as a tree before anything is built from it.
+        if _yaml_expanded_size(yaml.compose(text, Loader=yaml.SafeLoader)) > MAX_YAML_NODES:
+            problems.append(Problem(path.name, None, None,
+                                    "uses YAML aliases (*name) that repeat without end or expand enormously",
+                                    "plain key: value settings"))
+            return {}, {}
         data = yaml.safe_load(text)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = f"line {mark.line + 1}" if mark is not None else None
         problems.append(Problem(path.name + (f", {line}" if line else ""), None, None,
                                 f"is not valid YAML: {getattr(e, 'problem', None) or e}", "key: value lines"))
+        return {}, {}
+    except RecursionError:  # PyYAML's parser recurses once per level of nesting
+        problems.append(Problem(path.name, None, None, "is nested too deeply to read", "key: value lines"))
         return {}, {}
     if data is None:
         return {}, {}
@@ -138,6 +155,45 @@ def read_yaml_mapping(path: Path, problems: list[Problem]) -> tuple[dict[str, An
                                 "key: value lines"))
         return {}, {}
     return data, yaml_key_lines(text)
+
+
+MAX_YAML_NODES = 100_000
+
+
+def _yaml_expanded_size(root) -> float:
+    """How many nodes a composed YAML document has once every alias is expanded.
+
+    Infinite for a recursive alias. Iterative and memoised, so it costs one visit per
+    distinct node however large the expansion is.
+    """
+    if root is None:
+        return 0
+    sizes: dict[int, float] = {}
+    in_progress: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(root, False)]
+
+    def children(n) -> list:
+        if isinstance(n, yaml.MappingNode):
+            return [x for pair in n.value for x in pair]
+        if isinstance(n, yaml.SequenceNode):
+            return list(n.value)
+        return []
+
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            in_progress.discard(key)
+            sizes[key] = 1 + sum(sizes[id(c)] for c in children(node))
+            continue
+        if key in sizes:
+            continue
+        if key in in_progress:  # reached from inside itself
+            return float("inf")
+        in_progress.add(key)
+        stack.append((node, True))
+        stack.extend((c, False) for c in children(node) if id(c) not in sizes)
+    return sizes[id(root)]
 
 
 def yaml_key_lines(text: str) -> dict[str, int]:
@@ -282,9 +338,47 @@ def check_workbook_safe(path: Path) -> None:
             if "xl/workbook.xml" not in names:
                 raise CaseError(Problem(where, None, None, "is a zip file but not an Excel workbook",
                                         "an .xlsx workbook"))
+            # Cells, and shared strings (openpyxl loads the whole table as it opens).
+            for kind, members, tags in (
+                ("cells", [i for i in infos if i.filename.startswith("xl/worksheets/")], _CELL_TAGS),
+                ("shared strings", [i for i in infos if i.filename.lower() == "xl/sharedstrings.xml"], _STRING_TAGS),
+            ):
+                n = _counted_tags(z, members, tags)
+                if n > MAX_CELLS:
+                    raise CaseError(Problem(where, None, None, f"holds more than {n:,} {kind}",
+                                            f"a workbook of at most {MAX_CELLS:,} cells"))
     except zipfile.BadZipFile:
         raise CaseError(Problem(where, None, None, "is damaged or truncated (not a readable zip)",
                                 "a complete .xlsx workbook")) from None
+
+
+_CELL_TAGS = (b"<c ", b"<c>", b":c ", b":c>")  # also prefixed ("<x:c r=...>") workbooks
+_STRING_TAGS = (b"<si>", b"<si ", b":si>", b":si ")
+
+
+def _counted_tags(z: zipfile.ZipFile, members: list[zipfile.ZipInfo], tags: tuple[bytes, ...]) -> int:
+    """Count ``tags`` in the members' XML as it streams, stopping once past :data:`MAX_CELLS`.
+
+    A sheet's declared dimension can be absent or lie, and parsing tens of millions of
+    cells takes minutes and gigabytes; counting tags in the raw bytes takes about a second
+    even at the size limit. A damaged member is left for the reader to report.
+    """
+    cells = 0
+    keep = max(len(t) for t in tags) - 1
+    for info in members:
+        tail = b""
+        try:
+            with z.open(info) as fh:
+                while chunk := fh.read(1 << 20):
+                    data = tail + chunk
+                    cells += sum(data.count(t) for t in tags)
+                    tail = data[-keep:]
+                    cells -= sum(tail.count(t) for t in tags)  # counted again with the next chunk
+                    if cells > MAX_CELLS:
+                        return cells
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError):
+            continue
+    return cells
 
 
 def open_workbook(path: Path):
@@ -312,31 +406,59 @@ def _read_workbook(path: Path) -> RawCase:
         sheets = {ws.title: ws for ws in wb.worksheets}
         lower = {t.lower().strip(): t for t in sheets}
         cells = 0
+        damaged: set[str] = set()
         for ws in wb.worksheets:
-            dim = ws.max_row * ws.max_column if ws.max_row and ws.max_column else 0
+            try:
+                dim = ws.max_row * ws.max_column if ws.max_row and ws.max_column else 0
+            except Exception as e:  # openpyxl parses read-only sheets lazily: damage shows up here
+                _damaged_sheet(ws.title, e, problems)
+                damaged.add(ws.title)
+                continue
             cells += dim
         if cells > MAX_CELLS:
             raise CaseError(Problem(path.name, None, None, f"declares {cells:,} cells",
                                     f"a workbook of at most {MAX_CELLS:,} cells"))
         for name in TABLES:
             title = lower.get(name)
-            if title is None:
+            if title is None or title in damaged:
                 continue
             ws = sheets[title]
             if getattr(ws, "sheet_state", "visible") != "visible":
                 problems.append(Problem(f"sheet '{title}'", None, None, "is hidden", "a visible sheet (it is read all the same)",
                                         severity="warning"))
-            table = _sheet_table(ws, name, problems)
+            try:
+                table = _sheet_table(ws, name, problems)
+            except Exception as e:
+                _damaged_sheet(title, e, problems)
+                continue
             if table is not None:
                 tables[name] = table
-        if "case" in lower:
+        if "case" in lower and lower["case"] not in damaged:
             settings_where = f"sheet '{lower['case']}'"
-            settings, settings_rows = _settings_sheet(sheets[lower["case"]], settings_where, problems)
+            try:
+                settings, settings_rows = _settings_sheet(sheets[lower["case"]], settings_where, problems)
+            except Exception as e:
+                _damaged_sheet(lower["case"], e, problems)
         known = set(TABLES) | {"case", "read me", "readme", "read_me"}
         extra = sorted(t for t in sheets if t.lower().strip() not in known)
     finally:
         wb.close()
     return RawCase(path, "workbook", tables, settings, settings_where, problems, extra, settings_rows)
+
+
+def _damaged_sheet(title: str, e: Exception, problems: list[Problem]) -> None:
+    """A sheet openpyxl cannot parse (a bad number, broken XML, a damaged zip member).
+
+    Read-only sheets are parsed only as their rows are read, so a damaged cell raises
+    whatever the XML or number parser raises, long after the workbook opened; it is bad
+    input, reported with the sheet's name. Running out of memory is not swallowed.
+    """
+    if isinstance(e, MemoryError):
+        raise e
+    detail = str(e).splitlines()[0][:120] if str(e) else ""
+    problems.append(Problem(f"sheet '{title}'", None, None,
+                            f"is damaged and cannot be read ({type(e).__name__}{': ' + detail if detail else ''})",
+                            "a sheet saved by Excel or LibreOffice"))
 
 
 def _cell_value(v: Any) -> Any:

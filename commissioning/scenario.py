@@ -21,8 +21,9 @@ Decisions where the format is silent (also in the README):
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -126,6 +127,9 @@ def _check(sc: Scenario, case: Case) -> list[Problem]:
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             bad(key, f"'{v}' is not a number", "a number")
             return False
+        if not math.isfinite(v):  # .nan and .inf are YAML numbers too
+            bad(key, f"'{v}' is not a finite number", "a number")
+            return False
         if (lo is not None and v < lo) or (hi is not None and v > hi):
             rng = f"from {lo:g} to {hi:g}" if hi is not None else f"{lo:g} or more"
             bad(key, f"{v:g} is out of range", f"a number {rng}")
@@ -206,17 +210,17 @@ def _check(sc: Scenario, case: Case) -> list[Problem]:
                             continue
                         pool_codes = case.cohort if "cohort" in k else geo
                         for code in v:
-                            if code not in pool_codes:
+                            if not _known(code, pool_codes):
                                 what = "cohort" if "cohort" in k else "area or footprint"
                                 bad(kk, f"unknown {what} code '{code}'", f"a {what} code of the case")
                     elif k == "carry_forward":
-                        if number(kk, v) and not float(v).is_integer():
+                        if number(kk, v, 0.0, 100.0) and not float(v).is_integer():
                             bad(kk, f"{v} is not whole", "a whole number of years")
                     elif k == "match_rate":
                         number(kk, v, 0.0, 1.0)
                     elif k == "end":
                         if date_ok(kk, v):
-                            end = v if isinstance(v, date) else date.fromisoformat(str(v))
+                            end = _as_date(v)
                             if end < case.pot[pot].start:
                                 bad(kk, f"{end} is before the pot's start {case.pot[pot].start}",
                                     "an end on or after the start")
@@ -240,9 +244,9 @@ def _check(sc: Scenario, case: Case) -> list[Problem]:
                     bad(key, "no multiply", "a 'multiply:' factor")
                 else:
                     number(f"{key}.multiply", e["multiply"])
-                if "cohort" in e and e["cohort"] not in case.cohort:
+                if "cohort" in e and not _known(e["cohort"], case.cohort):
                     bad(f"{key}.cohort", f"unknown cohort code '{e['cohort']}'", "a cohort code of the case")
-                if "area" in e and e["area"] not in geo:
+                if "area" in e and not _known(e["area"], geo):
                     bad(f"{key}.area", f"unknown area code '{e['area']}'", "an area or footprint code of the case")
                 if "year" in e:
                     year_ok(f"{key}.year", e["year"])
@@ -271,9 +275,9 @@ def _check(sc: Scenario, case: Case) -> list[Problem]:
                     bad(f"{key}.value", f"a share of {e['value']:g}", "a share from 0 to 1")
                 if e.get("pot_code", ALL) != ALL:
                     pot_ok(f"{key}.pot_code", e["pot_code"])
-                if e.get("area_code", ALL) not in geo | {ALL}:
+                if not _known(e.get("area_code", ALL), geo | {ALL}):
                     bad(f"{key}.area_code", f"unknown area code '{e['area_code']}'", "an area or footprint code, or ALL")
-                if e.get("cohort_code", ALL) not in set(case.cohort) | {ALL}:
+                if not _known(e.get("cohort_code", ALL), set(case.cohort) | {ALL}):
                     bad(f"{key}.cohort_code", f"unknown cohort code '{e['cohort_code']}'", "a cohort code, or ALL")
                 if "year" in e:
                     year_ok(f"{key}.year", e["year"], allow_all=True)
@@ -301,9 +305,9 @@ def _check(sc: Scenario, case: Case) -> list[Problem]:
                         bad(f"{key}.{k}", f"unknown key '{k}'", "one of " + ", ".join(LOCK_KEYS))
                 if "pot_code" in e:
                     pot_ok(f"{key}.pot_code", e["pot_code"])
-                if "area_code" in e and e["area_code"] not in case.area:
+                if "area_code" in e and not _known(e["area_code"], case.area):
                     bad(f"{key}.area_code", f"unknown area code '{e['area_code']}'", "an area code of the case")
-                if "cohort_code" in e and e["cohort_code"] not in case.cohort:
+                if "cohort_code" in e and not _known(e["cohort_code"], case.cohort):
                     bad(f"{key}.cohort_code", f"unknown cohort code '{e['cohort_code']}'", "a cohort code")
                 if "year" in e:
                     year_ok(f"{key}.year", e["year"])
@@ -312,11 +316,21 @@ def _check(sc: Scenario, case: Case) -> list[Problem]:
     return out
 
 
+def _known(value: Any, codes) -> bool:
+    """Whether ``value`` is one of ``codes``; a list or mapping (never a code) is not."""
+    try:
+        return value in codes
+    except TypeError:  # unhashable: YAML gave a list or a mapping where a code belongs
+        return False
+
+
 def _lock_match(pr, e: dict) -> bool:
     return all(str(getattr(pr, k)) == str(v) for k, v in e.items() if k in LOCK_KEYS)
 
 
 def _as_date(v) -> date:
+    if isinstance(v, datetime):  # YAML reads "2026-03-31 00:00" as a datetime; a pot ends on a day
+        return v.date()
     return v if isinstance(v, date) else date.fromisoformat(str(v))
 
 

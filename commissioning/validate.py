@@ -45,6 +45,7 @@ from .model import (
 )
 from .readers import EXCEL_ERRORS, RawCase, RawTable, read_case_raw
 
+MAX_CARRY_FORWARD = 100  # years; longer than any pot's life, so no real limit is lost
 _CODE_OK = re.compile(r"^[^\s;,]+(?: [^\s;,]+)*$")
 _MONEY_STRIP = re.compile(r"[£,\s]")
 
@@ -417,6 +418,11 @@ def validate_raw(raw: RawCase) -> Validation:
                                   f"age_max {r['age_max']} is below age_min {r['age_min']}", "age_max ≥ age_min"))
 
     for r in recs.get("pots", []):
+        if r["carry_forward"] is not None and r["carry_forward"] > MAX_CARRY_FORWARD:
+            # Money is followed year by year through the window: a typo of a million years
+            # would run for hours.
+            errors.append(Problem(where_of["pots"], r.row, "carry_forward", f"{float(r['carry_forward']):g} years",
+                                  f"a whole number of years from 0 to {MAX_CARRY_FORWARD}"))
         if r["start"] and r["end"] and r["end"] < r["start"]:
             errors.append(Problem(where_of["pots"], r.row, "end", f"end {r['end']} is before start {r['start']}",
                                   "an end on or after the start"))
