@@ -80,15 +80,19 @@ def _none(v):
 def write_run_outputs(run: RunResult, folder: Path, extra_summary: dict[str, Any] | None = None,
                       explanation=None, progress=None) -> None:
     say = progress or (lambda _: None)
-    write_frame_csv(folder / "allocations.csv", run.allocations_frame(), ALLOCATION_CSV_COLUMNS)
+    # Every row carries the run's status, so a figure copied out of a run stopped by its time
+    # limit still says it is the best found, not proven optimal.
+    status = run.status
+    write_frame_csv(folder / "allocations.csv", run.allocations_frame().assign(status=status),
+                    ALLOCATION_CSV_COLUMNS + ["status"])
     extra = dict(extra_summary or {})
     if explanation is not None:
         from optimiser.asks import ASK_COLUMNS
 
         from .flags import FLAG_COLUMNS
 
-        write_frame_csv(folder / "flags.csv", explanation.flags, FLAG_COLUMNS)
-        write_frame_csv(folder / "asks.csv", explanation.asks, ASK_COLUMNS)
+        write_frame_csv(folder / "flags.csv", explanation.flags.assign(status=status), FLAG_COLUMNS + ["status"])
+        write_frame_csv(folder / "asks.csv", explanation.asks.assign(status=status), ASK_COLUMNS + ["status"])
         extra.update(explanation_summary(explanation))
     write_json(folder / "summary.json", summary_dict(run, extra))
     say("writing the results workbook")

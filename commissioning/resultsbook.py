@@ -73,7 +73,7 @@ def _summary_sheet(book: Book, run: RunResult) -> None:
     ws.write_string(0, 0, "Results of one optimisation run", book.title)
     facts = [
         ("Scenario", run.scenario),
-        ("Status", run.status),
+        ("Status", run.status if run.status == "optimal" else f"{run.status}: the best found within the time limit, NOT PROVEN OPTIMAL"),
         ("Solver", run.solver),
         ("Objective", run.objective),
         ("Case fingerprint", case.fingerprint()),
