@@ -38,6 +38,9 @@ def _read(folder: Path):
                                 "a folder written by 'commissioning optimise'")) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise CaseError(Problem("summary.json", None, None, f"is not valid JSON ({e})", "the file optimise wrote")) from None
+    if not isinstance(summary, dict) or not isinstance(summary.get("levels", {}), dict):
+        raise CaseError(Problem("summary.json", None, None, "does not hold a run's summary (an object with levels)",
+                                "the file optimise wrote"))
     frames = {}
     for name in ("flags", "asks"):
         f = folder / f"{name}.csv"
@@ -64,7 +67,7 @@ def narrate(folder: Path, top: int = 3) -> list[str]:
     L = summary.get("levels", {})
     obj = summary.get("objective", "outcomes")
     out = [f"Scenario '{summary.get('scenario')}' — {summary.get('status')}, objective: {obj}."]
-    if summary.get("status") != "optimal":
+    if summary.get("status") == "time_limit":
         out.append("  Note: the figures are the best found within the time limit, not proven optimal.")
     out.append(f"Budget {_m(summary.get('budget', 0))} against the need of {_n(summary.get('need_people', 0))} people.")
     for name, label in (("baseline", "Today"), ("aligned", "Aligned under today's rules"),
