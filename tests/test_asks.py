@@ -323,7 +323,7 @@ def test_asks_csv_columns_and_rows(tmp_path):
     contract = ["rank", "pot_code", "change", "area_code", "cohort_code", "year", "gain_outcomes",
                 "gain_per_million", "detail"]
     assert list(asks.columns[:len(contract)]) == contract
-    assert list(asks.columns) == ASK_COLUMNS
+    assert list(asks.columns) == ASK_COLUMNS + ["status"]  # the run status follows on every row
     assert listed(asks) == [("add_cohort", "P", None, "Y", None, 3.0), ("add_area", "P", "A2", None, None, 1.0)]
     assert "Allow Idle pot to fund Cohort Y" in asks["detail"].iloc[0]
     assert "Allow Idle pot to fund residents of Southvale" in asks["detail"].iloc[1]
