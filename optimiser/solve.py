@@ -34,6 +34,11 @@ SOLVERS = ("cbc", "highs")
 # both solvers take ~0.1 s; at 21,000 (a synthetic combined authority) HiGHS takes 0.65 s
 # and CBC 2.65 s. Above this size `auto` picks HiGHS.
 AUTO_HIGHS_ABOVE = 10_000
+# Measured at national size (468,486 variables, benchmarks/README.md): HiGHS's dual simplex
+# 109 s CPU; interior point with crossover 43 s, same objective (relative 3e-15) and a basis
+# for warm starts; without crossover 40 s but not proven optimal (rejected for money). At
+# combined-authority size simplex takes half a second, so the switch is for large models only.
+IPM_ABOVE = 100_000
 
 
 def choose_solver(requested: str, variables: int) -> tuple[str, str]:
@@ -208,6 +213,9 @@ def _solve_highs(lp: LinearProgram, time_limit: float | None, lexicographic: boo
     t0 = time.perf_counter()
     h, registry = highs_model(lp, with_registry=True)
     warmed = bool(warm is not None and warm.apply(lp, registry, h))
+    if lp.n > IPM_ABOVE and not warmed:
+        h.setOptionValue("solver", "ipm")
+        h.setOptionValue("run_crossover", "on")
     t_build = time.perf_counter() - t0
     if time_limit:
         h.setOptionValue("time_limit", float(time_limit))
@@ -237,6 +245,7 @@ def _solve_highs(lp: LinearProgram, time_limit: float | None, lexicographic: boo
         h.addRow(z - OPTIMALITY_SLACK * max(1.0, abs(z)), highspy_inf(), len(nz), nz.astype(np.int32),
                  lp.objective[nz].astype(float))
         h.changeColsCost(lp.n, np.arange(lp.n, dtype=np.int32), lp.tiebreak.astype(float))
+        h.setOptionValue("solver", "simplex")  # phase two starts from phase one's basis
         h.run()
         if _highs_status(h) == "optimal":
             x = np.asarray(h.getSolution().col_value)
