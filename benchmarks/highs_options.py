@@ -54,6 +54,7 @@ OPTIONS = {
 }
 DEFAULT_RUN = ["default", "dual", "ipm", "ipm-nox", "presolve-off", "pounds", "budget", "ipm-warm", "ask",
                "ask-basis", "pooled", "primal"]
+STRATEGY = {1: "dual", 4: "primal"}
 COL_KEY = ["kind", "pot_code", "area_code", "cohort_code", "year", "programme", "budget_year"]
 ROW_KEY = ["family", "pot_code", "area_code", "cohort_code", "year", "rule_index"]
 
@@ -214,6 +215,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--case", type=Path)
     ap.add_argument("--only", help="comma-separated experiments (default: " + ",".join(DEFAULT_RUN) + ")")
     ap.add_argument("--time-limit", type=float, default=1200.0, help="seconds per solve")
+    ap.add_argument("--warm-strategies", default="1,4",
+                    help="simplex strategies for the warm re-solves (1 dual, 4 primal); default both")
     ap.add_argument("--top-asks", type=int, default=3, help="asks-top: how many candidates")
     ap.add_argument("--run", type=Path, help="a pickled RunResult of the same case: the ask is its best candidate")
     args = ap.parse_args(argv)
@@ -237,6 +240,7 @@ def main(argv: list[str] | None = None) -> int:
     ref = None
     base = None  # the solved default model, for warm starts
     tl = args.time_limit
+    strategies = [int(x) for x in args.warm_strategies.split(",")]
     for name in wanted:
         if name in OPTIONS:
             h = highs_model(lp)
@@ -354,18 +358,21 @@ def main(argv: list[str] | None = None) -> int:
                     report(f"{cand.change} {cand.pot_code}: cold", cold, cold["objective"],
                            f"gain {cold['objective'] - ref:+,.1f}; {lp2.n - lp.n:+,} columns; "
                            f"create_model {t_build:.1f} s")
-                    t = time.perf_counter()
-                    h2 = highs_model(lp2)
-                    b, ok = mapped_basis(lp, base.getBasis(), lp2)
-                    st = h2.setBasis(b)
-                    prep = time.perf_counter() - t
-                    warm = run_timed(h2, tl)
-                    report(f"{cand.change} {cand.pot_code}: warm", warm, cold["objective"],
-                           f"setBasis ({'consistent' if ok else 'alien'}, {st}); build+map {prep:.1f} s")
-                    del h2
+                    for strategy in strategies:
+                        t = time.perf_counter()
+                        h2 = highs_model(lp2)
+                        h2.setOptionValue("simplex_strategy", strategy)
+                        b, ok = mapped_basis(lp, base.getBasis(), lp2)
+                        st = h2.setBasis(b)
+                        prep = time.perf_counter() - t
+                        warm = run_timed(h2, tl)
+                        report(f"{cand.change} {cand.pot_code}: warm {STRATEGY[strategy]}", warm, cold["objective"],
+                               f"setBasis ({'consistent' if ok else 'alien'}, {st}); build+map {prep:.1f} s")
+                        del h2
                     if cand.change == "relax_rule":
                         # Relaxing a rule in place: open its rows' bounds instead of removing them.
                         h3 = highs_model(lp)
+                        h3.setOptionValue("simplex_strategy", strategies[-1])
                         h3.setBasis(base.getBasis())
                         _, _, _, reg = lp.matrix()
                         rows = np.flatnonzero(((reg["family"] == "rule") &
@@ -373,7 +380,8 @@ def main(argv: list[str] | None = None) -> int:
                         for r_ in rows:
                             h3.changeRowBounds(int(r_), -_hinf(np.inf), _hinf(np.inf))
                         warm = run_timed(h3, tl)
-                        report(f"{cand.change} {cand.pot_code}: in place", warm, cold["objective"],
+                        report(f"{cand.change} {cand.pot_code}: in place {STRATEGY[strategies[-1]]}", warm,
+                               cold["objective"],
                                f"changeRowBounds(-inf, inf) on {len(rows)} rows of the solved model")
                         del h3
             elif name == "pooled":
@@ -382,15 +390,18 @@ def main(argv: list[str] | None = None) -> int:
                 cold = run_timed(highs_model(lp2), tl)
                 report("pooled: cold", cold, cold["objective"],
                        f"{lp2.n:,} columns, {lp2.size['rows']:,} rows")
-                t = time.perf_counter()
-                h2 = highs_model(lp2)
-                b, ok = mapped_basis(lp, base.getBasis(), lp2)
-                st = h2.setBasis(b)
-                prep = time.perf_counter() - t
-                warm = run_timed(h2, tl)
-                report("pooled: warm from aligned", warm, cold["objective"],
-                       f"setBasis ({'consistent' if ok else 'INCONSISTENT'}, {st}); map {prep:.1f} s")
-                del h2
+                for strategy in strategies:
+                    t = time.perf_counter()
+                    h2 = highs_model(lp2)
+                    h2.setOptionValue("simplex_strategy", strategy)
+                    b, ok = mapped_basis(lp, base.getBasis(), lp2)
+                    st = h2.setBasis(b)
+                    prep = time.perf_counter() - t
+                    warm = run_timed(h2, tl)
+                    report(f"pooled: warm {STRATEGY[strategy]}", warm, cold["objective"],
+                           f"from the aligned basis, setBasis ({'consistent' if ok else 'INCONSISTENT'}, {st}); "
+                           f"map {prep:.1f} s")
+                    del h2
         else:
             print(f"unknown experiment {name}")
     print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
