@@ -292,9 +292,7 @@ def test_commands_refuse_to_write_into_the_case(tmp_path, command):
     case = tiny_case(tmp_path / "case")
     before = snapshot(case)
     for out in (case / "results", case, case / "sub" / "deeper"):
-        args = _out_commands(case, out, tmp_path).get(command)
-        if args is None:
-            pytest.skip(f"no '{command}' command yet")
+        args = _out_commands(case, out, tmp_path)[command]
         result = invoke(*args)
         assert_no_traceback(result)
         assert result.exit_code == 2, result.output
@@ -308,9 +306,7 @@ def test_commands_refuse_to_replace_an_output_without_force(tmp_path, command):
     out = tmp_path / "results"
     out.mkdir()
     (out / "keep.txt").write_text("mine")
-    args = _out_commands(case, out, tmp_path).get(command)
-    if args is None:
-        pytest.skip(f"no '{command}' command yet")
+    args = _out_commands(case, out, tmp_path)[command]
     result = invoke(*args)
     assert_no_traceback(result)
     assert result.exit_code == 2 and "--force" in result.stderr, result.output
