@@ -19,7 +19,9 @@ case-format contract and the family docstrings:
 Columns and rows come in the same order as ours (groups numbered by first appearance), so
 that both solves start from the same LP and the difference between the two is the cost of
 the modelling layer, not luck in the simplex path. Only the first (primary) phase is
-solved: the floor has no lexicographic tie-break.
+solved: the floor has no lexicographic tie-break. The HiGHS options are ours for a cold
+solve of that size (:func:`ours_options`: interior point with crossover above
+``optimiser.solve.IPM_ABOVE`` columns, else HiGHS's default dual simplex).
 """
 
 from __future__ import annotations
@@ -207,15 +209,29 @@ def build_floor(case: Case) -> FloorLP:
     return FloorLP(A, np.concatenate(lo), np.concatenate(up), cost, n, nf, fam, time.perf_counter() - t0)
 
 
+def ours_options(n: int) -> dict:
+    """The HiGHS options ``optimiser.solve`` uses for a cold solve of ``n`` columns.
+
+    Interior point with crossover above ``optimiser.solve.IPM_ABOVE`` columns (when the
+    product has that switch), HiGHS's default choice (dual simplex) below it.
+    """
+    try:
+        from optimiser.solve import IPM_ABOVE
+    except ImportError:
+        return {}
+    return {"solver": "ipm", "run_crossover": "on"} if n > IPM_ABOVE else {}
+
+
 def floor_highs(f: FloorLP, options: dict | None = None):
-    """A ``highspy.Highs`` holding the floor LP, with the options ours uses (and any extra)."""
+    """A ``highspy.Highs`` holding the floor LP, with the options ours uses for a cold solve
+    of this size (``ours_options``), then any given here."""
     import highspy
 
     inf = highspy.kHighsInf
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("random_seed", 0)
-    for k, v in (options or {}).items():
+    for k, v in {**ours_options(f.A.shape[1]), **(options or {})}.items():
         h.setOptionValue(k, v)
     lp = highspy.HighsLp()
     ncol = f.A.shape[1]

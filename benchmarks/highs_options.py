@@ -25,6 +25,9 @@ warm starts (each against a cold solve of the changed LP):
   ``pooled``   the pooled LP started from the aligned basis (``setBasis``), vs cold;
   ``ipm-warm`` a cold solve by interior point + crossover, then warm simplex re-solves
                (a budget +10%, and the lexicographic phase two) from its basis;
+  ``asks-run`` (needs ``--run``) the product's path for the run's top candidates, pool asks
+               included: cold through ``optimiser.solve.solve``, then warm through the
+               level's own ``WarmStart`` with each simplex strategy — not run by default;
   ``asks-top`` (needs ``--run``) the run's best-priced candidates of any kind, each cold
                and warm from the mapped basis — not run by default.
 
@@ -253,8 +256,8 @@ def main(argv: list[str] | None = None) -> int:
         elif name == "pounds":
             r = run_timed(pounds_model(lp), tl)
             report(name, r, ref, "money in £ (coefficients ~1e-3)")
-        elif name in ("budget", "ask", "ask-basis", "pooled", "asks-top", "ipm-warm"):
-            if base is None:
+        elif name in ("budget", "ask", "ask-basis", "pooled", "asks-top", "ipm-warm", "asks-run"):
+            if base is None and name != "asks-run":
                 base = highs_model(lp)
                 r = run_timed(base, tl)
                 ref = r["objective"]
@@ -384,6 +387,39 @@ def main(argv: list[str] | None = None) -> int:
                                cold["objective"],
                                f"changeRowBounds(-inf, inf) on {len(rows)} rows of the solved model")
                         del h3
+            elif name == "asks-run":
+                # The product's own path: the run's top candidates (pool asks included), each
+                # cold as ``optimiser.solve.solve`` does it, then warm from the level's own
+                # ``WarmStart`` (the basis mapped by domain keys) with each simplex strategy.
+                import pickle
+
+                from optimiser.asks import candidates
+                from optimiser.solve import solve
+
+                with open(args.run, "rb") as fh:
+                    run = pickle.load(fh)
+                cands = sorted(candidates(run), key=lambda c: (-c.estimate, c.change, c.pot_code or "",
+                                                               c.area_code or "", c.cohort_code or ""))
+                for cand in cands[:args.top_asks]:
+                    level = run.levels["pooled" if cand.pool_against else "aligned"]
+                    pool = frozenset(run.pool | {cand.pot_code}) if cand.pool_against else frozenset()
+                    lp2 = create_model(apply_candidate(case, cand), pool=pool)
+                    w, c = time.perf_counter(), time.process_time()
+                    sol = solve(lp2, solver="highs", lexicographic=False)
+                    cold = {"wall": time.perf_counter() - w, "cpu": time.process_time() - c, "status": sol.status,
+                            "simplex": int(sol.timings.get("iterations", 0)), "ipm": 0, "crossover": 0,
+                            "objective": sol.objective / lp2.objective_scale, "primal_inf": 0.0}
+                    report(f"{cand.change} {cand.pot_code}: cold (solve)", cold, cold["objective"],
+                           f"{lp2.n:,} columns; gain {sol.objective - level.solution.objective:+,.1f}; "
+                           "optimiser.solve.solve as the product runs it cold")
+                    for strategy in strategies:
+                        h2, reg = highs_model(lp2, with_registry=True)
+                        h2.setOptionValue("simplex_strategy", strategy)
+                        ok = level.solution.warm.apply(lp2, reg, h2)
+                        warm = run_timed(h2, tl)
+                        report(f"{cand.change} {cand.pot_code}: warm {STRATEGY[strategy]}", warm, cold["objective"],
+                               f"the {level.level} level's WarmStart.apply ({ok})")
+                        del h2
             elif name == "pooled":
                 pool = default_pool(case)
                 lp2 = create_model(case, pool=pool)
