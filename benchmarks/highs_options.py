@@ -263,7 +263,6 @@ def main(argv: list[str] | None = None) -> int:
                 ref = r["objective"]
                 report("default (for warm starts)", r, ref)
             if name == "budget":
-                basis = base.getBasis()
                 _, lo, up, reg = lp.matrix()
                 duals = np.asarray(base.getSolution().row_dual)
                 rows = np.flatnonzero((reg["family"] == "pot_budget").to_numpy())
@@ -279,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
                 base.changeRowBounds(r_, _hinf(lo[r_]), float(up[r_]))
                 back = run_timed(base, tl)
                 report("budget restored: warm", back, ref)
-                del cold_h, basis
+                del cold_h
             elif name in ("ask", "ask-basis"):
                 run = None
                 if args.run:

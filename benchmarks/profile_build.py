@@ -49,18 +49,24 @@ def profile_build(case, top: int) -> None:
 
     steps: list = []
     names = ["allocation_variables", "carry_forward_flows", "equity_variables", "primary", "expiry_weights",
-             "define_pot_budget", "define_need_cap", "define_match", "define_rules", "define_equity"]
+             "define_pot_budget", "define_need_cap", "define_match", "define_rules", "define_equity", "define_lock"]
+    names = [n for n in names if hasattr(build, n)]
     saved = {n: getattr(build, n) for n in names}
-    saved["pd.concat"] = build.pd.concat
+    families = getattr(build, "FAMILIES", None)  # create_model may loop over a table of families
     try:
         for n in names:
             setattr(build, n, _timer(steps, n, saved[n]))
+        if families is not None:
+            build.FAMILIES = tuple((label, _timer(steps, fn.__name__, fn) if fn is not None else None)
+                                   for label, fn in families)
         t, c = time.perf_counter(), time.process_time()
         lp = build.create_model(case)
         total, total_cpu = time.perf_counter() - t, time.process_time() - c
     finally:
         for n in names:
             setattr(build, n, saved[n])
+        if families is not None:
+            build.FAMILIES = families
     s = lp.size
     print(f"create_model: {s['variables']:,} variables, {s['rows']:,} rows, {s['nonzeros']:,} nonzeros — "
           f"{total:.2f} s wall, {total_cpu:.2f} s CPU")
@@ -68,7 +74,7 @@ def profile_build(case, top: int) -> None:
     for name, w, c in sorted(steps, key=lambda x: -x[1]):
         print(f"  {name:<24} {w:8.2f} {c:8.2f} {w / total:6.0%}")
     rest = total - sum(w for _, w, _ in steps)
-    print(f"  {'(concat, LinearProgram)':<24} {rest:8.2f}")
+    print(f"  {'(the rest: concat, sizes)':<24} {rest:8.2f}")
     t = time.perf_counter()
     lp.matrix()
     print(f"lp.matrix(): {time.perf_counter() - t:.2f} s (called again by settle and constraint_table, per level)")

@@ -102,7 +102,6 @@ def _instrument():
 
 
 def machine() -> dict[str, str]:
-    import highspy  # noqa: F401
     import pandas
     import pulp
     import scipy
@@ -220,7 +219,6 @@ def main(argv: list[str] | None = None) -> int:
           f"pooled {run.levels['pooled'].solution.objective:,.6f}")
     print()
     print(f"{'phase':<52} {'wall s':>9} {'cpu s':>9} {'peak MB':>9}")
-    order = ["read+validate", "optimise_case"]
     by = {r["name"]: r for r in RECORDS}
     print(f"{'read + validate':<52} {_fmt(by['read+validate'])}")
     print(f"{'optimise_case (baseline + aligned + pooled)':<52} {_fmt(r_opt)}")
