@@ -184,7 +184,9 @@ def constraint_table(lp: LinearProgram, sol: Solution) -> pd.DataFrame:
 
 
 def solve_level(case: Case, level: str, pool: frozenset[str], solver: str, time_limit: float | None,
-                progress: Progress | None = None) -> LevelResult:
+                progress: Progress | None = None, warm=None) -> LevelResult:
+    """Build and solve one level. ``warm`` is an optimal basis of a model this one only
+    adds columns to (the aligned level's, for the pooled one): HiGHS starts from it."""
     say = progress or (lambda _: None)
     say(f"building the {level} model")
     lp = create_model(case, pool=pool if level == "pooled" else frozenset(), progress=progress)
@@ -199,7 +201,7 @@ def solve_level(case: Case, level: str, pool: frozenset[str], solver: str, time_
             found += diagnose_infeasible(case, lp, solver)
         raise InfeasibleError(level, found)
     say(f"solving the {level} model ({lp.size['variables']:,} variables, {lp.size['rows']:,} rows) with {solver}")
-    sol = solve(lp, solver=solver, time_limit=time_limit)
+    sol = solve(lp, solver=solver, time_limit=time_limit, warm=warm)
     if sol.status == "infeasible":
         from .diagnose import diagnose_infeasible
 
@@ -253,7 +255,10 @@ def optimise_case(case: Case, solver: str = "auto", time_limit: float | None = N
         progress(f"solver: {reason}")
     for level in ("aligned", "pooled"):
         t = time.perf_counter()
-        levels[level] = solve_level(case, level, pool, solver, time_limit, progress)
+        # The pooled model is the aligned one plus the pool's columns, so the aligned basis
+        # stays feasible for it and the primal simplex carries on from there (HiGHS only).
+        warm = levels["aligned"].solution.warm if level == "pooled" else None
+        levels[level] = solve_level(case, level, pool, solver, time_limit, progress, warm=warm)
         timings[level] = time.perf_counter() - t
     return RunResult(scenario or case.scenario or case.settings.name, case, levels, solver, case.settings.objective,
                      pool, timings, solver_reason=reason)

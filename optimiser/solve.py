@@ -54,23 +54,81 @@ def choose_solver(requested: str, variables: int) -> tuple[str, str]:
                        "pip install highspy)")
     return "highs", f"highs (auto: {variables:,} variables, above {AUTO_HIGHS_ABOVE:,} HiGHS is measurably faster)"
 OPTIMALITY_SLACK = 1e-9  # relative slack on the primary objective in phase two
+# A warm start is used only when at least this share of the new model's columns and rows
+# are named in the old basis (see WarmStart.apply).
+MIN_WARM_SHARE = 0.5
+# Which simplex continues from a previous basis. Adding columns or loosening rows (every
+# ask, the pooled level after the aligned one) leaves the old basis primal feasible: the
+# primal simplex carries on from it (national: an ask 0.4-4.7 s instead of 70-95 s with the
+# dual; pooled from aligned 37 s instead of 50 s cold). Changing right-hand sides (a budget,
+# a need figure) leaves it dual feasible: the dual simplex is right. See benchmarks/README.md.
+WARM_SIMPLEX = {"primal": 4, "dual": 1}
 
 
 COL_KEY = ["kind", "pot_code", "area_code", "cohort_code", "year", "programme", "budget_year"]
 ROW_KEY = ["family", "pot_code", "area_code", "cohort_code", "year", "rule_index"]
 
 
-def _keys(frame, columns) -> pd.Index:
-    """One hashable key per row: the tuple of the identifying columns (None for missing)."""
-    cols = [frame[c].to_numpy(dtype=object) for c in columns if c in frame.columns]
-    keys = list(zip(*cols)) if cols else [()] * len(frame)
-    # NaN never equals itself; normalise missing values so keys match across models.
-    keys = [tuple(None if (v is None or v != v) else v for v in k) for k in keys]
-    idx = pd.Index(keys, tupleize_cols=False, dtype=object)
-    return idx
+class _KeyCoder:
+    """Positions of a model's columns (or rows) by their identifying columns.
+
+    Each key column of the *old* model is factorised once; a new model's values are coded
+    against those categories (-1 for a value the old model never had), and rows are looked
+    up by their codes (pandas packs them into one integer). At national size (589,000
+    columns) tuples of keys took seconds per re-solve. Missing values match missing values;
+    a whole number matches whether held as int or float.
+    """
+
+    def __init__(self, frame: pd.DataFrame, columns: list[str]):
+        self.columns = [c for c in columns if c in frame.columns]
+        self.categories = []
+        codes = []
+        for c in self.columns:
+            code, uniques = pd.factorize(_values(frame[c]), use_na_sentinel=False)
+            self.categories.append(pd.Index(uniques, dtype=object))
+            codes.append(code)
+        keys = pd.MultiIndex.from_arrays(codes) if codes else pd.MultiIndex.from_arrays([np.zeros(len(frame), int)])
+        unique = ~keys.duplicated(keep=False)  # an ambiguous key maps to nothing
+        self.index = keys[unique]
+        self.position = np.flatnonzero(unique)
+
+    def positions(self, frame: pd.DataFrame) -> np.ndarray:
+        """Position in the old model of each row of ``frame``; -1 where it has no such key."""
+        if not self.columns or not len(self.index) or any(c not in frame.columns for c in self.columns):
+            return np.full(len(frame), -1)
+        codes = [cats.get_indexer(_values(frame[c])) for c, cats in zip(self.columns, self.categories)]
+        # A value the old model never had (code -1) matches nothing: MultiIndex lookups are
+        # by value, and -1 is no value any old row has.
+        hit = self.index.get_indexer(pd.MultiIndex.from_arrays(codes))
+        return np.where(hit >= 0, self.position[np.maximum(hit, 0)], -1)
 
 
-@dataclass
+_MISSING = "\x00missing"
+
+
+def _values(column: pd.Series) -> np.ndarray:
+    """A key column as objects, every kind of missing value (None, NaN, NA) made one marker:
+    pandas looks None up inconsistently in an index that also holds numbers."""
+    values = column.to_numpy(dtype=object)
+    missing = pd.isna(values)
+    if missing.any():
+        values = values.copy()
+        values[missing] = _MISSING
+    return values
+
+
+_STATUS_TABLE: list = []
+
+
+def _statuses(values: np.ndarray) -> list:
+    """HiGHS basis statuses from their integer codes (a table lookup: 7x faster than S(int))."""
+    import highspy
+
+    if not _STATUS_TABLE:
+        _STATUS_TABLE.extend(highspy.HighsBasisStatus(i) for i in range(5))
+    return [_STATUS_TABLE[v] for v in np.asarray(values, dtype=np.int64).tolist()]
+
+
 class WarmStart:
     """An optimal basis named by domain keys, so it can seed a *changed* model.
 
@@ -80,42 +138,72 @@ class WarmStart:
     columns start at zero and new rows with their slack basic. HiGHS accepts such an
     "alien" basis and repairs its count, so a re-solve starts next to the previous optimum
     instead of from scratch.
+
+    Capturing costs nothing: the keys and statuses are worked out the first time the basis
+    is used (most captured bases — an ask's — never are).
     """
 
-    col_keys: pd.Index
-    row_keys: pd.Index
-    col_status: np.ndarray
-    row_status: np.ndarray
+    def __init__(self, columns: pd.DataFrame, rows: pd.DataFrame, basis=None,
+                 col_status: np.ndarray | None = None, row_status: np.ndarray | None = None):
+        self.columns, self.rows, self._basis = columns, rows, basis
+        self._col_status, self._row_status = col_status, row_status
+        self._coders: dict[str, _KeyCoder] = {}
+
+    def _coder(self, which: str) -> _KeyCoder:
+        if which not in self._coders:  # built once, however many re-solves start here
+            frame, key = (self.columns, COL_KEY) if which == "columns" else (self.rows, ROW_KEY)
+            self._coders[which] = _KeyCoder(frame, key)
+        return self._coders[which]
 
     @classmethod
     def capture(cls, lp: LinearProgram, registry, h) -> "WarmStart | None":
         b = h.getBasis()
         if not b.valid:
             return None
-        m = len(registry)
-        return cls(_keys(lp.variables, COL_KEY), _keys(registry, ROW_KEY),
-                   np.array([int(s) for s in b.col_status]), np.array([int(s) for s in b.row_status][:m]))
+        return cls(lp.variables, registry, basis=b)
 
-    def apply(self, lp: LinearProgram, registry, h) -> bool:
+    @property
+    def col_status(self) -> np.ndarray:
+        if self._col_status is None:
+            self._col_status = np.fromiter(map(int, self._basis.col_status), dtype=np.int64)
+        return self._col_status
+
+    @property
+    def row_status(self) -> np.ndarray:
+        if self._row_status is None:  # phase two's extra row is not part of the model
+            self._row_status = np.fromiter(map(int, self._basis.row_status), dtype=np.int64)[: len(self.rows)]
+        return self._row_status
+
+    def apply(self, lp: LinearProgram, registry, h) -> float:
+        """Hand HiGHS the basis mapped onto ``lp``; return the share of it that was found.
+
+        The share is of the old basis: its columns and rows that the new model still has. A
+        model that only grew (the pooled level after the aligned one, an ask that adds
+        columns) keeps all of it. Below :data:`MIN_WARM_SHARE` the old basis says too little
+        about the new model (a basis captured under other keys maps to nothing, yet would be
+        "applied"), so it is not handed over at all and the solve is a cold one, reported so.
+        """
         import highspy
 
         S = highspy.HighsBasisStatus
+        col_pos = self._coder("columns").positions(lp.variables)
+        row_pos = self._coder("rows").positions(registry)
+        kept = len(np.unique(col_pos[col_pos >= 0])) + len(np.unique(row_pos[row_pos >= 0]))
+        found = kept / max(1, len(self.columns) + len(self.rows))
+        if found < MIN_WARM_SHARE:
+            return float(found)
         # Index -1 (a key the old model lacked) picks the appended default: a new column
         # starts non-basic at its lower bound (zero), a new row with its slack basic.
-        cols = np.append(self.col_status, int(S.kLower))[_lookup(self.col_keys, _keys(lp.variables, COL_KEY))]
-        rows = np.append(self.row_status, int(S.kBasic))[_lookup(self.row_keys, _keys(registry, ROW_KEY))]
+        cols = np.append(self.col_status, int(S.kLower))[col_pos]
+        rows = np.append(self.row_status, int(S.kBasic))[row_pos]
         basis = highspy.HighsBasis()
-        basis.col_status = [S(int(v)) for v in cols]
-        basis.row_status = [S(int(v)) for v in rows]
+        basis.col_status = _statuses(cols)
+        basis.row_status = _statuses(rows)
         basis.valid = True
         basis.alien = True
-        return h.setBasis(basis) == highspy.HighsStatus.kOk
-
-
-def _lookup(old: pd.Index, new: pd.Index) -> np.ndarray:
-    """Positions in ``old`` of each key of ``new``; -1 where ``old`` lacks it."""
-    pos = old.get_indexer(new) if old.is_unique else np.full(len(new), -1)
-    return np.where(pos >= 0, pos, -1)
+        if h.setBasis(basis) != highspy.HighsStatus.kOk:
+            return 0.0
+        return float(found)
 
 
 @dataclass
@@ -135,14 +223,22 @@ class Solution:
 
 
 def solve(lp: LinearProgram, solver: str = "cbc", time_limit: float | None = None,
-          lexicographic: bool = True, warm: "WarmStart | None" = None) -> Solution:
+          lexicographic: bool = True, warm: "WarmStart | None" = None, warm_method: str = "primal") -> Solution:
+    """Solve ``lp`` (see the module docstring).
+
+    ``warm`` (HiGHS only) is a previous optimal basis to start from, and ``warm_method``
+    says how the model changed since: ``primal`` when columns were added or rows loosened,
+    ``dual`` when only right-hand sides moved (:data:`WARM_SIMPLEX`).
+    """
     if solver not in SOLVERS:
         raise SolverError(f"unknown solver '{solver}': choose one of {', '.join(SOLVERS)}")
+    if warm_method not in WARM_SIMPLEX:
+        raise ValueError(f"warm_method must be one of {', '.join(WARM_SIMPLEX)}")
     t0 = time.perf_counter()
     if lp.n == 0:
         return Solution("optimal", np.zeros(0), 0.0, np.zeros(0), np.zeros(0), solver, 0.0)
     if solver == "highs":
-        sol = _solve_highs(lp, time_limit, lexicographic, warm)
+        sol = _solve_highs(lp, time_limit, lexicographic, warm, warm_method)
     else:  # CBC through PuLP cannot take a starting basis for an LP: it always starts cold
         sol = _solve_cbc(lp, time_limit, lexicographic)
     sol.seconds = time.perf_counter() - t0
@@ -209,11 +305,16 @@ def _highs_status(h) -> str:
 
 
 def _solve_highs(lp: LinearProgram, time_limit: float | None, lexicographic: bool,
-                 warm: "WarmStart | None" = None) -> Solution:
+                 warm: "WarmStart | None" = None, warm_method: str = "primal") -> Solution:
     t0 = time.perf_counter()
     h, registry = highs_model(lp, with_registry=True)
-    warmed = bool(warm is not None and warm.apply(lp, registry, h))
-    if lp.n > IPM_ABOVE and not warmed:
+    share = warm.apply(lp, registry, h) if warm is not None else 0.0
+    warmed = share >= MIN_WARM_SHARE
+    if warmed:
+        # With solver=ipm HiGHS would ignore the basis; the simplex variant follows the change.
+        h.setOptionValue("solver", "simplex")
+        h.setOptionValue("simplex_strategy", WARM_SIMPLEX[warm_method])
+    elif lp.n > IPM_ABOVE:
         h.setOptionValue("solver", "ipm")
         h.setOptionValue("run_crossover", "on")
     t_build = time.perf_counter() - t0
@@ -221,7 +322,7 @@ def _solve_highs(lp: LinearProgram, time_limit: float | None, lexicographic: boo
         h.setOptionValue("time_limit", float(time_limit))
     h.run()
     status = _highs_status(h)
-    timings = {"transfer": t_build, "phase1": time.perf_counter() - t0 - t_build}
+    timings = {"transfer": t_build, "phase1": time.perf_counter() - t0 - t_build, "warm_share": share}
     m = h.getNumRow()
     if status not in ("optimal", "time_limit"):
         return Solution(status, np.zeros(lp.n), 0.0, np.zeros(m), np.zeros(m), "highs", 0.0,
