@@ -18,6 +18,7 @@ import numbers
 from pathlib import Path
 from typing import Any, Sequence
 
+import numpy as np
 import pandas as pd
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
@@ -121,15 +122,24 @@ class Book:
         """
         formats = formats or {}
         cols = list(frame.columns)
-        for i, rec in enumerate(frame.itertuples(index=False, name=None)):
-            for j, (c, v) in enumerate(zip(cols, rec)):
-                if c in formats:
-                    if isinstance(v, numbers.Real) and not isinstance(v, bool):
-                        self.number(ws, top + 1 + i, left + j, v, formats[c])
-                    else:
-                        self.text(ws, top + 1 + i, left + j, v)
-                else:
-                    self.text(ws, top + 1 + i, left + j, v)
+        rows = np.arange(top + 1, top + 1 + len(frame))
+        # Column by column: which cells are blank and which are numbers is decided once per
+        # column with pandas, so the loop left per cell is the write itself (at national size
+        # a million cells: the per-cell checks were a third of the workbook's time).
+        for j, c in enumerate(cols):
+            values = frame[c].to_numpy(dtype=object)
+            blank = frame[c].isna().to_numpy()
+            if c in formats:
+                numeric = np.fromiter((isinstance(v, numbers.Real) and not isinstance(v, bool) for v in values),
+                                      dtype=bool, count=len(values)) & ~blank
+            else:
+                numeric = np.zeros(len(values), dtype=bool)
+            write_number, write_string, col, fmt = ws.write_number, ws.write_string, left + j, formats.get(c)
+            for r, v in zip(rows[numeric].tolist(), values[numeric].tolist()):
+                write_number(r, col, float(v), fmt)
+            text = ~numeric & ~blank
+            for r, v in zip(rows[text].tolist(), values[text].tolist()):
+                write_string(r, col, str(v))
         last = top + max(len(frame), 1)
         heads = list(headers) if headers is not None else cols
         ws.add_table(top, left, last, left + len(cols) - 1, {

@@ -310,13 +310,23 @@ class Case(_Frozen):
             return pd.DataFrame(columns=["pot_code", "area_code", "cohort_code"])
         return pd.concat(frames, ignore_index=True)
 
+    @cached_property
+    def cell_tables(self) -> dict[bool, pd.DataFrame]:
+        """:meth:`eligible_cells` worked out once per case (every model of a case starts there)."""
+        return {}
+
     def eligible_cells(self, with_need_only: bool = True) -> pd.DataFrame:
         """Every eligible (pot, area, cohort, year), with its unit cost and outcome rate.
 
         Columns: pot_code, area_code, cohort_code, year, unit_cost, outcome_rate,
         value_per_outcome, need. With ``with_need_only`` (the optimiser's view) only cells
-        with need > 0 are kept: a variable there could buy nothing.
+        with need > 0 are kept: a variable there could buy nothing. A fresh copy each time.
         """
+        if with_need_only not in self.cell_tables:
+            self.cell_tables[with_need_only] = self._eligible_cells(with_need_only)
+        return self.cell_tables[with_need_only].copy()
+
+    def _eligible_cells(self, with_need_only: bool) -> pd.DataFrame:
         py = self.pot_year_frame
         py = py[py["available"] > 0][["pot_code", "year"]]
         cells = self.eligibility_frame.merge(py, on="pot_code", how="inner")

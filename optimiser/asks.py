@@ -281,7 +281,9 @@ def _measure(run: RunResult, cand: Candidate, aligned, pooled) -> dict | None:
 
     Returns the asks.csv row, or None when the change gains nothing (or cannot be solved).
     """
-    changed = apply_candidate(run.case, cand)
+    # Joining the pool changes only which pots the pooled model opens up (``pool``), not the
+    # case: the case's cached tables (eligibility, need) then serve the build unchanged.
+    changed = run.case if cand.change == "pool" and cand.pool_against else apply_candidate(run.case, cand)
     base = pooled if cand.pool_against else aligned
     pool = frozenset(run.pool | {cand.pot_code}) if cand.pool_against else frozenset()
     lp = create_model(changed, pool=pool)
