@@ -173,11 +173,15 @@ def map_command(obj: Context, case: Path, out: Path, force: bool) -> None:
 @click.option("--time-limit", type=float, default=None, help="Seconds per solve; the best answer so far is "
               "kept and marked not proven optimal.")
 @click.option("--scenario", type=click.Path(path_type=Path), help="A scenario file overlaying the case.")
+@click.option("--pool-join-asks", "pool_joins", type=click.IntRange(min=0), default=None,
+              help="How many 'let this pot join the pool' asks to measure. Default: all that rank among the "
+              "12 measured asks, but none when the pooled model has over 100,000 variables (each is then a "
+              "re-solve of about a minute); those are reported as estimates in summary.json.")
 @click.option("--force", is_flag=True, help="Replace the output folder if it exists.")
 @click.pass_obj
 @handle_errors
 def optimise(obj: Context, case: Path, out: Path, solver: str, time_limit: float | None, scenario: Path | None,
-             force: bool) -> None:
+             pool_joins: int | None, force: bool) -> None:
     """Compute baseline, aligned and pooled allocations, and the dividends between them."""
     from optimiser.levels import optimise_case
 
@@ -193,11 +197,16 @@ def optimise(obj: Context, case: Path, out: Path, solver: str, time_limit: float
     run = optimise_case(c, solver=solver, time_limit=time_limit, progress=progress)
     from optimiser.explain import explain_run
 
-    explanation = explain_run(run, progress=progress)
+    explanation = explain_run(run, progress=progress, pool_joins=pool_joins)
     with output_folder(out, force, [case] + ([scenario] if scenario else [])) as work:
         progress(f"writing outputs to {out}")
         write_run_outputs(run, work, explanation=explanation, progress=progress)
     _print_run(run)
+    if len(explanation.unmeasured):
+        best = explanation.unmeasured.iloc[0]
+        click.echo(f"  {len(explanation.unmeasured)} pool-join ask(s) estimated, not measured (the pooled model has "
+                   f"{run.levels['pooled'].lp.n:,} variables); the best: {best['detail']}. "
+                   "Measure with --pool-join-asks N.")
     click.echo(f"Wrote {out}")
 
 

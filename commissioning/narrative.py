@@ -124,4 +124,12 @@ def narrate(folder: Path, top: int = 3) -> list[str]:
         for r in asks.head(top).itertuples(index=False):
             per = f", {r.gain_per_million:,.0f} per £1m moved" if pd.notna(r.gain_per_million) else ""
             out.append(f"  {int(r.rank)}. {r.detail.rsplit(': +', 1)[0]} — +{r.gain_outcomes:,.0f} {obj}{per}.")
+    skipped = summary.get("asks_not_measured") or []
+    if skipped:
+        out.append("")
+        out.append(f"Not measured at this size ({len(skipped)} pool-join asks, each a re-solve of the whole pooled "
+                   "model): estimated from shadow prices only —")
+        for r in skipped[:top]:
+            out.append(f"  - {r['detail']}.")
+        out.append("  Measure them with: commissioning optimise … --pool-join-asks N")
     return out

@@ -62,7 +62,14 @@ def explanation_summary(explanation) -> dict[str, Any]:
          "binding": bool(r.binding), "unit": r.unit}
         for r in explanation.shadow_prices.itertuples(index=False)
     ]
-    return {"binding": binding, "shadow_prices": shadow}
+    unmeasured = getattr(explanation, "unmeasured", None)
+    out = {"binding": binding, "shadow_prices": shadow}
+    if unmeasured is not None and len(unmeasured):
+        # Estimates, never mixed into asks.csv (whose gains are all measured).
+        out["asks_not_measured"] = [
+            {"pot_code": r.pot_code, "change": r.change, "estimated_gain": float(r.estimated_gain), "detail": r.detail}
+            for r in unmeasured.itertuples(index=False)]
+    return out
 
 
 def _price_unit(family: str, unit: str) -> str:

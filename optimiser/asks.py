@@ -45,6 +45,10 @@ from .solve import solve
 ASK_COLUMNS = ["rank", "pot_code", "change", "area_code", "cohort_code", "year", "gain_outcomes",
                "gain_per_million", "detail", "estimated_gain"]
 KEY = ["pot_code", "area_code", "cohort_code", "year", "programme"]
+UNMEASURED_COLUMNS = ["pot_code", "change", "estimated_gain", "detail"]
+# Above this many variables in the pooled model, pool-join asks are not measured by default
+# (see pool_join_limit): each one is a re-solve of about a minute at national size.
+LARGE_POOLED_MODEL = 100_000
 
 
 @dataclass
@@ -76,47 +80,71 @@ def _duals(run: RunResult):
     return d
 
 
-def _objective_per_k(case: Case, objective: str, pot: str, cohort: str, unit_cost: float, rate: float) -> float:
-    vpo = case.cohort[cohort].value_per_outcome or 0.0
+def _objective_per_k(case: Case, objective: str, cohorts: list[str], unit_cost: np.ndarray,
+                     rate: np.ndarray) -> np.ndarray:
+    """The objective bought by £1k of a programme with these unit costs and rates, per cohort."""
     per = MONEY_SCALE / unit_cost
     if objective == "outcomes":
         return per * rate
     if objective == "value":
+        vpo = np.array([case.cohort[c].value_per_outcome or 0.0 for c in cohorts])
         return per * rate * vpo / 1000.0
     return per
 
 
-def _cell_estimate(case: Case, d, objective: str, pot: str, area: str, cohort: str, year: str) -> float:
-    """Estimated gain of letting ``pot`` fund one cell: reduced cost × money it could absorb."""
-    need = case_need(case).get((area, cohort, year), 0.0)
-    if need <= 0 or not case.pot[pot].in_life(year):
-        return 0.0
-    avail = case.available(pot, year)
-    if avail <= 0:
-        return 0.0
-    uc, rate = case.unit_cost(pot, cohort), case.outcome_rate(pot, cohort)
-    c = _objective_per_k(case, objective, pot, cohort, uc, rate)
-    p = case.pot[pot]
-    y = d["carry_forward"].get((pot, year), 0.0) if p.carry_forward > 0 else d["pot_budget"].get((pot, year), 0.0)
-    y += d["need_cap"].get((area, cohort, year), 0.0) * MONEY_SCALE / uc
-    if p.match_rate > 0:
-        y += d["match"].get((area, year), 0.0) * p.match_rate
-    rc = c - y
-    if rc <= 0:
-        return 0.0
-    money_k = min(need * uc, avail) / MONEY_SCALE
-    return rc * money_k
+class CellPricer:
+    """Estimated gain of letting a pot fund cells it may not today, from the aligned duals.
 
+    For pot ``p``, area ``a``, cohort ``c`` and year ``t`` (in ``p``'s life, with money):
+    the reduced cost ``rc = c_pc - y_budget(p,t) - y_need(a,c,t)·1000/uc_pc - y_match(a,t)·m_p``
+    of the variable the change would create, times the money it could absorb,
+    ``min(need·uc, available) / 1000``, where positive. Worked out for a whole pot at once as
+    an areas × cohorts × years array (cell by cell it took seconds at national size).
+    """
 
-_NEED_CACHE: dict[int, dict] = {}
+    def __init__(self, run: RunResult, duals):
+        case = run.case
+        self.case, self.objective, self.d = case, run.objective, duals
+        self.areas, self.cohorts, self.years = list(case.area), list(case.cohort), list(case.years)
+        ai = {a: i for i, a in enumerate(self.areas)}
+        ci = {c: i for i, c in enumerate(self.cohorts)}
+        ti = {t: i for i, t in enumerate(self.years)}
+        shape = (len(self.areas), len(self.cohorts), len(self.years))
+        nf = case.need_frame
+        nf = nf[nf["area_code"].isin(ai) & nf["cohort_code"].isin(ci) & nf["year"].isin(ti)]
+        self.need = np.zeros(shape)
+        self.need[nf["area_code"].map(ai).to_numpy(int), nf["cohort_code"].map(ci).to_numpy(int),
+                  nf["year"].map(ti).to_numpy(int)] = nf["people"].to_numpy(float)
+        self.y_need = np.zeros(shape)
+        for (a, c, t), v in duals["need_cap"].items():
+            if a in ai and c in ci and t in ti:
+                self.y_need[ai[a], ci[c], ti[t]] = v
+        self.y_match = np.zeros((len(self.areas), len(self.years)))
+        for (a, t), v in duals["match"].items():
+            if a in ai and t in ti:
+                self.y_match[ai[a], ti[t]] = v
+        self.available = {p: np.zeros(len(self.years)) for p in case.pot}
+        py = case.pot_year_frame
+        for p, t, v in zip(py["pot_code"], py["year"], py["available"]):
+            if t in ti:
+                self.available[p][ti[t]] = v
 
-
-def case_need(case: Case) -> dict[tuple[str, str, str], float]:
-    key = id(case)
-    if key not in _NEED_CACHE:
-        _NEED_CACHE.clear()
-        _NEED_CACHE[key] = {(n.area_code, n.cohort_code, n.year): n.people for n in case.need}
-    return _NEED_CACHE[key]
+    def pot(self, pot: str) -> np.ndarray:
+        """Estimated gain per (area, cohort, year) of ``pot`` funding that cell (0 where none)."""
+        case, p = self.case, self.case.pot[pot]
+        avail = np.where([p.in_life(t) for t in self.years], self.available[pot], 0.0)
+        uc = np.array([case.unit_cost(pot, c) for c in self.cohorts])
+        rate = np.array([case.outcome_rate(pot, c) for c in self.cohorts])
+        gain = _objective_per_k(case, self.objective, self.cohorts, uc, rate)
+        budget = self.d["carry_forward"] if p.carry_forward > 0 else self.d["pot_budget"]
+        y_pot = np.array([budget.get((pot, t), 0.0) for t in self.years])
+        rc = gain[None, :, None] - y_pot[None, None, :] - self.y_need * (MONEY_SCALE / uc)[None, :, None]
+        if p.match_rate > 0:
+            rc = rc - self.y_match[:, None, :] * p.match_rate
+        money_k = np.minimum(self.need * uc[None, :, None], avail[None, None, :]) / MONEY_SCALE
+        # A reduced cost within rounding of zero gains nothing: it is not a candidate.
+        ok = (self.need > 0) & (avail[None, None, :] > 0) & (rc > 1e-9 * np.maximum(1.0, np.abs(gain))[None, :, None])
+        return np.where(ok, rc * money_k, 0.0)
 
 
 def candidates(run: RunResult) -> list[Candidate]:
@@ -124,24 +152,26 @@ def candidates(run: RunResult) -> list[Candidate]:
     d = _duals(run)
     aligned = run.levels["aligned"]
     out: list[Candidate] = []
-    need_cohorts = {(n.area_code, n.cohort_code) for n in case.need if n.people > 0}
+    pricer = CellPricer(run, d)
+    has_need = pricer.need.sum(axis=2) > 0  # (area, cohort) with need in some year
     for p in case.pots:
-        life = [t for t in case.years if p.in_life(t) and case.available(p.code, t) > 0]
         areas, cohorts = case.pot_areas[p.code], case.pot_cohorts[p.code]
-        for c in case.cohort:
-            if c in cohorts or not any((a, c) in need_cohorts for a in areas):
+        est = pricer.pot(p.code).sum(axis=2)  # (area, cohort)
+        mine_a = np.array([a in areas for a in pricer.areas], dtype=bool)
+        mine_c = np.array([c in cohorts for c in pricer.cohorts], dtype=bool)
+        by_cohort = est[mine_a].sum(axis=0)
+        reached = has_need[mine_a].any(axis=0)
+        for j, c in enumerate(pricer.cohorts):
+            if mine_c[j] or not reached[j] or by_cohort[j] <= 0:
                 continue
-            est = sum(_cell_estimate(case, d, obj, p.code, a, c, t) for a in areas for t in life)
-            if est > 0:
-                out.append(Candidate("add_cohort", p.code, cohort_code=c, estimate=est,
-                                     words=f"Allow {p.name} to fund {case.cohort[c].name} in the areas it covers"))
-        for a in case.area:
-            if a in areas:
+            out.append(Candidate("add_cohort", p.code, cohort_code=c, estimate=float(by_cohort[j]),
+                                 words=f"Allow {p.name} to fund {case.cohort[c].name} in the areas it covers"))
+        by_area = est[:, mine_c].sum(axis=1)
+        for i, a in enumerate(pricer.areas):
+            if mine_a[i] or by_area[i] <= 0:
                 continue
-            est = sum(_cell_estimate(case, d, obj, p.code, a, c, t) for c in cohorts for t in life)
-            if est > 0:
-                out.append(Candidate("add_area", p.code, area_code=a, estimate=est,
-                                     words=f"Allow {p.name} to fund residents of {case.area[a].name}"))
+            out.append(Candidate("add_area", p.code, area_code=a, estimate=float(by_area[i]),
+                                 words=f"Allow {p.name} to fund residents of {case.area[a].name}"))
     # Idle money: carry-forward and extended years.
     idle = _idle_by_pot(run)
     for p in case.pots:
@@ -239,7 +269,53 @@ def _moved(before: pd.DataFrame, after: pd.DataFrame) -> float:
     return float(max(diff.clip(lower=0).sum(), -diff.clip(upper=0).sum()))
 
 
-def measured_asks(run: RunResult, max_measured: int = 12, progress=None) -> pd.DataFrame:
+def pool_join_limit(run: RunResult, pool_joins: int | None) -> int | None:
+    """How many pool-join asks to measure: ``None`` means no limit.
+
+    A pool-join ask re-solves the whole pooled model with one more pot in the pool, and the
+    optimum moves far (at national size +10%): about a minute each there even from the
+    pooled basis, against 0.5-5 s for the other kinds. So above :data:`LARGE_POOLED_MODEL`
+    variables none is measured unless asked for (``--pool-join-asks N``); they are reported
+    as estimates instead (:func:`unmeasured_asks`).
+    """
+    if pool_joins is not None:
+        return max(0, int(pool_joins))
+    return 0 if run.levels["pooled"].lp.n > LARGE_POOLED_MODEL else None
+
+
+def choose_candidates(run: RunResult, max_measured: int = 12,
+                      pool_joins: int | None = None) -> tuple[list[Candidate], list[Candidate]]:
+    """The candidates to measure (best estimate first) and the pool joins left out by the limit."""
+    cands = sorted(candidates(run), key=lambda c: (-c.estimate, c.change, c.pot_code or "", c.area_code or "",
+                                                   c.cohort_code or ""))
+    limit = pool_join_limit(run, pool_joins)
+    chosen: list[Candidate] = []
+    skipped: list[Candidate] = []
+    joins = 0
+    for cand in cands:
+        if len(chosen) >= max_measured:
+            break
+        if cand.change == "pool" and limit is not None and joins >= limit:
+            skipped.append(cand)
+            continue
+        joins += cand.change == "pool"
+        chosen.append(cand)
+    return chosen, skipped
+
+
+def unmeasured_frame(run: RunResult, skipped: list[Candidate]) -> pd.DataFrame:
+    """Pool joins ranked high enough to be measured but left out by :func:`pool_join_limit`,
+    with their estimated gains (priced from shadow prices, not solved)."""
+    scale = run.levels["aligned"].lp.objective_scale
+    return pd.DataFrame([dict(pot_code=c.pot_code, change=c.change, estimated_gain=c.estimate * scale,
+                              detail=f"{c.words}: about +{c.estimate * scale:,.0f} (estimated, not measured)")
+                         for c in skipped], columns=UNMEASURED_COLUMNS)
+
+
+def measured_asks(run: RunResult, max_measured: int = 12, progress=None, pool_joins: int | None = None,
+                  chosen: list[Candidate] | None = None) -> pd.DataFrame:
+    """asks.csv: the pool as a whole, then each chosen candidate measured (see the module
+    docstring). ``chosen`` defaults to :func:`choose_candidates`."""
     case = run.case
     rows = []
     aligned, pooled = run.levels["aligned"], run.levels["pooled"]
@@ -254,9 +330,8 @@ def measured_asks(run: RunResult, max_measured: int = 12, progress=None) -> pd.D
                              gain_outcomes=gain, gain_per_million=gain / (moved / 1e6) if moved > 0 else None,
                              detail=f"Pool {names} under a local agreement: +{gain:,.0f} (measured)",
                              estimated_gain=gain))
-    cands = sorted(candidates(run), key=lambda c: (-c.estimate, c.change, c.pot_code or "", c.area_code or "",
-                                                   c.cohort_code or ""))
-    chosen = cands[:max_measured]
+    if chosen is None:
+        chosen, _ = choose_candidates(run, max_measured, pool_joins)
     counted = getattr(progress, "counted", None)
     bar = counted("measuring asks", total=len(chosen), unit="re-solves") if counted and chosen else \
         contextlib.nullcontext(lambda steps=1, what=None: None)

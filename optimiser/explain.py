@@ -25,7 +25,7 @@ per extra £1m of a budget (or per extra person of need, per £1m of a rule's am
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -33,6 +33,7 @@ import pandas as pd
 from commissioning.flags import FLAG_COLUMNS, Flag, flags_frame
 from commissioning.model import Case
 
+from .asks import UNMEASURED_COLUMNS
 from .levels import LevelResult, RunResult
 from .lp import MONEY_SCALE
 
@@ -51,6 +52,8 @@ class Explanation:
     asks: pd.DataFrame  # ASK_COLUMNS (see optimiser.asks)
     binding: pd.DataFrame  # BINDING_COLUMNS
     shadow_prices: pd.DataFrame  # SHADOW_COLUMNS: every pot-year budget, binding or not
+    # Pool joins worth measuring but left out at this size (optimiser.asks.pool_join_limit).
+    unmeasured: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=UNMEASURED_COLUMNS))
 
 
 def shadow_prices(case: Case, level: LevelResult) -> pd.DataFrame:
@@ -253,10 +256,16 @@ def _words(case: Case, r) -> str:
 
 
 # ---- everything --------------------------------------------------------------------------------
-def explain_run(run: RunResult, asks: bool = True, max_measured: int = 12, progress=None) -> Explanation:
+def explain_run(run: RunResult, asks: bool = True, max_measured: int = 12, progress=None,
+                pool_joins: int | None = None) -> Explanation:
+    """Flags, binding rows, shadow prices and (with ``asks``) the measured asks of a run.
+
+    ``pool_joins`` caps the pool-join asks measured (default: all below
+    :data:`optimiser.asks.LARGE_POOLED_MODEL` variables, none above).
+    """
     from commissioning.mapping import provision_map
 
-    from .asks import ASK_COLUMNS, measured_asks
+    from .asks import ASK_COLUMNS, choose_candidates, measured_asks, unmeasured_frame
 
     case = run.case
     flags: list[Flag] = []
@@ -270,7 +279,14 @@ def explain_run(run: RunResult, asks: bool = True, max_measured: int = 12, progr
     all_flags = pd.concat([map_flags, opt], ignore_index=True) if len(map_flags) else opt
     binding = pd.concat([binding_constraints(case, run.levels[n]) for n in ("aligned", "pooled")],
                         ignore_index=True)
-    asks_frame = measured_asks(run, max_measured=max_measured, progress=progress) if asks else \
-        pd.DataFrame(columns=ASK_COLUMNS)
+    if asks:
+        chosen, skipped = choose_candidates(run, max_measured, pool_joins)
+        asks_frame = measured_asks(run, progress=progress, chosen=chosen)
+        unmeasured = unmeasured_frame(run, skipped)
+        if len(unmeasured) and progress:
+            progress(f"{len(unmeasured)} pool-join ask(s) estimated, not measured: each re-solves the whole "
+                     f"{run.levels['pooled'].lp.n:,}-variable pooled model (--pool-join-asks N to measure)")
+    else:
+        asks_frame, unmeasured = pd.DataFrame(columns=ASK_COLUMNS), unmeasured_frame(run, [])
     prices = pd.concat([shadow_prices(case, run.levels[n]) for n in ("aligned", "pooled")], ignore_index=True)
-    return Explanation(all_flags.reindex(columns=FLAG_COLUMNS), asks_frame, binding, prices)
+    return Explanation(all_flags.reindex(columns=FLAG_COLUMNS), asks_frame, binding, prices, unmeasured)

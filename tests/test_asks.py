@@ -263,6 +263,62 @@ def test_many_asks_are_ranked_by_measured_gain(tmp_path, solver):
     assert_measured_and_ranked(run, asks)
 
 
+# ---- pool joins at large sizes --------------------------------------------------------------------
+def joining_case(folder: Path) -> Path:
+    """P1, P2 poolable; P3 not: P3 joining the pool is +2.0 (see test_a_pot_joining_the_pool)."""
+    return write_case(folder, cohorts={"C": 0.5, "D": 0.5, "E": 0.5},
+                      pots=[pot("P1", "C", poolable=True), pot("P2", "D", poolable=True), pot("P3", "E")],
+                      budgets={("P1", Y1): 20000, ("P2", Y1): 2000, ("P3", Y1): 5000},
+                      need={("A1", "C", Y1): 4, ("A1", "D", Y1): 30, ("A1", "E", Y1): 1})
+
+
+def test_pool_joins_are_estimated_not_measured_above_the_size(tmp_path, monkeypatch):
+    import optimiser.asks as asks_module
+    from optimiser.explain import explain_run
+
+    run = optimise_case(load_case(joining_case(tmp_path / "case")), solver="highs")
+    assert asks_module.pool_join_limit(run, None) is None  # a small pooled model: every join measured
+    monkeypatch.setattr(asks_module, "LARGE_POOLED_MODEL", 0)
+    assert asks_module.pool_join_limit(run, None) == 0
+    ex = explain_run(run)
+    # The other asks are all still measured; P3's join is left out, with its estimate.
+    assert sorted(listed(ex.asks), key=str) == sorted([
+        ("pool", None, None, None, None, 8.0), ("add_cohort", "P1", None, "D", None, 8.0),
+        ("add_cohort", "P3", None, "D", None, 2.0)], key=str)
+    assert list(ex.unmeasured["pot_code"]) == ["P3"] and list(ex.unmeasured["change"]) == ["pool"]
+    assert ex.unmeasured["estimated_gain"].iloc[0] > 0
+    assert "estimated, not measured" in ex.unmeasured["detail"].iloc[0]
+    # Asked for explicitly, it is measured: +2.0 against the pooled level.
+    ex1 = explain_run(run, pool_joins=1)
+    assert ("pool", "P3", None, None, None, 2.0) in listed(ex1.asks) and not len(ex1.unmeasured)
+
+
+def test_pool_join_limit_through_the_command_line(tmp_path, monkeypatch):
+    import json
+
+    import optimiser.asks as asks_module
+
+    monkeypatch.setattr(asks_module, "LARGE_POOLED_MODEL", 0)
+    case = joining_case(tmp_path / "case")
+    result = CliRunner().invoke(main, ["--quiet", "optimise", str(case), "--out", str(tmp_path / "out"),
+                                       "--solver", "highs"])
+    assert result.exit_code == 0, result.output
+    assert "1 pool-join ask(s) estimated, not measured" in result.output and "--pool-join-asks" in result.output
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert [(a["pot_code"], a["change"]) for a in summary["asks_not_measured"]] == [("P3", "pool")]
+    asks = pd.read_csv(tmp_path / "out" / "asks.csv")
+    assert not (asks["change"].eq("pool") & asks["pot_code"].eq("P3")).any()  # asks.csv: measured only
+    told = CliRunner().invoke(main, ["explain", str(tmp_path / "out")])
+    assert told.exit_code == 0 and "Not measured at this size (1 pool-join asks" in told.output
+    again = CliRunner().invoke(main, ["--quiet", "optimise", str(case), "--out", str(tmp_path / "out2"),
+                                      "--solver", "highs", "--pool-join-asks", "1"])
+    assert again.exit_code == 0, again.output
+    asks = pd.read_csv(tmp_path / "out2" / "asks.csv")
+    assert float(asks.loc[asks["change"].eq("pool") & asks["pot_code"].eq("P3"), "gain_outcomes"].iloc[0]) == \
+        pytest.approx(2.0)
+    assert "asks_not_measured" not in json.loads((tmp_path / "out2" / "summary.json").read_text())
+
+
 # ---- asks.csv through the command line -----------------------------------------------------------
 def test_asks_csv_columns_and_rows(tmp_path):
     case = cohort_and_area_case(tmp_path / "case")
