@@ -31,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from commissioning.model import Case
+from commissioning.model import Case, lookup
 
 from .lp import MONEY_SCALE, LinearProgram, group_rows, meaning_frame
 
@@ -54,7 +54,7 @@ def carry_forward_flows(case: Case) -> pd.DataFrame:
 def define_pot_budget(lp: LinearProgram, case: Case) -> None:
     """Add the ``pot_budget`` and ``carry_forward`` families (see the module docstring)."""
     v = lp.variables
-    cf = v["pot_code"].map({p.code: p.carry_forward for p in case.pots}).fillna(0).to_numpy()
+    cf = lookup(v["pot_code"], {p.code: p.carry_forward for p in case.pots}, default=0.0)
     alloc = (v["kind"] == "alloc").to_numpy()
     flow = (v["kind"] == "flow").to_numpy()
     budget = case.budget

@@ -17,16 +17,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from commissioning.model import Case
+from commissioning.model import Case, lookup
 
 from .lp import LinearProgram, group_rows, meaning_frame
 
 
 def define_match(lp: LinearProgram, case: Case) -> None:
     v = lp.variables
-    rate = v["pot_code"].map({p.code: p.match_rate for p in case.pots}).fillna(0).to_numpy()
-    can = v["pot_code"].map({p.code: (p.can_match and p.match_rate == 0) for p in case.pots})
-    can = can.fillna(False).to_numpy(dtype=bool)
+    rate = lookup(v["pot_code"], {p.code: p.match_rate for p in case.pots}, default=0.0)
+    can = lookup(v["pot_code"], {p.code: (p.can_match and p.match_rate == 0) for p in case.pots}, default=False,
+                 dtype=bool)
     alloc = (v["kind"] == "alloc").to_numpy()
     needs = alloc & (rate > 0)
     if not needs.any():

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from commissioning.model import Case
+from commissioning.model import Case, lookup
 
 from .lp import MONEY_SCALE
 
@@ -55,11 +55,11 @@ def expiry_weights(variables: pd.DataFrame, case: Case) -> np.ndarray:
         life = [pos[y] for y in years if p.in_life(y)]
         last_life[p.code] = life[-1] if life else 0
     pot = variables["pot_code"]
-    cf = pot.map({p.code: p.carry_forward for p in case.pots}).fillna(0).to_numpy()
+    cf = lookup(pot, {p.code: p.carry_forward for p in case.pots}, default=0.0)
     kind = variables["kind"].to_numpy()
-    spend_year = variables["year"].map(pos).to_numpy(dtype=float, na_value=0.0)
-    budget_year = variables["budget_year"].map(pos).to_numpy(dtype=float, na_value=0.0)
-    last = pot.map(last_life).to_numpy(dtype=float, na_value=0.0)
+    spend_year = lookup(variables["year"], pos, default=0.0)
+    budget_year = lookup(variables["budget_year"], pos, default=0.0)
+    last = lookup(pot, last_life, default=0.0)
     # Money spent from a use-it-or-lose-it pot expires in the year it is spent; a flow of
     # carried money expires at the end of its window or of the pot's life, whichever is first.
     expiry = np.where(kind == "flow", np.minimum(budget_year + cf, last), spend_year)
