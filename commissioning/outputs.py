@@ -27,6 +27,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+import numpy as np
+
 from .errors import OutputError
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -215,10 +217,28 @@ def write_csv(path: Path, columns: list[str], rows: Iterable[Iterable[Any]]) -> 
             w.writerow([_csv_cell(v) for v in row])
 
 
+def _csv_column(column) -> list:
+    """One column's cells as :func:`_csv_cell` would write them, decided once per column."""
+    import pandas as pd
+
+    values = column.to_numpy()
+    if pd.api.types.is_float_dtype(column.dtype):
+        # Python's round (correctly rounded, as _csv_cell), not numpy's scale-and-round.
+        return ["" if v != v else repr(0.0 if r == 0 else r)
+                for v, r in ((v, round(v, 6)) for v in values.astype(float).tolist())]
+    if pd.api.types.is_integer_dtype(column.dtype) or pd.api.types.is_bool_dtype(column.dtype):
+        return values.tolist()
+    return [_csv_cell(v) for v in values.tolist()]
+
+
 def write_frame_csv(path: Path, frame, columns: list[str] | None = None) -> None:
-    """Write a pandas DataFrame through :func:`write_csv` (same escaping and rounding)."""
+    """Write a pandas DataFrame with :func:`write_csv`'s escaping and rounding, column by column."""
     cols = columns or list(frame.columns)
-    write_csv(path, cols, frame[cols].itertuples(index=False, name=None))
+    cells = [_csv_column(frame[c]) for c in cols]
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(cols)
+        w.writerows(zip(*cells))
 
 
 def write_json(path: Path, data: Any) -> None:
