@@ -141,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--case", type=Path, help="an existing case folder or workbook (default: generate SIZE)")
     ap.add_argument("--skip-floor", action="store_true", help="do not build and solve the floor")
     ap.add_argument("--asks", type=int, default=12, help="asks to measure (the product's default is 12)")
+    ap.add_argument("--pool-join-asks", type=int, default=None,
+                    help="pool-join asks to measure (default: the product's, none above 100,000 pooled variables)")
     ap.add_argument("--aligned-only", action="store_true",
                     help="only read, build and solve the aligned LP (create_model + solve) and the floor, back to "
                          "back: the build+solve ratio without the rest of the run in between")
@@ -185,7 +187,8 @@ def main(argv: list[str] | None = None) -> int:
     with timed("flags (explain_run without asks)", phase="interpret"):
         ex = explain_run(run, asks=False)
     with timed(f"measured asks (max {args.asks})", phase="interpret"):
-        asks = measured_asks(run, max_measured=args.asks) if args.asks > 0 else ex.asks
+        asks = measured_asks(run, max_measured=args.asks, pool_joins=args.pool_join_asks) if args.asks > 0 \
+            else ex.asks
     explanation = dataclasses.replace(ex, asks=asks)
     out_dir = Path(tmp.name) / "out"
     out_dir.mkdir()
@@ -229,8 +232,8 @@ def main(argv: list[str] | None = None) -> int:
         tm = sv["timings"]
         print(f"{'  ' + lvl + ': build (create_model)':<52} {_fmt(b)}")
         it = tm.get("iterations")
-        print(f"{'  ' + lvl + ': solve' + (f' ({it:,.0f} simplex iterations in phase 1)' if it else ''):<52} "
-              f"{_fmt(sv)}")
+        how = f" ({it:,.0f} simplex iterations in phase 1{', warm' if sv.get('warm_started') else ''})" if it else ""
+        print(f"{'  ' + lvl + ': solve' + how:<52} {_fmt(sv)}")
         print(f"{'    transfer (matrix + model to solver)':<52} {tm.get('transfer', 0):9.2f}")
         print(f"{'    phase 1 (primary objective)':<52} {tm.get('phase1', 0):9.2f}")
         print(f"{'    phase 2 (lexicographic tie-break)':<52} {tm.get('phase2', 0):9.2f}")
@@ -247,7 +250,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{'  ' + str(len(ask_solves)) + ' asks solved (solve, sum)':<52} {sw:9.2f} {sc:9.2f}")
         for i, r in enumerate(ask_solves, 1):
             it = r["timings"].get("iterations")
-            print(f"{'    ask ' + str(i) + (' warm' if r.get('warm_started') else ' cold') + (f', {it:,.0f} iterations' if it else ''):<52} {r['wall']:9.2f} {r['cpu']:9.2f}")
+            label = f"    ask {i} {'warm' if r.get('warm_started') else 'cold'}" + (f", {it:,.0f} iterations" if it else "")
+            print(f"{label:<52} {r['wall']:9.2f} {r['cpu']:9.2f}")
         print(f"{'  candidates, settle and the rest':<52} {asks_rec['wall'] - bw - sw:9.2f} "
               f"{asks_rec['cpu'] - bc - sc:9.2f}")
     print(f"{'write outputs (' + ', '.join(written) + ')':<52} {_fmt(by['write outputs'])}")
