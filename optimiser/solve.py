@@ -103,6 +103,13 @@ class _KeyCoder:
         return np.where(hit >= 0, self.position[np.maximum(hit, 0)], -1)
 
 
+def _count_distinct(positions: np.ndarray, size: int) -> int:
+    """How many of ``0..size-1`` appear in ``positions`` (-1 entries ignored); O(n), no sort."""
+    seen = np.zeros(size, dtype=bool)
+    seen[positions[positions >= 0]] = True
+    return int(seen.sum())
+
+
 _MISSING = "\x00missing"
 
 
@@ -155,6 +162,11 @@ class WarmStart:
             self._coders[which] = _KeyCoder(frame, key)
         return self._coders[which]
 
+    def __getstate__(self) -> dict:
+        """Pickled with plain status arrays (HiGHS's basis object cannot be pickled)."""
+        return {"columns": self.columns, "rows": self.rows, "_basis": None, "_col_status": self.col_status,
+                "_row_status": self.row_status, "_coders": {}}
+
     @classmethod
     def capture(cls, lp: LinearProgram, registry, h) -> "WarmStart | None":
         b = h.getBasis()
@@ -188,8 +200,8 @@ class WarmStart:
         S = highspy.HighsBasisStatus
         col_pos = self._coder("columns").positions(lp.variables)
         row_pos = self._coder("rows").positions(registry)
-        kept = len(np.unique(col_pos[col_pos >= 0])) + len(np.unique(row_pos[row_pos >= 0]))
-        found = kept / max(1, len(self.columns) + len(self.rows))
+        found = (_count_distinct(col_pos, len(self.columns)) + _count_distinct(row_pos, len(self.rows))) / \
+            max(1, len(self.columns) + len(self.rows))
         if found < MIN_WARM_SHARE:
             return float(found)
         # Index -1 (a key the old model lacked) picks the appended default: a new column

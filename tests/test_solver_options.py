@@ -81,3 +81,13 @@ def test_the_pooled_level_starts_from_the_aligned_basis():
     assert run.levels["pooled"].solution.warm_started
     cold = solve_module.solve(run.levels["pooled"].lp, "highs")
     assert run.levels["pooled"].solution.objective == pytest.approx(cold.objective, rel=1e-9)
+
+
+def test_a_captured_basis_survives_pickling(example_lps):
+    import pickle
+
+    aligned, pooled, a, cold = example_lps
+    back = pickle.loads(pickle.dumps(a.warm))
+    assert np.array_equal(back.col_status, a.warm.col_status) and np.array_equal(back.row_status, a.warm.row_status)
+    sol = solve_module.solve(pooled, "highs", warm=back)
+    assert sol.warm_started and sol.objective == pytest.approx(cold.objective, rel=1e-9)
