@@ -204,6 +204,10 @@ def parse_cell(col: S.Column, v: Any) -> Any:
     raise AssertionError(f"unknown column kind {k}")  # a programming error, not user input
 
 
+# Column kinds whose text cells repeat and parse the same wherever they appear.
+_REPEATING = frozenset({S.CODE, S.CODE_OR_ALL, S.CODE_LIST, S.YEAR, S.YEAR_OR_ALL, S.CHOICE, S.YESNO, S.TEXT})
+
+
 def _empty(v: Any) -> bool:
     return v is None or (isinstance(v, str) and not v.strip())
 
@@ -244,6 +248,10 @@ def _parse_table(table: RawTable, spec: S.Table, errors: list[Problem], warnings
     index = {c.name: header.index(c.name) for c in spec.columns if c.name in header}
     out: list[_Rec] = []
     noise: dict[str, list[int]] = defaultdict(list)
+    # Codes and years repeat down a column (an area code on thousands of need rows): a text
+    # cell parsed once is remembered for its column. Only successes are remembered, so every
+    # bad cell is still reported at its own row.
+    parsed: dict[tuple[str, str], Any] = {}
     for row_no, cells in table.rows:
         values: dict[str, Any] = {}
         ok = True
@@ -256,8 +264,14 @@ def _parse_table(table: RawTable, spec: S.Table, errors: list[Problem], warnings
                     ok = False
                 values[col.name] = None
                 continue
+            memo = isinstance(v, str) and col.kind in _REPEATING
+            if memo and (col.name, v) in parsed:
+                values[col.name] = parsed[col.name, v]
+                continue
             try:
                 values[col.name] = parse_cell(col, v)
+                if memo:
+                    parsed[col.name, v] = values[col.name]
             except _Bad as b:
                 errors.append(Problem(table.where, row_no, col.name, b.found, b.expected))
                 ok = False

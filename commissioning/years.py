@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import lru_cache
 
 _FY = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -16,7 +17,20 @@ def parse_year(text: str) -> int:
     """Return the calendar year a financial year starts in: ``"2025-26"`` → 2025.
 
     Raises ``ValueError`` with the reason for anything else (``2025/26``, ``2025-27``).
+    A case holds a handful of year labels read tens of thousands of times: answers are
+    remembered (errors are not, so each bad cell is still reported).
     """
+    if isinstance(text, str):
+        return _parse_label(text)
+    return _parse_uncached(text)
+
+
+@lru_cache(maxsize=4096)
+def _parse_label(text: str) -> int:
+    return _parse_uncached(text)
+
+
+def _parse_uncached(text) -> int:
     m = _FY.match(str(text).strip())
     if not m:
         raise ValueError(f"'{text}' is not a financial year written like 2025-26")
