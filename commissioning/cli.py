@@ -177,11 +177,14 @@ def map_command(obj: Context, case: Path, out: Path, force: bool) -> None:
               help="How many 'let this pot join the pool' asks to measure. Default: all that rank among the "
               "12 measured asks, but none when the pooled model has over 100,000 variables (each is then a "
               "re-solve of about a minute); those are reported as estimates in summary.json.")
+@click.option("--jobs", type=click.IntRange(min=1), default=None,
+              help="Processes for measuring the asks (default: 2 on a machine with two or more cores, for "
+              "cases above 10,000 eligible cells; 1 measures them all in this process).")
 @click.option("--force", is_flag=True, help="Replace the output folder if it exists.")
 @click.pass_obj
 @handle_errors
 def optimise(obj: Context, case: Path, out: Path, solver: str, time_limit: float | None, scenario: Path | None,
-             pool_joins: int | None, force: bool) -> None:
+             pool_joins: int | None, jobs: int | None, force: bool) -> None:
     """Compute baseline, aligned and pooled allocations, and the dividends between them."""
     from optimiser.levels import optimise_case
 
@@ -194,10 +197,13 @@ def optimise(obj: Context, case: Path, out: Path, solver: str, time_limit: float
     c, warnings = load_case_with_scenario(case, scenario)
     print_warnings(warnings, obj.quiet)
     progress = Progress(obj.quiet)
-    run = optimise_case(c, solver=solver, time_limit=time_limit, progress=progress)
     from optimiser.explain import explain_run
+    from optimiser.workers import for_case
 
-    explanation = explain_run(run, progress=progress, pool_joins=pool_joins)
+    # Started now, so that its imports overlap the optimisation (optimiser.workers).
+    with for_case(jobs, len(c.eligible_cells())) as workers:
+        run = optimise_case(c, solver=solver, time_limit=time_limit, progress=progress)
+        explanation = explain_run(run, progress=progress, pool_joins=pool_joins, workers=workers)
     with output_folder(out, force, [case] + ([scenario] if scenario else [])) as work:
         progress(f"writing outputs to {out}")
         write_run_outputs(run, work, explanation=explanation, progress=progress)
@@ -358,8 +364,11 @@ def agree(obj: Context, case: Path, out: Path, scenario: Path | None, from_dir: 
         from optimiser.explain import explain_run
         from optimiser.levels import optimise_case
 
-        run = optimise_case(c, solver=solver, time_limit=time_limit, progress=progress)
-        explanation = explain_run(run, progress=progress)
+        from optimiser.workers import for_case
+
+        with for_case(None, len(c.eligible_cells())) as workers:
+            run = optimise_case(c, solver=solver, time_limit=time_limit, progress=progress)
+            explanation = explain_run(run, progress=progress, workers=workers)
         inputs = AgreementInputs.from_run(run, explanation)
     with output_folder(out, force, sources) as work:
         progress(f"writing the agreement to {out}")

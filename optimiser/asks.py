@@ -312,10 +312,42 @@ def unmeasured_frame(run: RunResult, skipped: list[Candidate]) -> pd.DataFrame:
                          for c in skipped], columns=UNMEASURED_COLUMNS)
 
 
+@dataclass
+class BaseLevel:
+    """What an ask is measured against: a level's objective, allocations and optimal basis."""
+
+    objective: float
+    allocations: pd.DataFrame
+    warm: object | None
+
+
+@dataclass
+class AskContext:
+    """Everything :func:`_measure` reads: small enough to send to a worker process once."""
+
+    case: Case
+    pool: frozenset[str]
+    solver: str
+    objective: str
+    scale: float  # the aligned LP's objective scale (estimates are in its units)
+    aligned: BaseLevel
+    pooled: BaseLevel
+
+    @classmethod
+    def of(cls, run: RunResult) -> "AskContext":
+        def base(name: str) -> BaseLevel:
+            lv = run.levels[name]
+            return BaseLevel(lv.solution.objective, lv.allocations, lv.solution.warm)
+
+        return cls(run.case, run.pool, run.solver, run.objective, run.levels["aligned"].lp.objective_scale,
+                   base("aligned"), base("pooled"))
+
+
 def measured_asks(run: RunResult, max_measured: int = 12, progress=None, pool_joins: int | None = None,
-                  chosen: list[Candidate] | None = None) -> pd.DataFrame:
+                  chosen: list[Candidate] | None = None, workers=None) -> pd.DataFrame:
     """asks.csv: the pool as a whole, then each chosen candidate measured (see the module
-    docstring). ``chosen`` defaults to :func:`choose_candidates`."""
+    docstring). ``chosen`` defaults to :func:`choose_candidates`; with ``workers`` (an
+    :class:`optimiser.workers.Workers`) every other candidate is measured in the worker."""
     case = run.case
     rows = []
     aligned, pooled = run.levels["aligned"], run.levels["pooled"]
@@ -332,16 +364,7 @@ def measured_asks(run: RunResult, max_measured: int = 12, progress=None, pool_jo
                              estimated_gain=gain))
     if chosen is None:
         chosen, _ = choose_candidates(run, max_measured, pool_joins)
-    counted = getattr(progress, "counted", None)
-    bar = counted("measuring asks", total=len(chosen), unit="re-solves") if counted and chosen else \
-        contextlib.nullcontext(lambda steps=1, what=None: None)
-    with bar as advance:
-        for cand in chosen:
-            advance(0, cand.words)
-            row = _measure(run, cand, aligned, pooled)
-            advance(1)
-            if row is not None:
-                rows.append(row)
+    rows.extend(r for r in _measure_all(AskContext.of(run), chosen, progress, workers) if r is not None)
     if not rows:
         return pd.DataFrame(columns=ASK_COLUMNS)
     out = pd.DataFrame(rows)
@@ -351,31 +374,68 @@ def measured_asks(run: RunResult, max_measured: int = 12, progress=None, pool_jo
     return out.reindex(columns=ASK_COLUMNS)
 
 
-def _measure(run: RunResult, cand: Candidate, aligned, pooled) -> dict | None:
+def _measure_all(ctx: AskContext, chosen: list[Candidate], progress=None, workers=None) -> list[dict | None]:
+    """Each candidate measured, in order; with a worker, it takes every other one."""
+    counted = getattr(progress, "counted", None)
+    bar = counted("measuring asks", total=len(chosen), unit="re-solves") if counted and chosen else \
+        contextlib.nullcontext(lambda steps=1, what=None: None)
+    results: list[dict | None] = [None] * len(chosen)
+    extra = getattr(workers, "extra", 0) if len(chosen) > 1 else 0
+    theirs = list(range(1, len(chosen), 2)) if extra else []
+    future = workers.submit(_measure_batch, ctx, [chosen[i] for i in theirs]) if theirs else None
+    with bar as advance:
+        for i, cand in enumerate(chosen):
+            if i in theirs:
+                continue
+            advance(0, cand.words)
+            results[i] = _measure(ctx, cand)
+            advance(1)
+        if future is not None:
+            advance(0, f"waiting for the {len(theirs)} asks measured in the second process")
+            try:
+                for i, row in zip(theirs, future.result()):
+                    results[i] = row
+            except Exception as e:  # the worker died or failed: measure its share here, and say so
+                import sys
+
+                print(f"commissioning: the second process for the asks failed ({type(e).__name__}: {e}); "
+                      "measuring its asks here instead", file=sys.stderr)
+                for i in theirs:
+                    results[i] = _measure(ctx, chosen[i])
+            advance(len(theirs))
+    return results
+
+
+def _measure_batch(ctx: AskContext, cands: list[Candidate]) -> list[dict | None]:
+    """In the worker process: measure these candidates, in order."""
+    return [_measure(ctx, c) for c in cands]
+
+
+def _measure(ctx: AskContext, cand: Candidate) -> dict | None:
     """Solve again with one change (from the previous optimal basis) and measure the gain.
 
     Returns the asks.csv row, or None when the change gains nothing (or cannot be solved).
     """
     # Joining the pool changes only which pots the pooled model opens up (``pool``), not the
     # case: the case's cached tables (eligibility, need) then serve the build unchanged.
-    changed = run.case if cand.change == "pool" and cand.pool_against else apply_candidate(run.case, cand)
-    base = pooled if cand.pool_against else aligned
-    pool = frozenset(run.pool | {cand.pot_code}) if cand.pool_against else frozenset()
+    changed = ctx.case if cand.change == "pool" and cand.pool_against else apply_candidate(ctx.case, cand)
+    base = ctx.pooled if cand.pool_against else ctx.aligned
+    pool = frozenset(ctx.pool | {cand.pot_code}) if cand.pool_against else frozenset()
     lp = create_model(changed, pool=pool)
     if lp.infeasible_rules:
         return None
-    sol = solve(lp, solver=run.solver, lexicographic=False, warm=base.solution.warm)
+    sol = solve(lp, solver=ctx.solver, lexicographic=False, warm=base.warm)
     if sol.status != "optimal":
         return None
-    gain = sol.objective - base.solution.objective
-    if gain <= 1e-6 * max(1.0, abs(base.solution.objective)):
+    gain = sol.objective - base.objective
+    if gain <= 1e-6 * max(1.0, abs(base.objective)):
         return None
     alloc = allocations_from(lp.variables, settle(lp, sol.x))
     moved = _moved(base.allocations, alloc)
-    unit = {"outcomes": "outcomes", "value": "£ of value", "coverage": "participants"}[run.objective]
+    unit = {"outcomes": "outcomes", "value": "£ of value", "coverage": "participants"}[ctx.objective]
     return dict(pot_code=cand.pot_code, change=cand.change, area_code=cand.area_code,
                 cohort_code=cand.cohort_code, year=cand.year, gain_outcomes=gain,
                 gain_per_million=gain / (moved / 1e6) if moved > 0 else None,
                 detail=f"{cand.words}: +{gain:,.0f} {unit} (measured"
                        f"{' against the pooled level' if cand.pool_against else ''})",
-                estimated_gain=cand.estimate * run.levels["aligned"].lp.objective_scale)
+                estimated_gain=cand.estimate * ctx.scale)

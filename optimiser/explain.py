@@ -257,11 +257,12 @@ def _words(case: Case, r) -> str:
 
 # ---- everything --------------------------------------------------------------------------------
 def explain_run(run: RunResult, asks: bool = True, max_measured: int = 12, progress=None,
-                pool_joins: int | None = None) -> Explanation:
+                pool_joins: int | None = None, workers=None) -> Explanation:
     """Flags, binding rows, shadow prices and (with ``asks``) the measured asks of a run.
 
     ``pool_joins`` caps the pool-join asks measured (default: all below
-    :data:`optimiser.asks.LARGE_POOLED_MODEL` variables, none above).
+    :data:`optimiser.asks.LARGE_POOLED_MODEL` variables, none above). ``workers`` (see
+    :mod:`optimiser.workers`) measures every other ask in a second process.
     """
     from commissioning.mapping import provision_map
 
@@ -281,7 +282,7 @@ def explain_run(run: RunResult, asks: bool = True, max_measured: int = 12, progr
                         ignore_index=True)
     if asks:
         chosen, skipped = choose_candidates(run, max_measured, pool_joins)
-        asks_frame = measured_asks(run, progress=progress, chosen=chosen)
+        asks_frame = measured_asks(run, progress=progress, chosen=chosen, workers=workers)
         unmeasured = unmeasured_frame(run, skipped)
         if len(unmeasured) and progress:
             progress(f"{len(unmeasured)} pool-join ask(s) estimated, not measured: each re-solves the whole "

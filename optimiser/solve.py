@@ -74,9 +74,9 @@ class _KeyCoder:
 
     Each key column of the *old* model is factorised once; a new model's values are coded
     against those categories (-1 for a value the old model never had), and rows are looked
-    up by their codes (pandas packs them into one integer). At national size (589,000
-    columns) tuples of keys took seconds per re-solve. Missing values match missing values;
-    a whole number matches whether held as int or float.
+    up by their codes packed into one integer. At national size (589,000 columns) tuples of
+    keys took seconds per re-solve. Missing values match missing values; a whole number
+    matches whether held as int or float.
     """
 
     def __init__(self, frame: pd.DataFrame, columns: list[str]):
@@ -87,19 +87,32 @@ class _KeyCoder:
             code, uniques = pd.factorize(_values(frame[c]), use_na_sentinel=False)
             self.categories.append(pd.Index(uniques, dtype=object))
             codes.append(code)
-        keys = pd.MultiIndex.from_arrays(codes) if codes else pd.MultiIndex.from_arrays([np.zeros(len(frame), int)])
+        self.radix = [len(cats) + 1 for cats in self.categories]
+        # Codes packed into one integer when they fit (always, for any real case): an integer
+        # hash lookup. Otherwise a MultiIndex of the codes does the same, more slowly.
+        self.packed = float(np.prod([float(r) for r in self.radix])) < 2.0 ** 62
+        keys = self._keys(codes, len(frame))
         unique = ~keys.duplicated(keep=False)  # an ambiguous key maps to nothing
         self.index = keys[unique]
         self.position = np.flatnonzero(unique)
+
+    def _keys(self, codes: list[np.ndarray], n: int) -> pd.Index:
+        if not codes:
+            return pd.Index(np.zeros(n, dtype=np.int64))
+        if not self.packed:
+            return pd.MultiIndex.from_arrays(codes)
+        key = np.zeros(n, dtype=np.int64)
+        for code, radix in zip(codes, self.radix):
+            key = key * radix + (np.asarray(code, dtype=np.int64) + 1)
+        return pd.Index(key)
 
     def positions(self, frame: pd.DataFrame) -> np.ndarray:
         """Position in the old model of each row of ``frame``; -1 where it has no such key."""
         if not self.columns or not len(self.index) or any(c not in frame.columns for c in self.columns):
             return np.full(len(frame), -1)
         codes = [cats.get_indexer(_values(frame[c])) for c, cats in zip(self.columns, self.categories)]
-        # A value the old model never had (code -1) matches nothing: MultiIndex lookups are
-        # by value, and -1 is no value any old row has.
-        hit = self.index.get_indexer(pd.MultiIndex.from_arrays(codes))
+        # A value the old model never had (code -1) packs to a digit no old row has.
+        hit = self.index.get_indexer(self._keys(codes, len(frame)))
         return np.where(hit >= 0, self.position[np.maximum(hit, 0)], -1)
 
 
@@ -164,7 +177,9 @@ class WarmStart:
 
     def __getstate__(self) -> dict:
         """Pickled with plain status arrays (HiGHS's basis object cannot be pickled)."""
-        return {"columns": self.columns, "rows": self.rows, "_basis": None, "_col_status": self.col_status,
+        columns = self.columns[[c for c in COL_KEY if c in self.columns.columns]]
+        rows = self.rows[[c for c in ROW_KEY if c in self.rows.columns]]  # the keys only
+        return {"columns": columns, "rows": rows, "_basis": None, "_col_status": self.col_status,
                 "_row_status": self.row_status, "_coders": {}}
 
     @classmethod

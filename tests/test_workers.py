@@ -1,0 +1,98 @@
+"""The asks' second process: the same asks as one process, and a failure measured here.
+
+``optimiser.workers`` measures every other ask in a spawned interpreter. Nothing about the
+answer may depend on it: the asks frame must be identical, and when the worker fails its
+asks are measured in the main process with a message on standard error.
+"""
+
+from concurrent.futures import Future
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from commissioning.validate import load_case
+from optimiser import workers as workers_module
+from optimiser.asks import choose_candidates, measured_asks
+from optimiser.levels import optimise_case
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "west-yorkshire"
+
+
+@pytest.fixture(scope="module")
+def run():
+    return optimise_case(load_case(EXAMPLE), solver="highs")
+
+
+@pytest.fixture(scope="module")
+def alone(run):
+    return measured_asks(run, max_measured=6)
+
+
+def test_a_second_process_measures_the_same_asks(run, alone):
+    assert len(alone) >= 4  # enough asks that both processes measure some
+    with workers_module.Workers(2) as w:
+        assert w.extra == 1
+        both = measured_asks(run, max_measured=6, workers=w)
+    pd.testing.assert_frame_equal(both, alone)
+
+
+class BrokenWorker:
+    """Stands in for a worker process that died."""
+
+    extra = 1
+
+    def submit(self, fn, *args):
+        f = Future()
+        f.set_exception(RuntimeError("the worker process died"))
+        return f
+
+
+def test_a_failed_worker_is_measured_here_and_said(run, alone, capsys):
+    got = measured_asks(run, max_measured=6, workers=BrokenWorker())
+    pd.testing.assert_frame_equal(got, alone)
+    err = capsys.readouterr().err
+    assert "the second process for the asks failed (RuntimeError: the worker process died)" in err
+    assert "measuring its asks here instead" in err
+
+
+def test_the_worker_only_where_it_pays(monkeypatch):
+    monkeypatch.setattr(workers_module.os, "cpu_count", lambda: 2)
+    assert not workers_module.worth_it(None, workers_module.PARALLEL_ABOVE)  # small: one process
+    assert workers_module.worth_it(None, workers_module.PARALLEL_ABOVE + 1)
+    assert not workers_module.worth_it(1, 10 ** 6)  # --jobs 1
+    monkeypatch.setattr(workers_module.os, "cpu_count", lambda: 1)
+    assert not workers_module.worth_it(None, 10 ** 6)  # one core: no second process
+    assert workers_module.for_case(None, 10 ** 6).extra == 0
+
+
+def test_one_candidate_is_not_sent_away(run):
+    chosen, _ = choose_candidates(run, 1, None)
+    got = measured_asks(run, chosen=chosen, workers=BrokenWorker())  # never submitted, so never fails
+    assert len(got) >= 1
+
+
+def test_through_the_command_line(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from commissioning.cli import main
+
+    monkeypatch.setattr(workers_module, "PARALLEL_ABOVE", 0)  # the example is small: force the worker
+    monkeypatch.setattr(workers_module.os, "cpu_count", lambda: 2)
+    started = []
+    real = workers_module.Workers
+
+    class Counted(real):
+        def __init__(self, jobs):
+            super().__init__(jobs)
+            started.append(self.extra)
+
+    monkeypatch.setattr(workers_module, "Workers", Counted)
+    outs = {}
+    for jobs in ("1", "2"):
+        out = tmp_path / f"jobs{jobs}"
+        res = CliRunner().invoke(main, ["--quiet", "optimise", str(EXAMPLE), "--out", str(out), "--jobs", jobs])
+        assert res.exit_code == 0, res.output
+        outs[jobs] = (out / "asks.csv").read_bytes()
+    assert started == [1]  # --jobs 2 started one worker; --jobs 1 none
+    assert outs["1"] == outs["2"] and outs["1"].count(b"\n") > 3
