@@ -323,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
         line("ours build / floor build", a_build["wall"], fb["wall"], a_build["cpu"], fb["cpu"])
         line("whole optimise / one floor solve", whole, fs["wall"], whole_cpu, fs["cpu"])
         n_asks = len(ask_solves)
-        if args.asks and n_asks and n_asks < 12:
+        if args.asks and n_asks and n_asks < 12 and not n_workers:  # with a worker, the count is its share only
             per = (sum(r["wall"] for r in ask_builds) + sum(r["wall"] for r in ask_solves)) / n_asks
             per_c = (sum(r["cpu"] for r in ask_builds) + sum(r["cpu"] for r in ask_solves)) / n_asks
             line("… with 12 measured asks (extrapolated)", whole + per * (12 - n_asks), fs["wall"],
