@@ -127,8 +127,9 @@ def narrate(folder: Path, top: int = 3) -> list[str]:
     skipped = summary.get("asks_not_measured") or []
     if skipped:
         out.append("")
-        out.append(f"Not measured at this size ({len(skipped)} pool-join asks, each a re-solve of the whole pooled "
-                   "model): estimated from shadow prices only —")
+        n = len(skipped)
+        out.append(f"Not measured at this size ({n} pool-join ask{'s' if n != 1 else ''}, each a re-solve of the "
+                   "whole pooled model): estimated from shadow prices only —")
         for r in skipped[:top]:
             out.append(f"  - {r['detail']}.")
         out.append("  Measure them with: commissioning optimise … --pool-join-asks N")

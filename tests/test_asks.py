@@ -309,7 +309,7 @@ def test_pool_join_limit_through_the_command_line(tmp_path, monkeypatch):
     asks = pd.read_csv(tmp_path / "out" / "asks.csv")
     assert not (asks["change"].eq("pool") & asks["pot_code"].eq("P3")).any()  # asks.csv: measured only
     told = CliRunner().invoke(main, ["explain", str(tmp_path / "out")])
-    assert told.exit_code == 0 and "Not measured at this size (1 pool-join asks" in told.output
+    assert told.exit_code == 0 and "Not measured at this size (1 pool-join ask," in told.output
     again = CliRunner().invoke(main, ["--quiet", "optimise", str(case), "--out", str(tmp_path / "out2"),
                                       "--solver", "highs", "--pool-join-asks", "1"])
     assert again.exit_code == 0, again.output
