@@ -1,3 +1,4 @@
 from .cli import main
 
-main()
+if __name__ == "__main__":  # also keeps a spawned worker process from running the CLI again
+    main()

@@ -405,6 +405,11 @@ class Case(_Frozen):
         text = __import__("json").dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
+    def model_copy(self, *, update: dict | None = None, deep: bool = False) -> "Case":
+        """A copy through :meth:`with_changes`: pydantic's own copy would share (and keep stale)
+        the tables cached on this case."""
+        return self.with_changes(**(update or {}))
+
     def with_changes(self, **changes) -> "Case":
         """A copy with some fields replaced (derived lookups are rebuilt).
 

@@ -227,6 +227,8 @@ def _csv_column(column) -> list:
         return ["" if v != v else repr(0.0 if r == 0 else r)
                 for v, r in ((v, round(v, 6)) for v in values.astype(float).tolist())]
     if pd.api.types.is_integer_dtype(column.dtype) or pd.api.types.is_bool_dtype(column.dtype):
+        if column.isna().any():  # nullable Int64 / boolean: a missing value is an empty cell
+            return ["" if pd.isna(v) else v for v in column.astype(object).tolist()]
         return values.tolist()
     return [_csv_cell(v) for v in values.tolist()]
 

@@ -286,8 +286,10 @@ def pool_join_limit(run: RunResult, pool_joins: int | None) -> int | None:
 def choose_candidates(run: RunResult, max_measured: int = 12,
                       pool_joins: int | None = None) -> tuple[list[Candidate], list[Candidate]]:
     """The candidates to measure (best estimate first) and the pool joins left out by the limit."""
-    cands = sorted(candidates(run), key=lambda c: (-c.estimate, c.change, c.pot_code or "", c.area_code or "",
-                                                   c.cohort_code or ""))
+    # Estimates rounded to 12 significant figures for the order: equal prices summed in a
+    # different order differ in the last bits, and must still tie (then the codes decide).
+    cands = sorted(candidates(run), key=lambda c: (-float(f"{c.estimate:.12g}"), c.change, c.pot_code or "",
+                                                   c.area_code or "", c.cohort_code or ""))
     limit = pool_join_limit(run, pool_joins)
     chosen: list[Candidate] = []
     skipped: list[Candidate] = []
@@ -375,39 +377,58 @@ def measured_asks(run: RunResult, max_measured: int = 12, progress=None, pool_jo
 
 
 def _measure_all(ctx: AskContext, chosen: list[Candidate], progress=None, workers=None) -> list[dict | None]:
-    """Each candidate measured, in order; with a worker, it takes every other one."""
+    """Each candidate measured, in order; with ``k`` worker processes, candidate ``i`` goes to
+    process ``i mod (k + 1)`` (0 is this one)."""
     counted = getattr(progress, "counted", None)
     bar = counted("measuring asks", total=len(chosen), unit="re-solves") if counted and chosen else \
         contextlib.nullcontext(lambda steps=1, what=None: None)
     results: list[dict | None] = [None] * len(chosen)
-    extra = getattr(workers, "extra", 0) if len(chosen) > 1 else 0
-    theirs = list(range(1, len(chosen), 2)) if extra else []
-    future = workers.submit(_measure_batch, ctx, [chosen[i] for i in theirs]) if theirs else None
+    procs = 1 + min(getattr(workers, "extra", 0), max(0, len(chosen) - 1))
+    shares = {w: list(range(w, len(chosen), procs)) for w in range(1, procs)}
+    futures, failed = {}, []
+    if shares:
+        import pickle
+
+        # Pickled here, once, before any ask is measured: not in the executor's feeder
+        # thread while this one fills caches on the case it is pickling.
+        blob = pickle.dumps(ctx, protocol=pickle.HIGHEST_PROTOCOL)
+        for w, idx in shares.items():
+            try:
+                futures[w] = workers.submit(_measure_batch, blob, [chosen[i] for i in idx])
+            except Exception as e:  # the worker is gone already (killed, failed to start)
+                failed.append((w, e))
+    mine = set(range(0, len(chosen), procs))
     with bar as advance:
         for i, cand in enumerate(chosen):
-            if i in theirs:
+            if i not in mine:
                 continue
             advance(0, cand.words)
             results[i] = _measure(ctx, cand)
             advance(1)
-        if future is not None:
-            advance(0, f"waiting for the {len(theirs)} asks measured in the second process")
+        for w, future in futures.items():
+            advance(0, f"waiting for the {len(shares[w])} asks measured in another process")
             try:
-                for i, row in zip(theirs, future.result()):
+                for i, row in zip(shares[w], future.result()):
                     results[i] = row
+                advance(len(shares[w]))
             except Exception as e:  # the worker died or failed: measure its share here, and say so
-                import sys
+                failed.append((w, e))
+        for w, e in failed:
+            import sys
 
-                print(f"commissioning: the second process for the asks failed ({type(e).__name__}: {e}); "
-                      "measuring its asks here instead", file=sys.stderr)
-                for i in theirs:
-                    results[i] = _measure(ctx, chosen[i])
-            advance(len(theirs))
+            print(f"commissioning: the second process for the asks failed ({type(e).__name__}: {e}); "
+                  "measuring its asks here instead", file=sys.stderr)
+            for i in shares[w]:
+                results[i] = _measure(ctx, chosen[i])
+                advance(1)
     return results
 
 
-def _measure_batch(ctx: AskContext, cands: list[Candidate]) -> list[dict | None]:
-    """In the worker process: measure these candidates, in order."""
+def _measure_batch(blob: bytes, cands: list[Candidate]) -> list[dict | None]:
+    """In a worker process: measure these candidates, in order, against the pickled context."""
+    import pickle
+
+    ctx = pickle.loads(blob)
     return [_measure(ctx, c) for c in cands]
 
 
@@ -424,7 +445,10 @@ def _measure(ctx: AskContext, cand: Candidate) -> dict | None:
     lp = create_model(changed, pool=pool)
     if lp.infeasible_rules:
         return None
-    sol = solve(lp, solver=ctx.solver, lexicographic=False, warm=base.warm)
+    # With the same tie-break as the levels (soonest-expiring money first), so that the money
+    # an ask moves compares two allocations chosen by one rule, not whichever optimum the
+    # simplex path happened to reach (gain_per_million depended on it).
+    sol = solve(lp, solver=ctx.solver, warm=base.warm)
     if sol.status != "optimal":
         return None
     gain = sol.objective - base.objective

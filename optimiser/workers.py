@@ -36,8 +36,21 @@ def worth_it(jobs: int | None, cells: int) -> bool:
     return jobs > 1 and cells > PARALLEL_ABOVE
 
 
-def _ready() -> None:
-    """Import what the asks need once, in the worker, while the main process optimises."""
+def _ready(parent: int) -> None:
+    """In the worker: ignore Ctrl-C (the main process handles it and stops the worker), leave
+    when the main process is gone, and import what the asks need while it optimises."""
+    import signal
+    import threading
+    import time
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch() -> None:  # a killed parent cannot shut its pool down: do not linger
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True).start()
     import optimiser.asks  # noqa: F401
     import optimiser.solve  # noqa: F401
 
@@ -47,14 +60,15 @@ def _nothing() -> None:
 
 
 class Workers:
-    """One extra process (``jobs - 1`` in general) kept for the asks; a context manager."""
+    """``jobs - 1`` extra processes kept for the asks (one on a 2-core machine); a context
+    manager. The asks are dealt round-robin between this process and the workers."""
 
     def __init__(self, jobs: int = 2):
         self.jobs = max(1, int(jobs))
         self._pool: ProcessPoolExecutor | None = None
         if self.jobs > 1:
             self._pool = ProcessPoolExecutor(self.jobs - 1, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=_ready)
+                                             initializer=_ready, initargs=(os.getpid(),))
             self._pool.submit(_nothing)  # start the interpreter now, not when the asks begin
 
     @property
@@ -67,16 +81,22 @@ class Workers:
             raise RuntimeError("no worker process")
         return self._pool.submit(fn, *args)
 
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+    def close(self, stop: bool = False) -> None:
+        """Shut the workers down; with ``stop`` (an error or Ctrl-C in the main process), end
+        them at once rather than wait for an ask they are solving (up to a minute at scale)."""
+        if self._pool is None:
+            return
+        pool, self._pool = self._pool, None
+        if stop:
+            for proc in list(getattr(pool, "_processes", {}).values()):
+                proc.terminate()
+        pool.shutdown(wait=not stop, cancel_futures=True)
 
     def __enter__(self) -> "Workers":
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def __exit__(self, exc_type, *exc) -> None:
+        self.close(stop=exc_type is not None)
 
 
 class NoWorkers:
@@ -84,7 +104,7 @@ class NoWorkers:
 
     extra = 0
 
-    def close(self) -> None:
+    def close(self, stop: bool = False) -> None:
         pass
 
     def __enter__(self) -> "NoWorkers":

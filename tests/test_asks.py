@@ -360,3 +360,19 @@ def test_gain_per_million_of_a_pure_reallocation(tmp_path):
     asks = measured_asks(run)
     assert listed(asks) == [("add_cohort", "B", None, "Y", None, 25.0)]
     assert asks["gain_per_million"].iloc[0] == pytest.approx(125.0)
+
+
+def test_equal_estimates_tie_whatever_the_rounding(tmp_path, monkeypatch):
+    # Equal prices summed in a different order differ in the last bits (7008.1 against
+    # 7008.099999999999); they must still tie, and the pot codes decide the order.
+    import optimiser.asks as asks_module
+
+    run = optimise_case(load_case(cohort_and_area_case(tmp_path / "case")), solver="highs")
+    cands = [Candidate("add_cohort", "NCS", cohort_code="Y", estimate=7008.1),
+             Candidate("add_cohort", "FSF", cohort_code="Y", estimate=7008.099999999999),
+             Candidate("add_cohort", "ASF", cohort_code="Y", estimate=7008.1),
+             Candidate("add_area", "ZZZ", area_code="A2", estimate=9000.0)]
+    monkeypatch.setattr(asks_module, "candidates", lambda run: cands)
+    chosen, _ = asks_module.choose_candidates(run, 3, None)
+    assert [(c.change, c.pot_code) for c in chosen] == [("add_area", "ZZZ"), ("add_cohort", "ASF"),
+                                                       ("add_cohort", "FSF")]

@@ -62,3 +62,12 @@ def test_other_changes_are_worked_out_afresh(example):
     pd.testing.assert_frame_equal(fewer.eligible_cells(), fresh(fewer).eligible_cells())
     rates = example.with_changes(rates=())
     assert not rates.cell_tables
+
+
+def test_a_pydantic_copy_does_not_share_the_cached_tables(example):
+    before = example.eligible_cells(False)
+    cheap = example.model_copy(update={"pots": tuple(p.model_copy(update={"unit_cost": 1.0})
+                                                     for p in example.pots)})
+    pd.testing.assert_frame_equal(cheap.eligible_cells(False), fresh(cheap).eligible_cells(False))
+    assert (cheap.eligible_cells(False)["unit_cost"] == 1.0).any()  # the copy's own costs (rates aside)
+    pd.testing.assert_frame_equal(example.eligible_cells(False), before)  # the original is untouched

@@ -66,6 +66,44 @@ def test_the_worker_only_where_it_pays(monkeypatch):
     assert workers_module.for_case(None, 10 ** 6).extra == 0
 
 
+class GoneWorker:
+    """A worker that died before the asks were sent: submitting raises at once."""
+
+    extra = 1
+
+    def submit(self, fn, *args):
+        from concurrent.futures.process import BrokenProcessPool
+
+        raise BrokenProcessPool("the worker was killed")
+
+
+def test_a_worker_gone_before_the_asks_is_measured_here_and_said(run, alone, capsys):
+    got = measured_asks(run, max_measured=6, workers=GoneWorker())
+    pd.testing.assert_frame_equal(got, alone)
+    assert "(BrokenProcessPool: the worker was killed); measuring its asks here instead" in capsys.readouterr().err
+
+
+class InlineWorkers:
+    """``extra`` workers that run their batch at once, in this process, and record it."""
+
+    def __init__(self, extra):
+        self.extra, self.batches = extra, []
+
+    def submit(self, fn, *args):
+        self.batches.append([c.words for c in args[1]])
+        f = Future()
+        f.set_result(fn(*args))
+        return f
+
+
+def test_asks_are_dealt_round_robin_between_the_processes(run, alone):
+    chosen, _ = choose_candidates(run, 6, None)
+    w = InlineWorkers(2)  # --jobs 3: this process takes 0 and 3, the workers 1, 4 and 2, 5
+    got = measured_asks(run, chosen=chosen, workers=w)
+    assert w.batches == [[chosen[1].words, chosen[4].words], [chosen[2].words, chosen[5].words]]
+    pd.testing.assert_frame_equal(got, alone)
+
+
 def test_one_candidate_is_not_sent_away(run):
     chosen, _ = choose_candidates(run, 1, None)
     got = measured_asks(run, chosen=chosen, workers=BrokenWorker())  # never submitted, so never fails
