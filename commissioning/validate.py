@@ -116,6 +116,9 @@ def _clip(v: Any, n: int = 40) -> str:
     return s if len(s) <= n else s[: n - 1] + "…"
 
 
+LARGEST = 1e13  # no money, cost or number in a case comes near it (see parse_cell)
+
+
 def parse_cell(col: S.Column, v: Any) -> Any:
     """Parse one non-empty cell by its column kind; raise ``_Bad`` with found/expected."""
     if isinstance(v, str) and v.strip() in EXCEL_ERRORS:
@@ -141,6 +144,10 @@ def parse_cell(col: S.Column, v: Any) -> Any:
         return tuple(items)
     if k in (S.MONEY, S.POSITIVE_MONEY, S.NUMBER):
         x = _number(v, "a number of pounds" if k != S.NUMBER else "a number")
+        if abs(x) > LARGEST:
+            # Far beyond any funding stream (all of them together are ~£20bn a year); such a
+            # figure is a slip, and squaring it in the arithmetic would overflow.
+            raise _Bad(f"{x:g} is implausibly large", "an amount below 10 trillion (1e13)")
         if k == S.POSITIVE_MONEY and x <= 0:
             raise _Bad(f"{x:g}", "an amount greater than 0")
         if x < 0:
@@ -213,7 +220,7 @@ def _empty(v: Any) -> bool:
 
 
 def _pence_noise(x: float) -> bool:
-    return abs(x * 100 - round(x * 100)) > 1e-6 * max(1.0, abs(x))
+    return math.isfinite(x * 100) and abs(x * 100 - round(x * 100)) > 1e-6 * max(1.0, abs(x))
 
 
 @dataclass

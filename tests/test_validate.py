@@ -137,6 +137,15 @@ def test_negative_money(tmp_path):
                  "budgets.csv, row 2, column 'amount': a negative value -5")
 
 
+@pytest.mark.parametrize("table,index,column,value,row", [
+    ("budgets", 0, "amount", "1e308", 2),  # found by the long fuzz run: x * 100 overflowed (exit 70)
+    ("pots", 1, "unit_cost", "20000000000000", 3),
+])
+def test_implausibly_large_money(tmp_path, table, index, column, value, row):
+    assert_error(write_tiny_case(tmp_path / "c", **{table: changed(table, index, **{column: value})}),
+                 f"{table}.csv, row {row}, column '{column}': {float(value):g} is implausibly large")
+
+
 def test_negative_people(tmp_path):
     assert_error(write_tiny_case(tmp_path / "c", need=changed("need", 0, people=-3)),
                  "need.csv, row 2, column 'people': a negative value -3")
