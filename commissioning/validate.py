@@ -186,16 +186,21 @@ def parse_cell(col: S.Column, v: Any) -> Any:
         return s
     if k == S.DATE:
         if isinstance(v, datetime):
-            return v.date()
-        if isinstance(v, date):
-            return v
-        s = _text(v)
-        if not re.match(r"^\d{4}-\d{2}-\d{2}$", s):
-            raise _Bad(f"'{_clip(s)}' is not an ISO date", "a date written like 2025-04-01")
-        try:
-            return date.fromisoformat(s)
-        except ValueError:
-            raise _Bad(f"'{s}' is a date that does not exist", "a real calendar date") from None
+            day = v.date()
+        elif isinstance(v, date):
+            day = v
+        else:
+            s = _text(v)
+            if not re.match(r"^\d{4}-\d{2}-\d{2}$", s):
+                raise _Bad(f"'{_clip(s)}' is not an ISO date", "a date written like 2025-04-01")
+            try:
+                day = date.fromisoformat(s)
+            except ValueError:
+                raise _Bad(f"'{s}' is a date that does not exist", "a real calendar date") from None
+        if not fy.FIRST_YEAR <= day.year <= fy.LAST_YEAR:
+            raise _Bad(f"{day.isoformat()} is outside the years a case can cover",
+                       f"a date from {fy.FIRST_YEAR} to {fy.LAST_YEAR}")
+        return day
     if k == S.YESNO:
         if isinstance(v, bool):
             return v

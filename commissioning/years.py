@@ -11,6 +11,9 @@ from datetime import date
 from functools import lru_cache
 
 _FY = re.compile(r"^(\d{4})-(\d{2})$")
+# Financial years a case may name: wide enough for any real programme, and far from the
+# edges of Python's dates (year 0 or 10000 cannot be a date at all).
+FIRST_YEAR, LAST_YEAR = 1900, 2199
 
 
 def parse_year(text: str) -> int:
@@ -37,6 +40,9 @@ def _parse_uncached(text) -> int:
     first, second = int(m.group(1)), int(m.group(2))
     if (first + 1) % 100 != second:
         raise ValueError(f"'{text}' does not span consecutive years (2025-26 is one year)")
+    if not FIRST_YEAR <= first <= LAST_YEAR:
+        raise ValueError(f"'{text}' is outside the years a case can cover ({year_label(FIRST_YEAR)} to "
+                         f"{year_label(LAST_YEAR)})")
     return first
 
 

@@ -114,7 +114,8 @@ def test_money_with_pound_sign_and_commas_is_accepted(tmp_path):
     assert case.budget[("SKILLS", "2026-27")] == 120000.0
 
 
-@pytest.mark.parametrize("year", ["2025/26", "2025-27", "2025"])
+# "0000-01" was found by the long fuzz run: year 0 is no date at all (validate exited 70).
+@pytest.mark.parametrize("year", ["2025/26", "2025-27", "2025", "0000-01", "9999-00"])
 def test_malformed_financial_year(tmp_path, year):
     assert_error(write_tiny_case(tmp_path / "c", need=changed("need", 2, year=year)),
                  f"need.csv, row 4, column 'year': '{year}' is not a financial year",
@@ -125,6 +126,12 @@ def test_malformed_financial_year(tmp_path, year):
 def test_date_that_does_not_exist(tmp_path, table, index, column, row):
     case = write_tiny_case(tmp_path / "c", **{table: changed(table, index, **{column: "2025-02-30"})})
     assert_error(case, f"{table}.csv, row {row}, column '{column}': '2025-02-30' is a date that does not exist")
+
+
+@pytest.mark.parametrize("day", ["0045-08-03", "9999-12-31"])
+def test_date_outside_the_years_a_case_can_cover(tmp_path, day):
+    assert_error(write_tiny_case(tmp_path / "c", pots=changed("pots", 1, start=day)),
+                 f"pots.csv, row 3, column 'start': {day} is outside the years a case can cover")
 
 
 def test_date_not_iso(tmp_path):
