@@ -197,7 +197,9 @@ def parse_cell(col: S.Column, v: Any) -> Any:
                 day = date.fromisoformat(s)
             except ValueError:
                 raise _Bad(f"'{s}' is a date that does not exist", "a real calendar date") from None
-        if not fy.FIRST_YEAR <= day.year <= fy.LAST_YEAR:
+        # A pot's start and end become financial years; an evidence date (need.as_of) is only
+        # recorded, and may be as old as the evidence.
+        if col.name in ("start", "end") and not fy.FIRST_YEAR <= day.year <= fy.LAST_YEAR:
             raise _Bad(f"{day.isoformat()} is outside the years a case can cover",
                        f"a date from {fy.FIRST_YEAR} to {fy.LAST_YEAR}")
         return day
