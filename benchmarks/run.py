@@ -258,8 +258,8 @@ def main(argv: list[str] | None = None) -> int:
         bw, bc = sum(r["wall"] for r in ask_builds), sum(r["cpu"] for r in ask_builds)
         sw, sc = sum(r["wall"] for r in ask_solves), sum(r["cpu"] for r in ask_solves)
         if n_workers:
-            print(f"  (the asks below ran in this process; the "
-                  f"worker's share is in the total above, not itemised)")
+            print("  (the asks below ran in this process; the worker's share is in the total above, "
+                  "not itemised)")
         print(f"{'  ' + str(len(ask_builds)) + ' asks built (create_model, sum)':<52} {bw:9.2f} {bc:9.2f}")
         print(f"{'  ' + str(len(ask_solves)) + ' asks solved (solve, sum)':<52} {sw:9.2f} {sc:9.2f}")
         for i, r in enumerate(ask_solves, 1):

@@ -27,8 +27,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-import numpy as np
-
 from .errors import OutputError
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -148,7 +148,7 @@ class CellPricer:
 
 
 def candidates(run: RunResult) -> list[Candidate]:
-    case, obj = run.case, run.objective
+    case = run.case
     d = _duals(run)
     aligned = run.levels["aligned"]
     out: list[Candidate] = []
