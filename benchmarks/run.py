@@ -198,13 +198,13 @@ def main(argv: list[str] | None = None) -> int:
         asks = measured_asks(run, max_measured=args.asks, pool_joins=args.pool_join_asks, workers=workers) \
             if args.asks > 0 else ex.asks
     n_workers = workers.extra
-    workers.close()
-    worker_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0 if n_workers else 0.0
     explanation = dataclasses.replace(ex, asks=asks)
     out_dir = Path(tmp.name) / "out"
     out_dir.mkdir()
     with timed("write outputs", phase="write"):
-        write_run_outputs(run, out_dir, explanation=explanation)
+        write_run_outputs(run, out_dir, explanation=explanation, workers=workers)
+    workers.close()
+    worker_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0 if n_workers else 0.0
     written = sorted(p.name for p in out_dir.iterdir())
     ours_peak = peak_mb()
     if args.save_run:

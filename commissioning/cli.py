@@ -204,9 +204,9 @@ def optimise(obj: Context, case: Path, out: Path, solver: str, time_limit: float
     with for_case(jobs, len(c.eligible_cells())) as workers:
         run = optimise_case(c, solver=solver, time_limit=time_limit, progress=progress)
         explanation = explain_run(run, progress=progress, pool_joins=pool_joins, workers=workers)
-    with output_folder(out, force, [case] + ([scenario] if scenario else [])) as work:
-        progress(f"writing outputs to {out}")
-        write_run_outputs(run, work, explanation=explanation, progress=progress)
+        with output_folder(out, force, [case] + ([scenario] if scenario else [])) as work:
+            progress(f"writing outputs to {out}")
+            write_run_outputs(run, work, explanation=explanation, progress=progress, workers=workers)
     _print_run(run)
     if len(explanation.unmeasured):
         best = explanation.unmeasured.iloc[0]

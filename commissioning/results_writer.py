@@ -16,6 +16,9 @@ from optimiser.levels import LEVELS, METRICS, RunResult
 
 from .outputs import write_frame_csv, write_json
 
+# CSVs longer than this are written by the asks' worker process, when there is one, while
+# this process writes the workbook (below it, sending the frame costs more than it saves).
+AWAY_ABOVE_ROWS = 1000
 ALLOCATION_CSV_COLUMNS = ["scenario", "level", "pot_code", "area_code", "cohort_code", "year", "amount",
                           "participants", "outcomes", "value", "programme", "unit_cost", "outcome_rate"]
 
@@ -85,24 +88,52 @@ def _none(v):
 
 
 def write_run_outputs(run: RunResult, folder: Path, extra_summary: dict[str, Any] | None = None,
-                      explanation=None, progress=None) -> None:
+                      explanation=None, progress=None, workers=None) -> None:
+    """Write every output of a run into ``folder``.
+
+    With ``workers`` (the asks' worker process, :mod:`optimiser.workers`), the two large
+    CSVs are written there while this process writes the workbook: the same function on the
+    same frames, so the same bytes. A worker that fails is said on standard error and its
+    files are written here.
+    """
     say = progress or (lambda _: None)
     # Every row carries the run's status, so a figure copied out of a run stopped by its time
     # limit still says it is the best found, not proven optimal.
     status = run.status
-    write_frame_csv(folder / "allocations.csv", run.allocations_frame().assign(status=status),
-                    ALLOCATION_CSV_COLUMNS + ["status"])
+    csvs = [(folder / "allocations.csv", run.allocations_frame().assign(status=status),
+             ALLOCATION_CSV_COLUMNS + ["status"])]
     extra = dict(extra_summary or {})
     if explanation is not None:
         from optimiser.asks import ASK_COLUMNS
 
         from .flags import FLAG_COLUMNS
 
-        write_frame_csv(folder / "flags.csv", explanation.flags.assign(status=status), FLAG_COLUMNS + ["status"])
-        write_frame_csv(folder / "asks.csv", explanation.asks.assign(status=status), ASK_COLUMNS + ["status"])
+        csvs.append((folder / "flags.csv", explanation.flags.assign(status=status), FLAG_COLUMNS + ["status"]))
+        csvs.append((folder / "asks.csv", explanation.asks.assign(status=status), ASK_COLUMNS + ["status"]))
         extra.update(explanation_summary(explanation))
+    away = []
+    for job in csvs:
+        if getattr(workers, "extra", 0) and len(job[1]) > AWAY_ABOVE_ROWS:
+            try:
+                away.append((job, workers.submit(write_frame_csv, *job)))
+                continue
+            except Exception as e:  # the worker is gone: write it here
+                away.append((job, e))
+                continue
+        write_frame_csv(*job)
     write_json(folder / "summary.json", summary_dict(run, extra))
     say("writing the results workbook")
     from .resultsbook import write_results_workbook
 
     write_results_workbook(run, folder / "results.xlsx", explanation=explanation)
+    for job, pending in away:
+        try:
+            if isinstance(pending, Exception):
+                raise pending
+            pending.result()
+        except Exception as e:
+            import sys
+
+            print(f"commissioning: the second process could not write {job[0].name} ({type(e).__name__}: {e}); "
+                  "writing it here instead", file=sys.stderr)
+            write_frame_csv(*job)

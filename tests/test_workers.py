@@ -90,7 +90,8 @@ class InlineWorkers:
         self.extra, self.batches = extra, []
 
     def submit(self, fn, *args):
-        self.batches.append([c.words for c in args[1]])
+        if fn.__name__ == "_measure_batch":
+            self.batches.append([c.words for c in args[1]])
         f = Future()
         f.set_result(fn(*args))
         return f
@@ -134,3 +135,24 @@ def test_through_the_command_line(tmp_path, monkeypatch):
         outs[jobs] = (out / "asks.csv").read_bytes()
     assert started == [1]  # --jobs 2 started one worker; --jobs 1 none
     assert outs["1"] == outs["2"] and outs["1"].count(b"\n") > 3
+
+
+@pytest.mark.parametrize("worker", ["inline", "gone"])
+def test_outputs_written_with_a_worker_are_the_same_bytes(run, tmp_path, monkeypatch, capsys, worker):
+    from commissioning import results_writer
+    from optimiser.explain import explain_run
+
+    monkeypatch.setattr(results_writer, "AWAY_ABOVE_ROWS", 0)  # every CSV goes to the worker
+    explanation = explain_run(run, max_measured=2)
+    here, there = tmp_path / "here", tmp_path / "there"
+    here.mkdir(), there.mkdir()
+    results_writer.write_run_outputs(run, here, explanation=explanation)
+    w = InlineWorkers(1) if worker == "inline" else GoneWorker()
+    results_writer.write_run_outputs(run, there, explanation=explanation, workers=w)
+    for name in ("allocations.csv", "flags.csv", "asks.csv", "summary.json"):
+        assert (here / name).read_bytes() == (there / name).read_bytes(), name
+    err = capsys.readouterr().err
+    if worker == "inline":
+        assert err == ""
+    else:  # said, and written here instead
+        assert "the second process could not write allocations.csv (BrokenProcessPool" in err
