@@ -127,6 +127,24 @@ def sp_diag(v):
     return sp.diags(v)
 
 
+def warm_runs(lp, base, lp2, strategies, time_limit):
+    """``lp2`` solved from ``base``'s basis (mapped by domain keys) with each simplex strategy.
+
+    Yields (strategy, run_timed result, basis consistent?, setBasis status, build+map seconds).
+    """
+    from optimiser.solve import highs_model
+
+    for strategy in strategies:
+        t = time.perf_counter()
+        h2 = highs_model(lp2)
+        h2.setOptionValue("simplex_strategy", strategy)
+        b, ok = mapped_basis(lp, base.getBasis(), lp2)
+        st = h2.setBasis(b)
+        prep = time.perf_counter() - t
+        yield strategy, run_timed(h2, time_limit), ok, st, prep
+        del h2
+
+
 def mapped_basis(old_lp, old_basis, new_lp):
     """The old optimal basis carried over to a new LP by meaning: new columns at 0, new rows' slacks basic."""
     import highspy
@@ -360,17 +378,9 @@ def main(argv: list[str] | None = None) -> int:
                     report(f"{cand.change} {cand.pot_code}: cold", cold, cold["objective"],
                            f"gain {cold['objective'] - ref:+,.1f}; {lp2.n - lp.n:+,} columns; "
                            f"create_model {t_build:.1f} s")
-                    for strategy in strategies:
-                        t = time.perf_counter()
-                        h2 = highs_model(lp2)
-                        h2.setOptionValue("simplex_strategy", strategy)
-                        b, ok = mapped_basis(lp, base.getBasis(), lp2)
-                        st = h2.setBasis(b)
-                        prep = time.perf_counter() - t
-                        warm = run_timed(h2, tl)
+                    for strategy, warm, ok, st, prep in warm_runs(lp, base, lp2, strategies, tl):
                         report(f"{cand.change} {cand.pot_code}: warm {STRATEGY[strategy]}", warm, cold["objective"],
                                f"setBasis ({'consistent' if ok else 'alien'}, {st}); build+map {prep:.1f} s")
-                        del h2
                     if cand.change == "relax_rule":
                         # Relaxing a rule in place: open its rows' bounds instead of removing them.
                         h3 = highs_model(lp)
@@ -425,18 +435,10 @@ def main(argv: list[str] | None = None) -> int:
                 cold = run_timed(highs_model(lp2), tl)
                 report("pooled: cold", cold, cold["objective"],
                        f"{lp2.n:,} columns, {lp2.size['rows']:,} rows")
-                for strategy in strategies:
-                    t = time.perf_counter()
-                    h2 = highs_model(lp2)
-                    h2.setOptionValue("simplex_strategy", strategy)
-                    b, ok = mapped_basis(lp, base.getBasis(), lp2)
-                    st = h2.setBasis(b)
-                    prep = time.perf_counter() - t
-                    warm = run_timed(h2, tl)
+                for strategy, warm, ok, st, prep in warm_runs(lp, base, lp2, strategies, tl):
                     report(f"pooled: warm {STRATEGY[strategy]}", warm, cold["objective"],
                            f"from the aligned basis, setBasis ({'consistent' if ok else 'INCONSISTENT'}, {st}); "
                            f"map {prep:.1f} s")
-                    del h2
         else:
             print(f"unknown experiment {name}")
     print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
