@@ -107,7 +107,8 @@ class AgreementInputs:
         asks = None
         if asks_path.exists():
             asks = _read_csv(asks_path)
-            for c in ("rank", "gain_outcomes", "gain_per_million", "estimated_gain"):
+            for c in ("rank", "gain", "gain_outcomes", "gain_participants", "gain_value", "gain_per_million",
+                      "estimated_gain"):
                 if c in asks.columns:
                     asks[c] = pd.to_numeric(asks[c], errors="coerce")
         try:

@@ -58,6 +58,7 @@ from .agreement import AgreementInputs, ask_words, governance_lines
 from .bookstyle import Book, cell, col_range, sheet_ref
 from .flags import FLAG_COLUMNS
 from .model import ALL
+from .scenario import rules_words
 
 SHEETS = ["Cover", "Summary", "Pooled budget", "Allocations", "Outcomes and targets", "Flexibilities requested",
           "Duplication and gaps", "Governance", "Assumptions and evidence", "Checks", "Eligibility"]
@@ -412,7 +413,7 @@ class _AgreementWriter:
                         "retained outside it", b.title)
         ws.write_string(1, 0, "Budgets are the case's (the constants the budget checks read). Pooled pots may fund "
                         "any area and cohort a pool member may fund, within their own years, carry-forward and "
-                        "match; retained pots keep today's rules.", b.note)
+                        f"match; retained pots keep {rules_words(case.rules_changed)}.", b.note)
         head1 = 3
         heads = ["pot_code", "pot_name", "department", "basis", "status", *years, "total (£)", "carry_forward",
                  "match_rate", "can_match", "rules in words"]
@@ -733,18 +734,21 @@ class _AgreementWriter:
             terms = self._scope_terms(lim, r)
             scope = "*".join(terms) if terms else '--(alloc_pot<>"")'
             spec["value_f"] = f"=SUMPRODUCT({scope},alloc_amount)"
+            counted = scope
             if lim.family == "rule":
                 spec["factor"] = lim.rule_value
                 F = cell(r, CC["factor"])
-                if lim.budget_years:
-                    brow = lay.budget_row[lim.pot_code]
-                    spec["limit_f"] = f"={F}*{sheet_ref(pb, cell(brow, lay.year_col[lim.budget_years[0]]))}"
+                if lim.measure == "share":  # of the pot's spending that year (Pooled budget, planned spend)
+                    srow = lay.spend_row[lim.pot_code]
+                    spec["limit_f"] = f"={F}*{sheet_ref(pb, cell(srow, lay.year_col[lim.year]))}"
+                    counted = "*".join(self._scope_terms(L.Limit("rule", "max", "", pots=lim.pots,
+                                                                 years=lim.years), r))
                 else:
                     spec["limit_f"] = f"={F}"
             else:
                 spec["limit_f"] = float(lim.bound)
             if lim.sense != "max":
-                spec["allowance_f"] = (f"={L.PENNY}*MAX(1,SUMPRODUCT({scope}*(alloc_amount>0)))"
+                spec["allowance_f"] = (f"={L.PENNY}*MAX(1,SUMPRODUCT({counted}*(alloc_amount>0)))"
                                        f"+{L.RELATIVE:.7f}*ABS({cell(r, CC['limit'])})")
         elif lim.family == "match":
             where = "*".join(self._scope_terms(lim, r))
@@ -825,7 +829,7 @@ class _AgreementWriter:
         top = 4 + len(head) + 2
         ws.write_string(top, 0, "The three levels and the dividends", b.subtitle)
         h = top + 1
-        cols = ["Measure", "baseline (today)", "aligned (today's rules, coordinated)",
+        cols = ["Measure", "baseline (today)", f"aligned ({rules_words(inputs.case.rules_changed)}, coordinated)",
                 "pooled (as proposed by the engine)", "this agreement (live)",
                 "alignment dividend (aligned − baseline)", "devolution dividend (pooled − aligned)"]
         for j, c in enumerate(cols):
@@ -981,18 +985,24 @@ class _AgreementWriter:
             "area_code": asks.get("area_code"),
             "cohort_code": asks.get("cohort_code"),
             "year": asks.get("year"),
+            "gain": asks.get("gain", asks.get("gain_outcomes")),
             "gain_outcomes": asks.get("gain_outcomes"),
+            "gain_participants": asks.get("gain_participants"),
+            "gain_value": asks.get("gain_value"),
             "gain_per_million": asks.get("gain_per_million"),
             "detail": asks.get("detail"),
         }) if len(asks) else pd.DataFrame(columns=["rank", "ask", "pot_code", "pot_name", "change", "area_code",
-                                                   "cohort_code", "year", "gain_outcomes", "gain_per_million", "detail"])
+                                                   "cohort_code", "year", "gain", "gain_outcomes", "gain_participants",
+                                                   "gain_value", "gain_per_million", "detail"])
         head = 3
         if not len(frame):
             ws.write_string(2, 0, "No single flexibility measured a gain.", b.note)
-        b.frame_table(ws, head, frame, "Asks", {"rank": b.whole, "gain_outcomes": b.people,
+        b.frame_table(ws, head, frame, "Asks", {"rank": b.whole, "gain": b.people, "gain_outcomes": b.people,
+                                               "gain_participants": b.people, "gain_value": b.money,
                                                "gain_per_million": b.people},
                       {"rank": 6, "ask": 60, "pot_code": 14, "pot_name": 30, "change": 14, "area_code": 11,
-                       "cohort_code": 16, "year": 9, "gain_outcomes": 13, "gain_per_million": 13, "detail": 90})
+                       "cohort_code": 16, "year": 9, "gain": 13, "gain_outcomes": 13, "gain_participants": 13,
+                       "gain_value": 15, "gain_per_million": 13, "detail": 90})
         ws.freeze_panes(head + 1, 2)
         self._print(ws, head, "Flexibilities requested")
 

@@ -8,9 +8,9 @@ How values are laid out (the contract of ``case-format``):
 
 * Tables and columns carry the contract's names, in the order of :mod:`commissioning.schema`.
   Required tables are always written; ``footprints``, ``rates`` and ``rules`` only when
-  the case has rows for them; ``provision`` when it was supplied at all — an empty
-  provision table (nothing committed) is written header-only, while provision that was
-  never supplied (unknown) is left out, so that the difference survives conversion.
+  the case has rows for them, and so is ``provision``: a provision table with a header and
+  no rows reads as no provision recorded (:mod:`commissioning.validate`), so a case read
+  from files never holds an empty one, and one made in code without rows is left out.
 * Codes and text are written as text — in a workbook always as string cells, so that text
   such as ``=HYPERLINK(...)`` never becomes a formula; in CSV through
   :func:`~commissioning.outputs.write_csv`, which makes such text inert with a leading
@@ -48,7 +48,7 @@ _FIELD_OF = {
     "cohorts": {"cohort_code": "code", "cohort_name": "name"},
     "pots": {"pot_code": "code", "pot_name": "name"},
 }
-_OPTIONAL_WHEN_NONEMPTY = ("footprints", "rates", "rules")
+_OPTIONAL_WHEN_NONEMPTY = ("footprints", "rates", "provision", "rules")
 _NOT_A_FOLDER = (".xlsm", ".xls", ".xlsb", ".ods", ".csv", ".txt", ".yaml", ".yml")
 
 DATE_FORMAT = "yyyy-mm-dd"
@@ -83,9 +83,7 @@ def case_tables(case: Case) -> dict[str, list[list[Any]]]:
     out: dict[str, list[list[Any]]] = {}
     for name in S.TABLE_ORDER:
         records = getattr(case, name)
-        if records is None:  # provision not supplied
-            continue
-        if name in _OPTIONAL_WHEN_NONEMPTY and not records:
+        if name in _OPTIONAL_WHEN_NONEMPTY and not records:  # none, or provision not supplied
             continue
         fields = [_FIELD_OF.get(name, {}).get(c, c) for c in S.TABLES[name].column_names]
         out[name] = [[getattr(rec, f) for f in fields] for rec in records]

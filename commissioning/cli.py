@@ -91,7 +91,10 @@ def main(ctx: click.Context, debug: bool, quiet: bool) -> None:
 @click.pass_obj
 @handle_errors
 def validate(obj: Context, case: Path, scenario: Path | None) -> None:
-    """Check a case (and optionally a scenario); list every problem with its place."""
+    """Check a case (and optionally a scenario); list every problem with its place.
+
+    The summary is of the case as it is run: with the scenario applied, when there is one.
+    """
     from .validate import summary_lines, validate_path
 
     v = validate_path(case)
@@ -100,15 +103,18 @@ def validate(obj: Context, case: Path, scenario: Path | None) -> None:
         from .errors import CaseError
 
         raise CaseError(v.errors)
+    c, warnings = v.case, list(v.warnings)
     if scenario is not None:
         from .scenario import apply_scenario, load_scenario
 
-        sc = load_scenario(scenario, v.case)
-        apply_scenario(v.case, sc)
+        sc = load_scenario(scenario, c)
+        c = apply_scenario(c, sc)
+        print_warnings(sc.warnings, obj.quiet)
+        warnings += sc.warnings
         click.echo(f"Scenario '{sc.name}' is valid against the case.")
-    for line in summary_lines(v.case):
+    for line in summary_lines(c):
         click.echo(line)
-    click.echo("Valid." if not v.warnings else f"Valid, with {len(v.warnings)} warning(s).")
+    click.echo("Valid." if not warnings else f"Valid, with {len(warnings)} warning(s).")
 
 
 @main.command()
@@ -217,9 +223,11 @@ def optimise(obj: Context, case: Path, out: Path, solver: str, time_limit: float
 
 
 def _print_run(run) -> None:
+    from .scenario import run_label
+
     L = run.levels
-    click.echo(f"Scenario '{run.scenario}': {run.status} (solver {run.solver_reason or run.solver}; "
-               f"objective {run.objective})")
+    click.echo(f"{run_label(run.case.settings.name, run.case.scenario)}: {run.status} "
+               f"(solver {run.solver_reason or run.solver}; objective {run.objective})")
     if run.status == "time_limit":
         click.echo("  NOT PROVEN OPTIMAL: the solver stopped at its time limit; these are the best figures found")
     click.echo(f"  {'level':<9} {'allocated':>16} {'participants':>13} {'outcomes':>11} {'value':>16}")
@@ -381,9 +389,10 @@ def agree(obj: Context, case: Path, out: Path, scenario: Path | None, from_dir: 
                 if (from_dir / name).exists():
                     shutil.copyfile(from_dir / name, work / name)
         write_agreement(inputs, work / "agreement.xlsx", governance)
+    from .scenario import run_label
+
     total = float(inputs.pooled["amount"].sum())
-    click.echo(f"Agreement for '{inputs.name}' (scenario '{inputs.scenario}'), DRAFT, "
-               f"{inputs.start_year} to {inputs.end_year}:")
+    click.echo(f"{run_label(inputs.name, c.scenario)}: agreement, DRAFT, {inputs.start_year} to {inputs.end_year}")
     click.echo(f"  pooled budget £{inputs.pooled_budget():,.0f}; allocated £{total:,.2f}; "
                f"{inputs.levels['pooled']['outcomes']:,.0f} outcomes; fingerprint {c.fingerprint()}")
     click.echo(f"Wrote {out}: agreement.xlsx, allocations.csv, summary.json")

@@ -71,7 +71,8 @@ class ScenarioRun:
 
 
 def check_scenarios(case_path: Path, scenario_paths: list[Path]):
-    """Validate the case and every scenario against it; return the case, its warnings and the scenarios.
+    """Validate the case and every scenario against it; return the case, the warnings (the case's,
+    then each scenario's) and the scenarios.
 
     Problems in every scenario file are collected and raised together; so are clashing names.
     """
@@ -87,6 +88,7 @@ def check_scenarios(case_path: Path, scenario_paths: list[Path]):
             problems.extend(e.problems)
     if problems:
         raise CaseError(problems)
+    warnings = list(warnings) + [w for sc in scenarios for w in sc.warnings]
     seen: dict[str, Path] = {}
     for path, sc in zip(scenario_paths, scenarios):
         if sc.name in seen:

@@ -11,7 +11,9 @@ Sheets:
 * **Allocation differences** — the pooled allocation by pot and area for each scenario,
   and each scenario's difference from the first (live formulas, with totals).
 * **Aligned differences** — the same for the aligned allocation.
-* **Scenarios** — each scenario's file, purpose, status and pool.
+* **Scenarios** — each scenario's file, purpose, status, pool and rules ("today's rules",
+  or "the scenario's rules" when it changes them: :func:`commissioning.scenario.changes_rules`);
+  the board's aligned rows are "under today's rules" only when no scenario compared changes them.
 
 Writers lay out results; nothing here computes a figure that the workbook does not show
 as a formula. Formulas carry their computed value too, so a viewer that does not
@@ -29,22 +31,35 @@ from optimiser.levels import LEVELS
 
 from .compare import COMPARISON_COLUMNS, EXTRA_COLUMNS, ScenarioRun, allocation_by_pot_area, comparison_rows
 from .outputs import new_workbook
+from .scenario import rules_words
 
 COMPARISON_SHEET = "Comparison"
-BOARD_MEASURES = [  # (label, comparison column, kind)
+BOARD_MEASURES = [  # (label, comparison column, kind); {rules} from _rules_in_words
     ("Outcomes today (baseline)", "baseline_outcomes", "count"),
-    ("Outcomes under today's rules, coordinated (aligned)", "aligned_outcomes", "count"),
+    ("Outcomes under {rules}, coordinated (aligned)", "aligned_outcomes", "count"),
     ("Outcomes with the pool (pooled)", "pooled_outcomes", "count"),
     ("People reached (pooled)", "pooled_participants", "count"),
     ("Need unmet, people (pooled)", "pooled_unmet_people", "count"),
     ("Value of outcomes (pooled)", "pooled_value", "money"),
-    ("Money idle under today's rules (aligned)", "aligned_idle_amount", "money"),
+    ("Money idle under {rules} (aligned)", "aligned_idle_amount", "money"),
     ("Alignment dividend, outcomes (aligned − baseline)", "alignment_outcomes", "count"),
     ("Devolution dividend, outcomes (pooled − aligned)", "devolution_outcomes", "count"),
     ("Budget", "budget", "money"),
     ("Need, people", "need_people", "count"),
 ]
 TEXT_COLUMNS = {"scenario", *EXTRA_COLUMNS}
+
+
+def _rules_of(run: ScenarioRun) -> str:
+    """The rules a scenario's aligned level kept, in words ('' when it has no figures)."""
+    return rules_words(bool(run.summary.get("rules_changed"))) if run.solved else ""
+
+
+def _rules_in_words(runs: list[ScenarioRun]) -> str:
+    """The rules the board's aligned rows are under: today's when no scenario compared changes them."""
+    if all(_rules_of(r) in ("", rules_words(False)) for r in runs):
+        return rules_words(False)
+    return "each scenario's own rules"
 
 
 def _kind(column: str) -> str:
@@ -75,10 +90,10 @@ def write_comparison_workbook(runs: list[ScenarioRun], case, path: Path) -> None
     board = wb.add_worksheet("Board summary")
     comp = wb.add_worksheet(COMPARISON_SHEET)
     cells = _comparison_sheet(comp, rows, f)
-    _board_sheet(wb, board, rows, cells, case, f)
+    _board_sheet(wb, board, rows, cells, case, f, _rules_in_words(runs))
     _differences_sheet(wb.add_worksheet("Allocation differences"), runs, "pooled", case, f)
     _differences_sheet(wb.add_worksheet("Aligned differences"), runs, "aligned", case, f)
-    _scenarios_sheet(wb.add_worksheet("Scenarios"), rows, f)
+    _scenarios_sheet(wb.add_worksheet("Scenarios"), [dict(row, rules=_rules_of(r)) for row, r in zip(rows, runs)], f)
     wb.close()
 
 
@@ -120,7 +135,7 @@ def _comparison_sheet(ws, rows: list[dict], f) -> dict[tuple[int, str], str]:
     return cells
 
 
-def _board_sheet(wb, ws, rows: list[dict], cells: dict, case, f) -> None:
+def _board_sheet(wb, ws, rows: list[dict], cells: dict, case, f, rules: str) -> None:
     n = len(rows)
     ws.write_string(0, 0, f"What changes if — {case.settings.name}", f["title"])
     ref = rows[0]["scenario"] if rows else ""
@@ -130,7 +145,7 @@ def _board_sheet(wb, ws, rows: list[dict], cells: dict, case, f) -> None:
     for i, row in enumerate(rows):
         ws.write_string(3, 1 + i, row["scenario"], f["head"])
     for k, (label, col, kind) in enumerate(BOARD_MEASURES):
-        ws.write_string(4 + k, 0, label)
+        ws.write_string(4 + k, 0, label.format(rules=rules))
         for i, row in enumerate(rows):
             v = _num(row[col])
             src = cells[(i, col)]
@@ -141,7 +156,7 @@ def _board_sheet(wb, ws, rows: list[dict], cells: dict, case, f) -> None:
         ws.write_string(top, 1 + i, row["scenario"], f["head"])
     for k, (label, col, kind) in enumerate(BOARD_MEASURES):
         r = top + 1 + k
-        ws.write_string(r, 0, label)
+        ws.write_string(r, 0, label.format(rules=rules))
         for i, row in enumerate(rows):
             this = xl_rowcol_to_cell(4 + k, 1 + i)
             first = xl_rowcol_to_cell(4 + k, 1, col_abs=True)
@@ -225,8 +240,8 @@ def _differences_sheet(ws, runs: list[ScenarioRun], level: str, case, f) -> None
 
 
 def _scenarios_sheet(ws, rows: list[dict], f) -> None:
-    cols = ["scenario", "file", "description", "status", "objective", "solver", "pool", "detail"]
-    widths = [24, 28, 70, 11, 11, 8, 60, 60]
+    cols = ["scenario", "file", "description", "status", "objective", "solver", "pool", "rules", "detail"]
+    widths = [24, 28, 70, 11, 11, 8, 60, 22, 60]
     for j, (c, w) in enumerate(zip(cols, widths)):
         ws.write_string(0, j, c, f["head"])
         ws.set_column(j, j, w)

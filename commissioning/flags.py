@@ -15,10 +15,14 @@ empty cell in CSV).
 Vocabulary:
 
 * ``kind``: ``duplication`` (more provision aimed at a cell than its need), ``gap`` (need
-  left unmet), ``idle`` (money that cannot be spent on any eligible need).
+  left unmet), ``idle`` (money that cannot be spent on any eligible need),
+  ``over_committed`` (a pot's provision in a year beyond the money it has then; map stage),
+  ``breach`` (today's provision breaks a ``rules`` row; map stage, ``reason = rule``).
 * ``reason`` for a gap: ``no_eligible_pot`` (no pot may fund the cell at all),
   ``geography``, ``cohort``, ``timing`` (a pot would fit but for that one rule),
-  ``funding`` (eligible pots are exhausted or committed elsewhere), ``match`` (money exists
+  ``uncommitted`` (map stage: an eligible pot has money no provision uses that could be
+  spent that year; the pot with the most is named), ``funding`` (eligible pots are
+  exhausted or committed elsewhere), ``match`` (money exists
   but its match cannot be found), ``rule`` (a ``rules`` row holds it back).
 * ``reason`` for idle money: the rule that strands it (``geography``, ``cohort``,
   ``timing``, ``match``, ``rule`` …, any short snake_case word).
@@ -49,8 +53,8 @@ FLAG_COLUMNS: list[str] = [
 
 STAGES = ("map", "optimise")
 LEVELS = ("baseline", "aligned", "pooled")
-KINDS = ("duplication", "gap", "idle")
-GAP_REASONS = ("no_eligible_pot", "geography", "cohort", "timing", "funding", "match", "rule")
+KINDS = ("duplication", "gap", "idle", "over_committed", "breach")
+GAP_REASONS = ("no_eligible_pot", "geography", "cohort", "timing", "uncommitted", "funding", "match", "rule")
 # The single rules a pot can fail for a cell, in the order a flag names them.
 ELIGIBILITY_RULES = ("geography", "cohort", "timing")
 

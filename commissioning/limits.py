@@ -14,11 +14,14 @@ builds, stated in closed form so a spreadsheet can check them without flow varia
 * ``need_cap`` — one per need cell: ``Σ participants ≤ need``, participants being
   ``amount ÷ unit cost`` of the row's programme for the cohort (after ``rates``).
 * ``rule`` — one per ``rules`` row instance, as :mod:`optimiser.rules` expands it (a
-  share is of the pot's budget for that year; footprints resolve to their areas).
+  share is of the pot's spending in that year, whatever year its money arrived in, so
+  the bound is ``share × Σ amount of the pot that year`` measured on the rows;
+  footprints resolve to their areas).
 * ``match`` — per area and year where a match-needing pot may spend:
   ``Σ m_p · spend[p] ≤ Σ spend[q]`` over pots that may count as match.
 * ``equity`` — with an ``equity_floor``: per area, participants ≥ floor × (area's
-  reachable need ÷ all reachable need) × all participants.
+  reachable need ÷ all reachable need) × all participants, need being reachable under
+  today's rules (:func:`optimiser.equity.reachable_need`, the same at every level).
 * ``lock`` — with a scenario's locks: the locked cell's spend equals the committed amount.
 
 Eligibility (which pot may fund which area, cohort, year and programme) is the set of
@@ -44,8 +47,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from optimiser.equity import reachable_need
 from optimiser.levels import default_pool
-from optimiser.rules import rule_instances
+from optimiser.rules import expand_rules
 from optimiser.variables import allocation_variables, best_programmes
 
 from . import years as fy
@@ -84,7 +88,7 @@ class Limit:
     areas: tuple[str, ...] | None = None
     cohorts: tuple[str, ...] | None = None
     years: tuple[str, ...] | None = None
-    measure: str = "amount"  # "amount", "participants", "match", "equity"
+    measure: str = "amount"  # "amount", "participants", "match", "equity", "share"
     bound: float = 0.0  # the constant side (£ or people)
     budget_years: tuple[str, ...] = ()  # pot_budget: the budget years summed into the bound
     rule_index: int | None = None  # rule: position in case.rules
@@ -122,7 +126,7 @@ def agreement_pool(case: Case) -> frozenset[str]:
 def case_limits(case: Case, pool: frozenset[str] | None = None) -> list[Limit]:
     """Every limit of the pooled level, family by family, in case order."""
     pool = agreement_pool(case) if pool is None else pool
-    return [*budget_limits(case), *need_limits(case), *rule_limits(case), *match_limits(case, pool),
+    return [*budget_limits(case), *need_limits(case), *rule_limits(case, pool), *match_limits(case, pool),
             *equity_limits(case, pool), *lock_limits(case)]
 
 
@@ -171,27 +175,23 @@ def need_limits(case: Case) -> list[Limit]:
     ]
 
 
-def rule_limits(case: Case) -> list[Limit]:
-    """``rule``: one per instance of each rules row, expanded as :func:`optimiser.rules.rule_instances`."""
+def rule_limits(case: Case, pool: frozenset[str] | None = None) -> list[Limit]:
+    """``rule``: one per instance of each rules row, exactly as :func:`optimiser.rules.expand_rules`
+    expands it over the pooled level's allocations (a share is of the pot's spending that
+    year, measured on the rows themselves; footprints resolve to their areas)."""
+    pool = agreement_pool(case) if pool is None else pool
     out: list[Limit] = []
-    for i, rule in enumerate(case.rules):
-        share = rule.rule in ("min_share", "max_share")
+    for inst in expand_rules(case, _variables(case, pool)).instances:
+        rule, p, t = inst.rule, inst.pot_code, inst.year
+        share = inst.spend is not None
         areas = None if rule.area_code == ALL else tuple(case.resolve_areas(rule.area_code))
         cohorts = None if rule.cohort_code == ALL else (rule.cohort_code,)
-        for p, t in rule_instances(case, rule):
-            if share:
-                base = case.budget.get((p, t), 0.0)
-                if base <= 0:
-                    continue  # a share of nothing binds nothing (as optimiser.rules)
-                bound = rule.value * base
-            else:
-                bound = rule.value
-            words = rule.describe() if rule.year != ALL else f"{rule.describe()}, in {t}"
-            out.append(Limit("rule", "min" if rule.rule.startswith("min") else "max", words,
-                             pot_code=p, area_code=rule.area_code, cohort_code=rule.cohort_code, year=t,
-                             pots=None if p == ALL else (p,), areas=areas, cohorts=cohorts, years=(t,),
-                             bound=float(bound), rule_index=i, rule_value=float(rule.value),
-                             budget_years=(t,) if share else ()))
+        words = rule.describe() if rule.year != ALL else f"{rule.describe()}, in {t}"
+        out.append(Limit("rule", "min" if rule.rule.startswith("min") else "max", words,
+                         pot_code=p, area_code=rule.area_code, cohort_code=rule.cohort_code, year=t,
+                         pots=None if p == ALL else (p,), areas=areas, cohorts=cohorts, years=(t,),
+                         measure="share" if share else "amount", bound=0.0 if share else float(rule.value),
+                         rule_index=inst.index, rule_value=float(rule.value)))
     return out
 
 
@@ -218,9 +218,7 @@ def equity_limits(case: Case, pool: frozenset[str]) -> list[Limit]:
     floor = case.settings.equity_floor
     if floor <= 0:
         return []
-    v = _variables(case, pool)
-    cells = v[["area_code", "cohort_code", "year", "need"]].drop_duplicates(subset=["area_code", "cohort_code", "year"])
-    need = cells.groupby("area_code", sort=False)["need"].sum()
+    need = reachable_need(case)  # today's reach, at every level (optimiser.equity)
     total = float(need.sum())
     if total <= 0:
         return []
@@ -399,6 +397,12 @@ def measure(limit: Limit, rows: pd.DataFrame, masks: _Masks | None = None) -> Me
         value = float((amount * rate)[m].sum())
         bound = float(amount[m & gives].sum())
         scope = m & ((rate > 0) | gives)
+    elif limit.measure == "share":  # rule_value × the pot's whole spending that year
+        m = _scope(limit, rows, masks)
+        pot_year = _scope(Limit("rule", "max", "", pots=limit.pots, years=limit.years), rows, masks)
+        value = float(amount[m].sum())
+        bound = (limit.rule_value or 0.0) * float(amount[pot_year].sum())
+        scope = pot_year
     elif limit.measure == "equity":
         m = _scope(limit, rows, masks)
         people = rows["participants"].to_numpy(dtype=float)

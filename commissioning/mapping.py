@@ -11,7 +11,11 @@ The rules (decisions taken for the ``map`` command):
 *Provision people.* A provision row buys ``amount / unit_cost(pot, cohort)`` participants
 (after ``rates``). Only rows the pot may legally fund (:meth:`Case.may_fund`: geography,
 cohort, year within the pot's life and money available that year) count towards a cell's
-coverage::
+coverage, and only as much of them as the pot's money can pay for: each pot's eligible
+provision is set against its budgets year by year, oldest money first
+(:func:`commissioning.money.walk`, the same walk as the baseline's), and a year's rows
+are scaled down by ``paid / wanted`` — so a scenario that cuts a budget cuts the
+coverage and duplication counted on it::
 
     provision_people(a, c, t) = Σ_{rows r in (a, c, t), r eligible} amount_r / unit_cost(pot_r, c)
     coverage(a, c, t)         = provision_people / need
@@ -34,11 +38,17 @@ within a kind in case order (cells), idle in provision-row order:
 * ``gap`` — one per need cell whose need exceeds its eligible provision people:
   ``people = need − provision_people``. The reason:
 
-  - ``funding`` when at least one pot may fund the cell (its eligible pots are committed
-    elsewhere or short): ``amount = people × the lowest unit cost among the eligible pots``
-    (the cheapest cost of closing it); the detail names each eligible pot with its money
-    uncommitted that year (``available(p, t) − Σ provision of p in t``, floored at 0).
-    ``pot_code`` is filled only when one pot is eligible.
+  - ``uncommitted`` when at least one pot may fund the cell and one of them has money no
+    provision uses that could be spent that year (:meth:`MoneyWalk.uncommitted`: what is
+    left of the budget years reaching that year once all the pot's provision, every year,
+    has drawn on it oldest first; at least £1): the gap sits next to money nobody has
+    commissioned. ``pot_code`` is the eligible pot with the most such money (ties: pot
+    order); ``amount`` as for ``funding``.
+  - ``funding`` when at least one pot may fund the cell and all of them are committed
+    (less than £1 uncommitted): ``amount = people × the lowest unit cost among the
+    eligible pots`` (the cheapest cost of closing it); the detail names each eligible pot
+    with its money uncommitted that year. ``pot_code`` is filled only when one pot is
+    eligible.
   - ``no_eligible_pot`` when the cohort is in no pot's cohorts anywhere in the case
     (``amount`` empty).
   - otherwise the *nearest* pot: among the pots that fail exactly one of the three rules
@@ -52,6 +62,15 @@ within a kind in case order (cells), idle in provision-row order:
 * ``idle`` — one per provision row the pot may not fund: ``people = amount /
   unit_cost``, ``amount`` the row's money, ``reason`` the first broken rule in the order
   geography, cohort, timing; the detail names every broken rule and the provider.
+* ``over_committed`` — one per pot and year whose eligible provision exceeds the money
+  the pot can pay it with that year (oldest money first): ``amount`` the excess,
+  ``pot_code`` and ``year`` set. Only what the money pays for counts anywhere else.
+* ``breach`` (``reason = rule``) — one per instance of a ``rules`` row that today's
+  provision (the baseline, :func:`optimiser.baseline.baseline_allocation`) breaks, measured
+  as the agreement's checks measure it (:mod:`commissioning.limits`); ``amount`` is how far
+  it is on the wrong side, the detail quotes the rule with its note. Today's provision is
+  what it is: the optimised levels honour the rule, so part of the alignment dividend may
+  be the cost of honouring it (``explain`` says so).
 
 *Without a provision table* today's provision is unknown, not zero: the only flags are
 gaps on cells no pot may fund (``people`` = the whole need, reason as above), and the
@@ -98,6 +117,8 @@ STAGE_NAMES: dict[int, str] = {
 ALL_YEARS = "all years"
 PROVISION_NOT_SUPPLIED = "provision was not supplied: today's coverage is unknown"
 PEOPLE_TOLERANCE = 1e-6  # below this many people a surplus or shortfall is arithmetic noise
+UNCOMMITTED_POUNDS = 1.0  # £: less uncommitted than this is rounding, not money left unused
+OVER_POUNDS = 0.005  # £: provision beyond the money by less than half a penny is rounding
 
 
 @dataclass(frozen=True, eq=False)
@@ -220,6 +241,9 @@ def provision_map(case: Case) -> ProvisionMap:
     flags: list[Flag] = []
     if supplied:
         prov = _provision_rows(case)
+        paid, over = _paid_for(case, prov[prov["eligible"]])
+        prov.loc[paid.index, "amount"] = paid["amount"]
+        prov.loc[paid.index, "people"] = paid["people"]
         eligible_rows = prov[prov["eligible"]]
         cell_prov = eligible_rows.groupby(CELL, sort=False).agg(
             provision_amount=("amount", "sum"), provision_people=("people", "sum")
@@ -237,6 +261,7 @@ def provision_map(case: Case) -> ProvisionMap:
         gap_flags = _funding_gap_flags(case, funding, elig, prov) + unreachable_gap_flags(case, order, no_pot)
         flags += _in_cell_order(gap_flags, order)
         flags += _idle_flags(case, prov[~prov["eligible"]])
+        flags += over
     else:
         cov["provision_amount"] = np.nan
         cov["provision_people"] = np.nan
@@ -244,6 +269,7 @@ def provision_map(case: Case) -> ProvisionMap:
         no_pot = cov[cov["eligible_pots"] == 0].assign(people=lambda f: f["need_people"])
         flags += unreachable_gap_flags(case, order, no_pot)
 
+    flags += breach_flags(case)
     cov = cov[COVERAGE_COLUMNS].reset_index(drop=True)
     stage_cov, stage_tot = _stage_frames(case, cov, supplied)
     return ProvisionMap(
@@ -386,6 +412,62 @@ def _rule_words(case: Case, rule: str, pot_code: str, area_code: str, cohort_cod
     return _timing_words(case, pot_code, year)
 
 
+def _walks(case: Case, rows: pd.DataFrame) -> dict:
+    """Each pot's eligible provision set against its budgets, oldest money first."""
+    from .money import walk
+
+    wanted = rows.groupby(["pot_code", "year"], sort=False)["amount"].sum()
+    return {p: walk(case, p, {t: float(v) for t, v in wanted[p].items()})
+            for p in wanted.index.get_level_values(0).unique()} | \
+        {p: walk(case, p, {}) for p in case.pot if p not in set(wanted.index.get_level_values(0))}
+
+
+def _paid_for(case: Case, rows: pd.DataFrame) -> tuple[pd.DataFrame, list[Flag]]:
+    """Eligible provision rows scaled to what the money pays for, and the over-commitments."""
+    walks = _walks(case, rows)
+    factor, flags = {}, []
+    wanted = rows.groupby(["pot_code", "year"], sort=False)["amount"].sum()
+    for (p, t), want in wanted.items():
+        w = walks[p]
+        factor[(p, t)] = w.paid.get(t, 0.0) / want if want > 0 else 1.0
+        short = w.short.get(t, 0.0)
+        if short > OVER_POUNDS:
+            pot = case.pot[p]
+            flags.append(Flag(stage="map", kind="over_committed", pot_code=p, year=t, amount=float(short),
+                              detail=f"{pot.name} ({p}) has {_money(want)} of provision in {t} but its money pays for "
+                                     f"only {_money(w.paid.get(t, 0.0))} (its budgets, oldest money first"
+                                     f"{', with carry-forward' if pot.carry_forward else ''}): {_money(short)} is "
+                                     "committed beyond the budget and counted nowhere else"))
+    f = np.array([factor[k] for k in zip(rows["pot_code"], rows["year"])]) if len(rows) else np.zeros(0)
+    return rows.assign(amount=rows["amount"] * f, people=rows["people"] * f), flags
+
+
+def breach_flags(case: Case) -> list[Flag]:
+    """Rules rows that today's provision (the baseline) breaks: one flag per rule instance."""
+    if not case.rules:
+        return []
+    from optimiser.baseline import baseline_allocation
+
+    from .limits import measure_all, rule_limits
+
+    base = baseline_allocation(case)
+    rows = base[["pot_code", "area_code", "cohort_code", "year", "programme", "amount"]]
+    flags = []
+    for m in measure_all(case, rule_limits(case, frozenset()), rows):
+        if m.holds:
+            continue
+        lim = m.limit
+        kind = "at least" if lim.sense == "min" else "at most"
+        flags.append(Flag(stage="map", kind="breach", reason="rule", pot_code=None if lim.pot_code == "ALL" else lim.pot_code,
+                          area_code=None if lim.area_code in ("ALL", "") else lim.area_code,
+                          cohort_code=None if lim.cohort_code in ("ALL", "") else lim.cohort_code,
+                          year=lim.year or None, amount=float(m.shortfall),
+                          detail=f"today's provision breaks {lim.words}: it holds {_money(m.value)} where the rule "
+                                 f"allows {kind} {_money(m.bound)} ({_money(m.shortfall)} the wrong side); the optimised "
+                                 "levels honour it, so the alignment dividend includes the cost of doing so"))
+    return flags
+
+
 # ---- duplication -----------------------------------------------------------------------------
 def _duplication_flags(
     case: Case, order: CaseOrder, eligible_rows: pd.DataFrame, cell_prov: pd.DataFrame, need_all: pd.DataFrame
@@ -447,14 +529,19 @@ def _funding_gap_flags(case: Case, cells: pd.DataFrame, elig: pd.DataFrame, prov
     """
     if not len(cells):
         return []
-    committed = prov.groupby(["pot_code", "year"])["amount"].sum().rename("committed").reset_index()
+    walks = _walks(case, prov[prov["eligible"]])
     e = elig[CELL + ["pot_code", "unit_cost", "available"]].merge(cells[CELL], on=CELL, how="inner")
-    e = e.merge(committed, on=["pot_code", "year"], how="left")
-    e["uncommitted"] = (e["available"] - e["committed"].fillna(0.0)).clip(lower=0.0)
+    e["uncommitted"] = [walks[p].uncommitted(case, t) if p in walks else float(a)
+                        for p, t, a in zip(e["pot_code"].tolist(), e["year"].tolist(), e["available"].tolist())]
     e["text"] = [
         f"{p} {_money(u)} of {_money(a)} uncommitted"
         for p, u, a in zip(e["pot_code"].tolist(), e["uncommitted"].tolist(), e["available"].tolist())
     ]
+    # The pot with the most uncommitted money names an "uncommitted" gap (ties: pot order).
+    spare = e[e["uncommitted"] >= UNCOMMITTED_POUNDS].sort_values("uncommitted", ascending=False, kind="stable")
+    spare = spare.drop_duplicates(CELL)[CELL + ["pot_code", "uncommitted"]].rename(
+        columns={"pot_code": "spare_pot", "uncommitted": "spare"})
+    cells = cells.merge(spare, on=CELL, how="left")
     # eligible_cells is in pot order within a cell: a stable sort on cost keeps the case's
     # first pot on ties.
     cheapest = e.sort_values("unit_cost", kind="stable").drop_duplicates(CELL)[CELL + ["pot_code", "unit_cost"]]
@@ -470,20 +557,23 @@ def _funding_gap_flags(case: Case, cells: pd.DataFrame, elig: pd.DataFrame, prov
     flags = []
     for r in cells.itertuples(index=False):
         amount = float(r.people * r.cheapest_cost)
+        spare = isinstance(r.spare_pot, str)
         flags.append(
             Flag(
                 stage="map",
                 kind="gap",
-                reason="funding",
-                pot_code=r.only_pot if r.pots == 1 else None,
+                reason="uncommitted" if spare else "funding",
+                pot_code=r.spare_pot if spare else (r.only_pot if r.pots == 1 else None),
                 area_code=r.area_code,
                 cohort_code=r.cohort_code,
                 year=r.year,
                 people=float(r.people),
                 amount=amount,
                 detail=f"{_people(r.people)} people unmet (need {_people(r.need_people)}, provision "
-                f"{_people(r.provision_people)}); today's provision from the eligible pots falls short in {r.year}: "
-                f"{r.text}; closing it costs {_money(amount)} at {r.cheapest_pot}'s {_money(r.cheapest_cost)} a head",
+                f"{_people(r.provision_people)}); "
+                + (f"{r.spare_pot} has {_money(r.spare)} no provision uses that could be spent in {r.year}: "
+                   if spare else f"today's provision from the eligible pots falls short in {r.year}: ")
+                + f"{r.text}; closing it costs {_money(amount)} at {r.cheapest_pot}'s {_money(r.cheapest_cost)} a head",
             )
         )
     return flags

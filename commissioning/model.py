@@ -171,6 +171,7 @@ class Case(_Frozen):
     scenario: str | None = None  # the scenario's name, used as the `scenario` column
     pool: tuple[str, ...] | None = None  # pots forming the pool; None: every poolable pot
     locks: tuple[Provision, ...] = ()  # today's provision kept exactly as it is
+    rules_changed: bool = False  # whether the scenario changes today's rules (scenario.changes_rules)
 
     # ---- lookups -----------------------------------------------------------------
     @cached_property
@@ -395,11 +396,13 @@ class Case(_Frozen):
         """A short hash of the inputs: which case (and scenario) produced an output.
 
         Where each rule came from (file or sheet) is left out, so the two forms of the same
-        case share a fingerprint.
+        case share a fingerprint; so is ``rules_changed``, a label of the inputs rather
+        than one of them.
         """
         import hashlib
 
         data = self.model_dump(mode="json")
+        data.pop("rules_changed", None)
         for r in data.get("rules", []):
             r.pop("origin", None)
         text = __import__("json").dumps(data, sort_keys=True, separators=(",", ":"))

@@ -4,6 +4,12 @@
 ``asks.csv`` (nothing is solved again) and tells a board: what the three levels buy,
 what binds, where need goes unmet and why, what money is stranded and by which rule,
 and the asks worth most.
+
+It names what was run — ``Case 'NAME'``, or ``Scenario 'X' on case 'NAME'`` — and calls the
+aligned level "today's rules" only when the scenario left them as they are
+(``summary.json``'s ``scenario_applied`` and ``rules_changed``; see
+:func:`commissioning.scenario.changes_rules`); a scenario that pools pots marked
+``poolable = no`` is said in one sentence.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import CaseError, Problem
+from .scenario import rules_words, run_label
 
 REASON_WORDS = {
     "no_eligible_pot": "no pot may fund them at all",
@@ -66,11 +73,20 @@ def narrate(folder: Path, top: int = 3) -> list[str]:
     summary, flags, asks = _read(Path(folder))
     L = summary.get("levels", {})
     obj = summary.get("objective", "outcomes")
-    out = [f"Scenario '{summary.get('scenario')}' — {summary.get('status')}, objective: {obj}."]
+    case = summary.get("case") if isinstance(summary.get("case"), dict) else {}
+    case_name = case.get("name", summary.get("scenario"))
+    scenario = summary.get("scenario") if summary.get("scenario_applied") else None
+    out = [f"{run_label(case_name, scenario)} — {summary.get('status')}, objective: {obj}."]
     if summary.get("status") == "time_limit":
         out.append("  Note: the figures are the best found within the time limit, not proven optimal.")
+    not_poolable = summary.get("pool_not_poolable") or []
+    if not_poolable:
+        out.append(f"  The scenario pools {', '.join(not_poolable)} although the case marks "
+                   f"{'it' if len(not_poolable) == 1 else 'them'} poolable = no: the pooled level is a what-if "
+                   "beyond the pots that may join a pool today.")
     out.append(f"Budget {_m(summary.get('budget', 0))} against the need of {_n(summary.get('need_people', 0))} people.")
-    for name, label in (("baseline", "Today"), ("aligned", "Aligned under today's rules"),
+    for name, label in (("baseline", "Today"),
+                        ("aligned", f"Aligned under {rules_words(bool(summary.get('rules_changed')))}"),
                         ("pooled", "Pooled under an agreement")):
         t = L.get(name)
         if t:
@@ -123,7 +139,20 @@ def narrate(folder: Path, top: int = 3) -> list[str]:
         out.append(f"The {min(top, len(asks))} asks worth most (each measured by solving again):")
         for r in asks.head(top).itertuples(index=False):
             per = f", {r.gain_per_million:,.0f} per £1m moved" if pd.notna(r.gain_per_million) else ""
-            out.append(f"  {int(r.rank)}. {r.detail.rsplit(': +', 1)[0]} — +{r.gain_outcomes:,.0f} {obj}{per}.")
+            gain = r.gain if hasattr(r, "gain") and pd.notna(r.gain) else r.gain_outcomes
+            out.append(f"  {int(r.rank)}. {r.detail.rsplit(': +', 1)[0]} — +{gain:,.0f} {obj}{per}.")
+    broken = summary.get("rules_broken_today") or []
+    if broken:
+        out.append("")
+        out.append(f"Today's provision breaks {len(broken)} rule instance(s) that the aligned and pooled plans "
+                   "honour, so part of the alignment dividend is the cost of honouring them:")
+        out.extend(f"  - {b['detail']}" for b in broken[:5])
+        if len(broken) > 5:
+            out.append(f"  … and {len(broken) - 5} more (flags.csv, kind breach).")
+    for level, said in (summary.get("rules_skipped") or {}).items():
+        out.append("")
+        out.append(f"Rules not applied at the {level} level (a pot may fund nothing in their scope):")
+        out.extend(f"  - {w}" for w in said[:5])
     skipped = summary.get("asks_not_measured") or []
     if skipped:
         out.append("")

@@ -4,7 +4,10 @@ Writers lay out result objects; they compute nothing new. The summary is the con
 (``outputs.md``): ``scenario``, ``status``, ``objective``, ``budget``, ``need_people``,
 ``levels`` (each with ``allocated``, ``participants``, ``outcomes``, ``value``,
 ``unmet_people``, ``idle_amount``) and ``dividends`` (``alignment`` = aligned − baseline,
-``devolution`` = pooled − aligned). More keys follow them.
+``devolution`` = pooled − aligned). More keys follow them, among them
+``pool_not_poolable`` (the pots a scenario pools although marked ``poolable = no``),
+``scenario_applied`` and ``rules_changed`` (:func:`commissioning.scenario.changes_rules`),
+which the labels of ``explain`` and ``compare`` read.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Any
 from optimiser.levels import LEVELS, METRICS, RunResult
 
 from .outputs import write_frame_csv, write_json
+from .scenario import pool_not_poolable
 
 # CSVs longer than this are written by the asks' worker process, when there is one, while
 # this process writes the workbook (below it, sending the frame costs more than it saves).
@@ -38,6 +42,9 @@ def summary_dict(run: RunResult, extra: dict[str, Any] | None = None) -> dict[st
         "solver": run.solver,
         "solver_choice": run.solver_reason or run.solver,
         "pool": [p for p in case.pot if p in run.pool],
+        "pool_not_poolable": pool_not_poolable(case),
+        "scenario_applied": case.scenario is not None,
+        "rules_changed": case.rules_changed,
         "case": {"name": case.settings.name, "fingerprint": case.fingerprint(),
                  "years": list(case.years), "areas": len(case.areas), "cohorts": len(case.cohorts),
                  "pots": len(case.pots), "provision_supplied": case.provision is not None},
@@ -67,6 +74,13 @@ def explanation_summary(explanation) -> dict[str, Any]:
     ]
     unmeasured = getattr(explanation, "unmeasured", None)
     out = {"binding": binding, "shadow_prices": shadow}
+    # Rules today's provision breaks (map-stage breach flags): the alignment dividend includes
+    # the cost of honouring them, and the summary says so.
+    flags = explanation.flags
+    broken = flags[(flags["stage"] == "map") & (flags["kind"] == "breach")]
+    out["rules_broken_today"] = [{"pot_code": _none(r.pot_code), "year": _none(r.year), "amount": float(r.amount),
+                                  "detail": r.detail} for r in broken.itertuples(index=False)]
+    out["rules_skipped"] = dict(getattr(explanation, "skipped_rules", {}) or {})
     if unmeasured is not None and len(unmeasured):
         # Estimates, never mixed into asks.csv (whose gains are all measured).
         out["asks_not_measured"] = [

@@ -12,6 +12,10 @@ Sheets:
   **Asks** (the flexibilities worth asking for, best first) and **Binding rules** (the
   rules that hold the allocation back, with their shadow prices).
 
+The Summary names what was run (``Case 'NAME'`` or ``Scenario 'X' on case 'NAME'``) and
+heads the aligned level "today's rules" only when the scenario left them as they are
+(:func:`commissioning.scenario.changes_rules`).
+
 A writer lays out result objects: it computes nothing new (sums in a pivot are layout,
 and each total is written as a formula with its cached value, so a viewer that does
 not recalculate still shows the right figure). Text from inputs is always text.
@@ -26,6 +30,7 @@ import pandas as pd
 from optimiser.levels import LEVELS, RunResult
 
 from .bookstyle import Book, cell
+from .scenario import rules_words, run_label
 
 METRIC_ROWS = [
     ("allocated", "Allocated (£)", "money"),
@@ -35,12 +40,16 @@ METRIC_ROWS = [
     ("unmet_people", "Unmet need (people)", "people"),
     ("idle_amount", "Idle money (£)", "money"),
 ]
-LEVEL_WORDS = {
-    "baseline": "baseline (today)",
-    "aligned": "aligned (today's rules, coordinated)",
-    "pooled": "pooled (local pool under an agreement)",
-}
 ALLOCATION_FORMATS = ("amount", "participants", "outcomes", "value", "unit_cost", "outcome_rate")
+
+
+def level_words(run: RunResult) -> dict[str, str]:
+    """Each level's heading; the aligned one keeps today's rules unless the scenario changed them."""
+    return {
+        "baseline": "baseline (today)",
+        "aligned": f"aligned ({rules_words(run.case.rules_changed)}, coordinated)",
+        "pooled": "pooled (local pool under an agreement)",
+    }
 
 
 def write_results_workbook(run: RunResult, path: Path, explanation=None) -> None:
@@ -57,7 +66,8 @@ def write_results_workbook(run: RunResult, path: Path, explanation=None) -> None
                          {"people": book.people, "amount": book.money}, {"detail": 90, "reason": 16})
             _frame_sheet(book, "Asks", getattr(explanation, "asks", None),
                          "Asks: the flexibilities worth asking for, best first (each gain measured by solving again)",
-                         {"rank": book.whole, "gain_outcomes": book.people, "gain_per_million": book.people},
+                         {"rank": book.whole, "gain": book.people, "gain_outcomes": book.people,
+                          "gain_participants": book.people, "gain_value": book.money, "gain_per_million": book.people},
                          {"detail": 90, "change": 16})
             _frame_sheet(book, "Binding rules", getattr(explanation, "binding", None),
                          "Binding rules: what holds the allocation back, and what one more £1m of room would buy",
@@ -72,7 +82,7 @@ def _summary_sheet(book: Book, run: RunResult) -> None:
     case = run.case
     ws.write_string(0, 0, "Results of one optimisation run", book.title)
     facts = [
-        ("Scenario", run.scenario),
+        ("Run", run_label(case.settings.name, case.scenario)),
         ("Status", run.status if run.status == "optimal" else f"{run.status}: the best found within the time limit, NOT PROVEN OPTIMAL"),
         ("Solver", run.solver),
         ("Objective", run.objective),
@@ -93,7 +103,7 @@ def _summary_sheet(book: Book, run: RunResult) -> None:
     head = row
     ws.write_string(head, 0, "Measure", book.header)
     for j, level in enumerate(LEVELS):
-        ws.write_string(head, 1 + j, LEVEL_WORDS[level], book.header)
+        ws.write_string(head, 1 + j, level_words(run)[level], book.header)
     ws.write_string(head, 4, "alignment dividend (aligned − baseline)", book.header)
     ws.write_string(head, 5, "devolution dividend (pooled − aligned)", book.header)
     ws.set_row(head, 45)
@@ -133,7 +143,7 @@ def _by_area_sheet(book: Book, run: RunResult, level: str, name: str) -> None:
     ws = book.wb.add_worksheet(name)
     case = run.case
     alloc = run.levels[level].allocations
-    ws.write_string(0, 0, f"{LEVEL_WORDS[level].capitalize()}: £ allocated by area and cohort, all pots and years",
+    ws.write_string(0, 0, f"{level_words(run)[level].capitalize()}: £ allocated by area and cohort, all pots and years",
                     book.title)
     ws.write_string(1, 0, "Totals are live =SUM formulas over the grid.", book.note)
     grid = alloc.groupby(["area_code", "cohort_code"], sort=False)["amount"].sum()

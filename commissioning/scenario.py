@@ -17,6 +17,20 @@ Decisions where the format is silent (also in the README):
 * ``need`` multipliers apply in order; ``area`` may be an area or a footprint code.
 * ``lock`` needs a ``provision`` table; each entry keeps the matching provision rows.
 * Overlay order: budgets, eligibility, need, rules, settings, pool, locks.
+* A rule naming one pot must be one that pot can ever meet *as the scenario leaves it*
+  (the test of :func:`commissioning.validate.scope_misses`): a scenario rule that fails is
+  an error at its ``rules`` key and column; a case's ``rules`` row that an eligibility
+  change (or a budget's ``end``) makes impossible is an error at that change's key.
+* ``pool`` may name a pot marked ``poolable = no`` (a what-if): a warning says so, and
+  ``summary.json`` lists such pots as ``pool_not_poolable`` (:func:`pool_not_poolable`).
+* A scenario *changes the rules* (:func:`changes_rules`, the one place this is decided)
+  when it changes a pot's eligibility, geography, years, carry-forward or match (through
+  ``eligibility`` or a budget's ``end``), adds ``rules`` or ``lock`` entries, sets a
+  different ``objective`` or ``equity_floor``, or pools a different set of pots. Budget
+  amounts and need multipliers change the money and the evidence, not the rules. Every
+  label reads it: a run is named ``Case 'NAME'`` without a scenario and ``Scenario 'X' on
+  case 'NAME'`` with one (:func:`run_label`), and the aligned level is "today's rules"
+  only when the scenario leaves them as they are (:func:`rules_words`).
 """
 
 from __future__ import annotations
@@ -29,7 +43,7 @@ from typing import Any
 
 from . import years as fy
 from .errors import CaseError, Problem
-from .model import ALL, Budget, Case, Rule
+from .model import ALL, Budget, Case, Pot, Rule
 from .readers import read_yaml_mapping
 
 TOP_KEYS = ("name", "description", "budgets", "pool", "eligibility", "need", "rules", "objective",
@@ -48,6 +62,7 @@ class Scenario:
     data: dict[str, Any] = field(default_factory=dict)
     source: Path | None = None
     lines: dict[str, int] = field(default_factory=dict)
+    warnings: list[Problem] = field(default_factory=list)  # worth a look, but the scenario holds
 
 
 def load_scenario(path: str | Path, case: Case) -> Scenario:
@@ -62,11 +77,18 @@ def load_scenario(path: str | Path, case: Case) -> Scenario:
     if problems:
         raise CaseError(problems)
     sc = Scenario(name="", data=data, source=path, lines=lines)
-    problems = _check(sc, case)
+    problems = _check(sc, case) or _check_rule_scopes(sc, case)
     if problems:
         raise CaseError(problems)
     sc.name = str(data["name"])
     sc.description = str(data.get("description") or "")
+    not_poolable = [p for p in case.pot if p in (_pool_codes(case, data) or ()) and not case.pot[p].poolable]
+    if not_poolable:
+        one = len(not_poolable) == 1
+        sc.warnings.append(Problem(_where(sc, "pool"), None, "pool",
+                                   f"{', '.join(not_poolable)} {'is' if one else 'are'} marked poolable = no in the "
+                                   f"case and pooled all the same: a what-if (today {'it' if one else 'they'} may "
+                                   "not join a pool)", "", severity="warning"))
     return sc
 
 
@@ -290,7 +312,7 @@ def _check(sc: Scenario, case: Case) -> list[Problem]:
     lock = d.get("lock")
     if lock is not None:
         if case.provision is None:
-            bad("lock", "locks need today's provision, but the case has no provision table",
+            bad("lock", "locks need today's provision, but the case has no provision table (or one with no rows)",
                 "a case with a provision table")
         elif not isinstance(lock, list):
             bad("lock", "not a list", "a list like - {pot_code: WHP}")
@@ -316,6 +338,38 @@ def _check(sc: Scenario, case: Case) -> list[Problem]:
     return out
 
 
+def _check_rule_scopes(sc: Scenario, case: Case) -> list[Problem]:
+    """Every rule naming one pot that the pot, as the scenario leaves it, can never meet (run after :func:`_check`)."""
+    from .validate import SCOPE_EXPECTED, rule_misses
+
+    d = sc.data
+    pots = _scenario_pots(case, d)
+    out: list[Problem] = []
+    for i, rule in enumerate(_scenario_rules(sc)):
+        if rule.pot_code != ALL:
+            for col, why in rule_misses(case, rule, pots[rule.pot_code]):
+                key = f"rules.{i}.{col}"
+                out.append(Problem(_where(sc, key), None, key, why, SCOPE_EXPECTED))
+    for rule in case.rules:
+        pot = pots.get(rule.pot_code)
+        if pot is None or pot == case.pot[rule.pot_code]:
+            continue  # ALL, or a pot the scenario leaves as it is (the case's validation judged it)
+        for col, why in rule_misses(case, rule, pot):
+            key = _change_key(d, rule.pot_code, col)
+            out.append(Problem(_where(sc, key), None, key, f"{why}, so the rule at {rule.origin} could never apply",
+                               f"a change that leaves pot {rule.pot_code} able to meet its rules"))
+    return out
+
+
+def _change_key(d: dict, pot: str, column: str) -> str:
+    """The scenario key that changed ``pot`` so that a rule's ``column`` fails."""
+    elig = (d.get("eligibility") or {}).get(pot) or {}
+    sub = {"area_code": "remove_areas", "cohort_code": "remove_cohorts", "year": "end"}[column]
+    if sub in elig:
+        return f"eligibility.{pot}.{sub}"
+    return f"budgets.{pot}" if column == "year" and pot in (d.get("budgets") or {}) else f"eligibility.{pot}"
+
+
 def _known(value: Any, codes) -> bool:
     """Whether ``value`` is one of ``codes``; a list or mapping (never a code) is not."""
     try:
@@ -334,29 +388,13 @@ def _as_date(v) -> date:
     return v if isinstance(v, date) else date.fromisoformat(str(v))
 
 
-def apply_scenario(case: Case, sc: Scenario) -> Case:
-    """The case as the scenario describes it (the case itself is not changed)."""
-    d = sc.data
+def _scenario_pots(case: Case, d: dict) -> dict[str, Pot]:
+    """Each pot as the scenario leaves it: budgets' ``end`` first, then the eligibility overlays."""
     pots = {p.code: p for p in case.pots}
-    budgets = {(b.pot_code, b.year): b.amount for b in case.budgets}
-    order = [(b.pot_code, b.year) for b in case.budgets]
-
     for pot, entries in (d.get("budgets") or {}).items():
         for e in entries if isinstance(entries, list) else [entries]:
-            years = [str(e["year"])] if e.get("year") is not None else None
             if "end" in e:
                 pots[pot] = pots[pot].model_copy(update={"end": _as_date(e["end"])})
-            if "multiply" in e:
-                for key in order:
-                    if key[0] == pot and (years is None or key[1] in years):
-                        budgets[key] = budgets[key] * float(e["multiply"])
-            if "amount" in e:
-                targets = years or [y for y in case.years if pots[pot].in_life(y)]
-                for y in targets:
-                    if (pot, y) not in budgets:
-                        order.append((pot, y))
-                    budgets[(pot, y)] = float(e["amount"])
-
     for pot, e in (d.get("eligibility") or {}).items():
         p = pots[pot]
         update: dict[str, Any] = {}
@@ -380,8 +418,88 @@ def apply_scenario(case: Case, sc: Scenario) -> Case:
         if "end" in e:
             update["end"] = _as_date(e["end"])
         pots[pot] = p.model_copy(update=update)
+    return pots
+
+
+def _scenario_rules(sc: Scenario) -> list[Rule]:
+    """The scenario's ``rules`` entries as rules of the case, each naming its place."""
+    return [Rule(rule=e["rule"], pot_code=str(e.get("pot_code", ALL)), area_code=str(e.get("area_code", ALL)),
+                 cohort_code=str(e.get("cohort_code", ALL)), year=str(e.get("year", ALL)),
+                 value=float(e["value"]), note=e.get("note"),
+                 origin=f"{sc.source.name if sc.source else 'scenario'} rules[{i}]")
+            for i, e in enumerate(sc.data.get("rules") or [])]
+
+
+def _pool_codes(case: Case, d: dict) -> tuple[str, ...] | None:
+    """The pool the scenario asks for, as :attr:`Case.pool` holds it (None: every poolable pot)."""
+    pool = d.get("pool")
+    if pool == "all" or pool is None:
+        return case.pool
+    if pool == "none":
+        return ()
+    return tuple(pool)
+
+
+def changes_rules(case: Case, sc: Scenario) -> bool:
+    """Whether ``sc`` runs ``case`` under rules other than today's (the decision every label reads).
+
+    It does when a pot's eligibility, geography, years, carry-forward or match change
+    (``eligibility``, or a budget's ``end``), when it adds ``rules`` or ``lock`` entries,
+    sets another ``objective`` or ``equity_floor``, or pools another set of pots. Budget
+    amounts and need change the money and the evidence, not the rules.
+    """
+    d = sc.data
+
+    def members(codes: tuple[str, ...] | None) -> set[str]:
+        return set(codes) if codes is not None else {p.code for p in case.pots if p.poolable}
+
+    return (_scenario_pots(case, d) != case.pot or bool(d.get("rules")) or bool(d.get("lock"))
+            or any(k in d and d[k] != getattr(case.settings, k) for k in ("objective", "equity_floor"))
+            or members(_pool_codes(case, d)) != members(case.pool))
+
+
+def pool_not_poolable(case: Case) -> list[str]:
+    """The pots a scenario pools although the case marks them ``poolable = no`` (in case order)."""
+    return [p.code for p in case.pots if case.pool is not None and p.code in case.pool and not p.poolable]
+
+
+def run_label(case_name: str, scenario: str | None) -> str:
+    """What was run: ``Case 'NAME'``, or ``Scenario 'X' on case 'NAME'`` when a scenario was applied."""
+    return f"Scenario '{scenario}' on case '{case_name}'" if scenario is not None else f"Case '{case_name}'"
+
+
+def rules_words(rules_changed: bool) -> str:
+    """The rules the aligned level keeps, in words: today's, unless the scenario changed them (:func:`changes_rules`)."""
+    return "the scenario's rules" if rules_changed else "today's rules"
+
+
+def apply_scenario(case: Case, sc: Scenario) -> Case:
+    """The case as the scenario describes it (the case itself is not changed)."""
+    d = sc.data
+    budgets = {(b.pot_code, b.year): b.amount for b in case.budgets}
+    order = [(b.pot_code, b.year) for b in case.budgets]
+
+    # An amount fills the years of the pot's life as the budgets entries so far leave it
+    # (budgets come before eligibility in the overlay order).
+    life = {p.code: p for p in case.pots}
+    for pot, entries in (d.get("budgets") or {}).items():
+        for e in entries if isinstance(entries, list) else [entries]:
+            years = [str(e["year"])] if e.get("year") is not None else None
+            if "end" in e:
+                life[pot] = life[pot].model_copy(update={"end": _as_date(e["end"])})
+            if "multiply" in e:
+                for key in order:
+                    if key[0] == pot and (years is None or key[1] in years):
+                        budgets[key] = budgets[key] * float(e["multiply"])
+            if "amount" in e:
+                targets = years or [y for y in case.years if life[pot].in_life(y)]
+                for y in targets:
+                    if (pot, y) not in budgets:
+                        order.append((pot, y))
+                    budgets[(pot, y)] = float(e["amount"])
 
     # Budgets outside a pot's (new) life are dropped.
+    pots = _scenario_pots(case, d)
     new_budgets = tuple(
         Budget(pot_code=k[0], year=k[1], amount=budgets[k]) for k in order if pots[k[0]].in_life(k[1])
     )
@@ -398,40 +516,28 @@ def apply_scenario(case: Case, sc: Scenario) -> Case:
             for n in need
         ]
 
-    rules = list(case.rules)
-    for i, e in enumerate(d.get("rules") or []):
-        rules.append(Rule(rule=e["rule"], pot_code=str(e.get("pot_code", ALL)), area_code=str(e.get("area_code", ALL)),
-                          cohort_code=str(e.get("cohort_code", ALL)), year=str(e.get("year", ALL)),
-                          value=float(e["value"]), note=e.get("note"),
-                          origin=f"{sc.source.name if sc.source else 'scenario'} rules[{i}]"))
-
     settings = case.settings
     upd = {k: d[k] for k in ("objective", "equity_floor") if k in d}
     if upd:
         settings = settings.model_copy(update=upd)
 
-    pool = d.get("pool")
-    if pool == "all" or pool is None:
-        pool_codes = case.pool
-    elif pool == "none":
-        pool_codes = ()
-    else:
-        pool_codes = tuple(pool)
-
     locks = tuple(pr for pr in (case.provision or ()) if any(_lock_match(pr, e) for e in d.get("lock") or []))
     return case.with_changes(pots=tuple(pots[p.code] for p in case.pots), budgets=new_budgets, need=tuple(need),
-                             rules=tuple(rules), settings=settings, scenario=str(d["name"]), pool=pool_codes,
-                             locks=case.locks + locks)
+                             rules=case.rules + tuple(_scenario_rules(sc)), settings=settings,
+                             scenario=str(d["name"]), pool=_pool_codes(case, d), locks=case.locks + locks,
+                             rules_changed=case.rules_changed or changes_rules(case, sc))
 
 
 def load_case_with_scenario(case_path: Path, scenario_path: Path | None) -> tuple[Case, list[Problem]]:
-    """Validate a case and overlay a scenario on it; return the case and the case's warnings."""
+    """Validate a case and overlay a scenario on it; return the case and the warnings (the case's, then the scenario's)."""
     from .validate import validate_path
 
     v = validate_path(case_path)
     if not v.ok:
         raise CaseError(v.errors)
-    case = v.case
+    case, warnings = v.case, list(v.warnings)
     if scenario_path is not None:
-        case = apply_scenario(case, load_scenario(scenario_path, case))
-    return case, v.warnings
+        sc = load_scenario(scenario_path, case)
+        case = apply_scenario(case, sc)
+        warnings += sc.warnings
+    return case, warnings

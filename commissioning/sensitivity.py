@@ -17,7 +17,8 @@ figures every time), and reports:
 * ``sensitivity.json`` — per level, the spread of outcomes over the draws (``mean``,
   ``sd`` (sample), ``p5``, ``p50``, ``p95``, ``min``, ``max``; also of participants and
   unmet need), the undisturbed figures, and the settings (``need_spread``, ``draws``,
-  ``seed``, ``solver``).
+  ``seed``, ``solver``), and ``run``: what was run, ``Case 'NAME'`` or ``Scenario 'X' on
+  case 'NAME'``.
 
 Each draw is solved exactly as ``optimise`` solves a level, so with a spread of 0 every
 draw equals the undisturbed optimum. A draw whose rules cannot all hold (a ``min_``
@@ -55,6 +56,7 @@ class SensitivityResult:
     totals: dict[str, list[dict[str, float]]]  # level -> totals of each solved draw
     amounts: pd.DataFrame  # level, draw, pot_code, area_code, amount (draw -1: the undisturbed case)
     infeasible: list[int] = field(default_factory=list)  # draws whose rules could not all hold
+    run: str = ""  # what was run, in words (commissioning.scenario.run_label)
 
     @property
     def solved(self) -> int:
@@ -83,6 +85,8 @@ def run_sensitivity(case: Case, need_spread: float, draws: int, seed: int = 0, s
     """Solve the undisturbed case, then ``draws`` cases with need drawn around it (see the module)."""
     from optimiser.levels import default_pool, optimise_case, solve_level
 
+    from .scenario import run_label
+
     base_run = optimise_case(case, solver=solver)
     solver = base_run.solver  # `auto` resolved once, by the base case's size
     pool = default_pool(case)
@@ -107,7 +111,7 @@ def run_sensitivity(case: Case, need_spread: float, draws: int, seed: int = 0, s
         raise InfeasibleError("aligned or pooled", [])
     amounts = pd.concat(frames, ignore_index=True)[["level", "draw", "pot_code", "area_code", "amount"]]
     return SensitivityResult(base_run.scenario, need_spread, draws, seed, solver, base, totals, amounts,
-                             infeasible)
+                             infeasible, run_label(case.settings.name, case.scenario))
 
 
 def sensitivity_frame(result: SensitivityResult, case: Case) -> pd.DataFrame:
@@ -180,6 +184,7 @@ def sensitivity_summary(result: SensitivityResult, frame: pd.DataFrame) -> dict[
     dividend = [p["outcomes"] - a["outcomes"] for a, p in zip(result.totals["aligned"], result.totals["pooled"])]
     return {
         "scenario": result.scenario,
+        "run": result.run,
         "settings": {"need_spread": result.need_spread, "draws": result.draws, "seed": result.seed,
                      "solver": result.solver},
         "draws_solved": result.solved,
@@ -207,7 +212,7 @@ def sensitivity_lines(summary: dict, frame: pd.DataFrame, top: int = 5,
     """A short report for the terminal: the spread of outcomes, and the least settled pairings."""
     names = area_names or {}
     s = summary["settings"]
-    lines = [f"Scenario '{summary['scenario']}': need drawn within ±{s['need_spread']:.0%} of its evidence, "
+    lines = [f"{summary['run']}: need drawn within ±{s['need_spread']:.0%} of its evidence, "
              f"{summary['draws_solved']} of {s['draws']} draws solved (seed {s['seed']}).",
              f"  {'level':<8} {'base':>10} {'mean':>10} {'p5':>10} {'p95':>10} {'sd':>8}   pot–area pairings"]
     for lv in SOLVED_LEVELS:

@@ -14,6 +14,22 @@ Decisions where the contract is silent:
 * Money carrying fractions of a penny (spreadsheet arithmetic noise) is a warning.
 * A pot that both needs match (``match_rate`` > 0) and ``can_match`` cannot match its
   own spend: its spend is not counted as match (a warning says so).
+* A ``provision`` table with a header and no rows (the blank template's) records no
+  provision: it is read exactly as an absent table (today's provision unknown, so the
+  baseline spreads each pot over its own eligible need), never as "nothing is committed
+  today", and a warning says so.
+* *The term* of a case is ``start_year`` to ``start_year + term_years − 1`` when
+  ``case.yaml`` sets ``start_year``, otherwise ``term_years`` from the first budget year (or
+  to the last budget year, if later). A need row
+  whose year is outside the term and outside every pot's life is left out of the case (it
+  could only stretch the case's years and read as need no pot reaches); a warning names
+  the rows and their years.
+* A ``rules`` row naming one pot (``pot_code`` not ``ALL``) whose scope that pot can never
+  fund is an error at the column that fails: ``area_code`` when the pot's geography
+  (footprints resolved) shares no area with the rule's (``ALL`` = every area),
+  ``cohort_code`` when the pot does not fund the cohort, ``year`` when the year is outside
+  the pot's life (:func:`scope_misses`; :mod:`commissioning.scenario` applies the same test
+  to a scenario's rules and eligibility changes).
 """
 
 from __future__ import annotations
@@ -391,8 +407,17 @@ def validate_raw(raw: RawCase) -> Validation:
         warnings.append(Problem(str(raw.source.name), None, None,
                                 "extra table(s) ignored: " + ", ".join(raw.extra_tables), "", severity="warning"))
 
+    # A provision table with a header and no rows records no provision: read as absent.
+    no_provision = "provision" in raw.tables and not raw.tables["provision"].rows
+    if no_provision:
+        warnings.append(Problem(where_of["provision"], None, None,
+                                "the provision table has a header but no rows: read as no provision recorded "
+                                "(as if there were no provision table), not as nothing committed today",
+                                "", severity="warning"))
     recs: dict[str, list[_Rec]] = {}
     for name, table in raw.tables.items():
+        if name == "provision" and no_provision:
+            continue
         parsed = _parse_table(table, S.TABLES[name], errors, warnings)
         if parsed is not None:
             recs[name] = parsed
@@ -411,6 +436,7 @@ def validate_raw(raw: RawCase) -> Validation:
     cohorts = first_by("cohorts", "cohort_code")
     pots = first_by("pots", "pot_code")
     footprints: dict[str, list[str]] = defaultdict(list)
+    broken_footprints: set[str] = set()  # with a member that is no area: not resolved for rules
     have = {name: name in recs for name in S.TABLES}
 
     def unknown(table: str, rec: _Rec, col: str, code: str, kinds: str, pool: set[str]) -> None:
@@ -425,6 +451,7 @@ def validate_raw(raw: RawCase) -> Validation:
             continue
         if have["areas"] and r["area_code"] not in areas:
             unknown("footprints", r, "area_code", r["area_code"], "area", set())
+            broken_footprints.add(r["footprint_code"])
         if r["footprint_code"] in areas:
             errors.append(Problem(where_of["footprints"], r.row, "footprint_code",
                                   f"'{r['footprint_code']}' is already an area code", "a code distinct from every area"))
@@ -494,6 +521,8 @@ def validate_raw(raw: RawCase) -> Validation:
 
     for r in recs.get("need", []):
         check_cell("need", r)
+    if "need" in recs:
+        recs["need"] = _need_within_term(recs, settings, where_of["need"], warnings)
     for r in recs.get("rates", []):
         check_pot("rates", r)
         check_cell("rates", r)
@@ -517,16 +546,35 @@ def validate_raw(raw: RawCase) -> Validation:
                                   f"{r['year']} has no budgets and no need in this case",
                                   "one of " + ", ".join(sorted(case_years))))
 
+    def resolve(codes) -> frozenset[str]:
+        if ALL in codes:
+            return frozenset(areas)
+        return frozenset(a for c in codes for a in ([c] if c in areas else footprints.get(c, ())))
+
+    def judgeable(r: _Rec, p: _Rec) -> bool:
+        """Whether a rule's scope and its pot parsed with every code known: only then can
+        :func:`scope_misses` speak without echoing an error reported elsewhere."""
+        return (p.ok and r.ok and p["end"] >= p["start"]
+                and r["area_code"] in geo_codes | {ALL} and r["cohort_code"] in set(cohorts) | {ALL}
+                and set(p["geography"]) <= geo_codes | {ALL} and set(p["cohorts"]) <= set(cohorts) | {ALL}
+                and not broken_footprints & {r["area_code"], *p["geography"]})
+
     for r in recs.get("rules", []):
-        if r["pot_code"] != ALL:
-            check_pot("rules", r)
+        named = r["pot_code"] != ALL and check_pot("rules", r)
         check_cell("rules", r, area_kinds="area or footprint")
-        if r["year"] is not None and r["year"] != ALL and case_years and r["year"] not in case_years:
+        year_known = r["year"] == ALL or not case_years or r["year"] in case_years
+        if r["year"] is not None and not year_known:
             errors.append(Problem(where_of["rules"], r.row, "year", f"{r['year']} is not a year of this case",
                                   "ALL or one of " + ", ".join(sorted(case_years))))
         if r["rule"] in ("min_share", "max_share") and r["value"] is not None and r["value"] > 1:
             errors.append(Problem(where_of["rules"], r.row, "value", f"a share of {r['value']:g}",
                                   "a share from 0 to 1 for min_share and max_share"))
+        p = pots[r["pot_code"]] if named else None
+        if p is not None and year_known and judgeable(r, p):
+            pot_cohorts = frozenset(cohorts) if ALL in p["cohorts"] else frozenset(p["cohorts"])
+            for col, why in scope_misses(p["pot_code"], resolve(p["geography"]), pot_cohorts, (p["start"], p["end"]),
+                                         resolve((r["area_code"],)), r["area_code"], r["cohort_code"], r["year"]):
+                errors.append(Problem(where_of["rules"], r.row, col, why, SCOPE_EXPECTED))
 
     if errors:
         return Validation(None, _sorted(errors), warnings, raw)
@@ -534,6 +582,79 @@ def validate_raw(raw: RawCase) -> Validation:
     case = _build_case(recs, settings, have, raw)
     warnings.extend(_case_warnings(case, where_of, recs))
     return Validation(case, [], warnings, raw)
+
+
+SCOPE_EXPECTED = "a scope the pot may fund (or pot_code ALL)"
+
+
+def scope_misses(pot: str, pot_areas: frozenset[str], pot_cohorts: frozenset[str], life: tuple[date, date],
+                 rule_areas: frozenset[str], area: str, cohort: str, year: str) -> list[tuple[str, str]]:
+    """Why a rule naming ``pot`` can never apply to its scope: ``(column, reason)`` pairs, none when it can.
+
+    ``pot_areas`` and ``rule_areas`` are resolved area codes (footprints and ``ALL``
+    expanded); ``area``, ``cohort`` and ``year`` are the rule's cells as written.
+    """
+    out = []
+    if not pot_areas & rule_areas:
+        scope = "every area" if area == ALL else f"area {area}"
+        out.append(("area_code", f"pot {pot} can never fund {scope}: its geography shares no area with it"))
+    if cohort != ALL and cohort not in pot_cohorts:
+        out.append(("cohort_code", f"pot {pot} can never fund cohort {cohort}: it does not fund that cohort"))
+    if year != ALL and not fy.overlaps(year, *life):
+        out.append(("year", f"pot {pot} can never fund {year}: the year is outside its life "
+                            f"{life[0]} to {life[1]}"))
+    return out
+
+
+def rule_misses(case: Case, rule: Rule, pot: Pot) -> list[tuple[str, str]]:
+    """:func:`scope_misses` for a rule of ``case`` naming ``pot`` (as the case has it, or as a scenario changes it)."""
+    return scope_misses(pot.code, frozenset(case.resolve_areas(pot.geography)),
+                        frozenset(case.resolve_cohorts(pot.cohorts)), (pot.start, pot.end),
+                        frozenset(case.resolve_areas(rule.area_code)), rule.area_code, rule.cohort_code, rule.year)
+
+
+def term_span(settings: Settings, budget_years) -> tuple[int, int] | None:
+    """The term as first and last financial year (their starting calendar years), or None without budgets.
+
+    ``start_year`` to ``start_year + term_years − 1`` when the case sets ``start_year``;
+    otherwise it starts with the first budget year and runs ``term_years`` years, or to the
+    last budget year if that is later (need in the years after a pot's money arrives is
+    what carry-forward and extension asks are about, so it stays in the case).
+    """
+    if settings.start_year:
+        first = fy.parse_year(settings.start_year)
+        return first, first + settings.term_years - 1
+    starts = [fy.parse_year(y) for y in budget_years]
+    return (min(starts), max(max(starts), min(starts) + settings.term_years - 1)) if starts else None
+
+
+def _need_within_term(recs: dict[str, list[_Rec]], settings: Settings, where: str,
+                      warnings: list[Problem]) -> list[_Rec]:
+    """The need rows to keep: a row whose year is outside the term and every pot's life is left out (warned)."""
+    need = recs["need"]
+    term = term_span(settings, {r["year"] for r in recs.get("budgets", []) if r["year"] is not None})
+    if term is None:
+        return need
+    lives = [(p["start"], p["end"]) for p in recs.get("pots", []) if p["start"] and p["end"]]
+    outside: dict[str, bool] = {}
+
+    def out_of_term(year: str) -> bool:
+        if year not in outside:
+            outside[year] = (not term[0] <= fy.parse_year(year) <= term[1]
+                             and not any(fy.overlaps(year, *life) for life in lives))
+        return outside[year]
+
+    dropped = [r for r in need if r["year"] is not None and out_of_term(r["year"])]
+    if not dropped:
+        return need
+    rows = ", ".join(str(r.row) for r in dropped[:10]) + (f" and {len(dropped) - 10} more" if len(dropped) > 10 else "")
+    years = ", ".join(sorted({r["year"] for r in dropped}))
+    warnings.append(Problem(where, dropped[0].row, "year",
+                            f"{len(dropped)} need row(s) (rows {rows}; {years}) are outside the agreement's term "
+                            f"{fy.year_label(term[0])} to {fy.year_label(term[1])} and every pot's life: "
+                            "left out of the case", "", severity="warning"))
+    keep = set(map(id, dropped))
+    return [r for r in need if id(r) not in keep]
 
 
 def _default_where(raw: RawCase, name: str) -> str:
@@ -638,12 +759,12 @@ def _case_warnings(case: Case, where_of: dict[str, str], recs: dict[str, list[_R
 
 
 def summary_lines(case: Case) -> list[str]:
-    """A short account of a valid case for the terminal."""
-    lines = [
-        f"Case '{case.settings.name}': {len(case.areas)} areas, {len(case.cohorts)} cohorts, "
-        f"{len(case.pots)} pots, years {case.years[0]} to {case.years[-1]}" if case.years else
-        f"Case '{case.settings.name}': {len(case.areas)} areas, {len(case.cohorts)} cohorts, {len(case.pots)} pots",
-    ]
+    """A short account of a valid case for the terminal (of the case as run: a scenario's, when applied)."""
+    from .scenario import run_label
+
+    head = f"{run_label(case.settings.name, case.scenario)}: {len(case.areas)} areas, {len(case.cohorts)} cohorts, " \
+           f"{len(case.pots)} pots"
+    lines = [f"{head}, years {case.years[0]} to {case.years[-1]}" if case.years else head]
     money: dict[str, float] = defaultdict(float)
     for b in case.budgets:
         money[b.year] += b.amount

@@ -19,11 +19,15 @@ money it could absorb (need × unit cost, capped at the pot's money); for a rule
 requirement or idle money, the dual times the amount it holds back.
 
 **Measuring.** The most promising candidates (``max_measured``, best estimate first) are
-solved again with that one change; ``gain_outcomes`` is the measured gain in the
-objective (outcomes, or £ or participants for the other objectives). Only measured asks
-with a positive gain are listed, best first. ``gain_per_million`` is the gain per £1m
-of money the change moves (the larger of the money added to cells and the money taken
-from them), so that a small targeted flexibility can be compared with a large one.
+solved again with that one change, lexicographically like the levels (so the allocation
+reached is the same one whatever the solver). Each measured ask reports ``gain`` in the
+objective's own measure (outcomes, £ of value or participants) and, whatever the
+objective, ``gain_outcomes``, ``gain_participants`` and ``gain_value`` — each exactly what
+its name says, from the allocations with and without the change (under ``value`` an ask
+may add value and lose outcomes, and says so). Only asks with a positive ``gain`` are
+listed, best first. ``gain_per_million`` is ``gain`` per £1m of money the change moves
+(the larger of the money added to cells and the money taken from them), so that a small
+targeted flexibility can be compared with a large one.
 """
 
 from __future__ import annotations
@@ -42,8 +46,11 @@ from .levels import RunResult, allocations_from, settle
 from .lp import MONEY_SCALE
 from .solve import solve
 
+# The contract's columns first, in its order; then the estimate and the gains in every measure.
 ASK_COLUMNS = ["rank", "pot_code", "change", "area_code", "cohort_code", "year", "gain_outcomes",
-               "gain_per_million", "detail", "estimated_gain"]
+               "gain_per_million", "detail", "estimated_gain", "gain", "gain_participants", "gain_value"]
+GAIN_OF = {"outcomes": "outcomes", "value": "value", "coverage": "participants"}  # objective -> measure
+UNIT = {"outcomes": "outcomes", "value": "£ of value", "coverage": "participants"}
 KEY = ["pot_code", "area_code", "cohort_code", "year", "programme"]
 UNMEASURED_COLUMNS = ["pot_code", "change", "estimated_gain", "detail"]
 # Above this many variables in the pooled model, pool-join asks are not measured by default
@@ -323,6 +330,13 @@ class BaseLevel:
     warm: object | None
 
 
+def gains(before: pd.DataFrame, after: pd.DataFrame, objective: str) -> dict[str, float]:
+    """``gain`` (in the objective's measure) and the gains in outcomes, participants and value
+    from one allocation to another (ALLOCATION_COLUMNS frames)."""
+    d = {f"gain_{k}": float(after[k].sum() - before[k].sum()) for k in ("outcomes", "participants", "value")}
+    return {"gain": d[f"gain_{GAIN_OF[objective]}"], **d}
+
+
 @dataclass
 class AskContext:
     """Everything :func:`_measure` reads: small enough to send to a worker process once."""
@@ -356,21 +370,22 @@ def measured_asks(run: RunResult, max_measured: int = 12, progress=None, pool_jo
     z_aligned = aligned.solution.objective
     # The pool as a whole: its gain is the devolution dividend, already measured.
     if len(run.pool) >= 2:
-        gain = pooled.solution.objective - z_aligned
-        if gain > 1e-6:
+        g = gains(aligned.allocations, pooled.allocations, run.objective)
+        if g["gain"] > 1e-6 * max(1.0, abs(z_aligned)):
             moved = _moved(aligned.allocations, pooled.allocations)
             names = ", ".join(p for p in case.pot if p in run.pool)
-            rows.append(dict(pot_code=None, change="pool", area_code=None, cohort_code=None, year=None,
-                             gain_outcomes=gain, gain_per_million=gain / (moved / 1e6) if moved > 0 else None,
-                             detail=f"Pool {names} under a local agreement: +{gain:,.0f} (measured)",
-                             estimated_gain=gain))
+            rows.append(dict(pot_code=None, change="pool", area_code=None, cohort_code=None, year=None, **g,
+                             gain_per_million=g["gain"] / (moved / 1e6) if moved > 0 else None,
+                             detail=f"Pool {names} under a local agreement: +{g['gain']:,.0f} {UNIT[run.objective]} "
+                                    "(measured)",
+                             estimated_gain=g["gain"]))
     if chosen is None:
         chosen, _ = choose_candidates(run, max_measured, pool_joins)
     rows.extend(r for r in _measure_all(AskContext.of(run), chosen, progress, workers) if r is not None)
     if not rows:
         return pd.DataFrame(columns=ASK_COLUMNS)
     out = pd.DataFrame(rows)
-    out = out.sort_values(["gain_outcomes", "change", "pot_code"], ascending=[False, True, True],
+    out = out.sort_values(["gain", "change", "pot_code"], ascending=[False, True, True],
                           na_position="first", kind="mergesort").reset_index(drop=True)
     out["rank"] = np.arange(1, len(out) + 1)
     return out.reindex(columns=ASK_COLUMNS)
@@ -445,22 +460,21 @@ def _measure(ctx: AskContext, cand: Candidate) -> dict | None:
     lp = create_model(changed, pool=pool)
     if lp.infeasible_rules:
         return None
-    # Phase one only: the gain is exact. The tie-break of the levels was tried here too, to
-    # pin down which of many equally good allocations "moved" compares against; it changed
-    # no figure on the example (ties remain after it) and cost 0.25 s per ask at national
-    # size, so gain_per_million stays indicative (README, "Asks").
-    sol = solve(lp, solver=ctx.solver, lexicographic=False, warm=base.warm)
+    # Solved like the levels (primary, then the tie-breaks), so the allocation reached, and
+    # with it the money moved, is the same whatever the solver or its path.
+    sol = solve(lp, solver=ctx.solver, warm=base.warm)
     if sol.status != "optimal":
         return None
-    gain = sol.objective - base.objective
-    if gain <= 1e-6 * max(1.0, abs(base.objective)):
+    if sol.objective - base.objective <= 1e-6 * max(1.0, abs(base.objective)):
         return None
     alloc = allocations_from(lp.variables, settle(lp, sol.x))
+    g = gains(base.allocations, alloc, ctx.objective)
+    if g["gain"] <= 1e-6 * max(1.0, abs(base.objective)):
+        return None
     moved = _moved(base.allocations, alloc)
-    unit = {"outcomes": "outcomes", "value": "£ of value", "coverage": "participants"}[ctx.objective]
     return dict(pot_code=cand.pot_code, change=cand.change, area_code=cand.area_code,
-                cohort_code=cand.cohort_code, year=cand.year, gain_outcomes=gain,
-                gain_per_million=gain / (moved / 1e6) if moved > 0 else None,
-                detail=f"{cand.words}: +{gain:,.0f} {unit} (measured"
+                cohort_code=cand.cohort_code, year=cand.year, **g,
+                gain_per_million=g["gain"] / (moved / 1e6) if moved > 0 else None,
+                detail=f"{cand.words}: +{g['gain']:,.0f} {UNIT[ctx.objective]} (measured"
                        f"{' against the pooled level' if cand.pool_against else ''})",
                 estimated_gain=cand.estimate * ctx.scale)

@@ -4,9 +4,20 @@ Rules (the contract's, and the decisions where it is silent):
 
 1. **Source.** With a ``provision`` table, the baseline is that provision — only rows the
    pot may legally fund (an ineligible row is an eligibility breach, flagged by the map,
-   and buys nothing). Without one, each pot's budget for a year is spread over its
-   eligible cells with need in proportion to that need, blind to the other pots, never
-   more than the cell's need at the pot's own unit cost.
+   and buys nothing). Without one, each pot's money is spread blind to the other pots
+   over its own eligible need **in every year that money may be spent**: budget years are
+   taken oldest first, and budget year *s*'s money ``B_s`` is shared over the need its
+   window ``W_s`` (*s* and the next ``carry_forward`` years of the pot's life) still leaves
+   unpaid, in proportion to it. With ``r_t`` the cost of year *t*'s unpaid eligible need
+   (Σ need × unit cost over the pot's cells)::
+
+       f_s = min(1, B_s / Σ_{t∈W_s} r_t);   spend_t += f_s · r_t;   r_t -= f_s · r_t
+
+   and year *t*'s spend is shared over its cells so that each serves the same fraction of
+   its need (spend ∝ need × unit cost). So a pot with ``carry_forward = 1``, £70,000 in
+   2025-26 only, £1,000 a head and need of 20 then 50 serves 20 and then 50 people — the
+   money today would carry — rather than 20 and £50,000 idle. (Decision beyond the
+   contract, so that the alignment dividend is not an artefact of a blind baseline.)
 2. **Budgets.** A pot whose provision in a year exceeds the money left to it is scaled
    down to that money (the validator warns). Years are taken in order and the oldest
    money (the soonest to expire) is spent first, so money carried forward is never
@@ -25,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from commissioning.model import Case
+from commissioning.money import walk
 
 from .variables import VAR_COLUMNS
 
@@ -39,10 +51,7 @@ def baseline_allocation(case: Case) -> pd.DataFrame:
         prov = prov.groupby(keys, sort=False, as_index=False)["amount"].sum()
         alloc = cells.merge(prov, on=keys, how="inner")  # only what the pot may legally fund
     else:
-        alloc = cells[cells["need"] > 0].copy()
-        share = alloc["need"] / alloc.groupby(["pot_code", "year"])["need"].transform("sum")
-        alloc["amount"] = [case.budget.get((p, t), 0.0) for p, t in zip(alloc["pot_code"], alloc["year"])] * share
-        alloc["amount"] = np.minimum(alloc["amount"], alloc["need"] * alloc["unit_cost"])
+        alloc = _spread(case, cells[cells["need"] > 0].copy())
     alloc = alloc[alloc["amount"] > 0].copy()
     if alloc.empty:
         return _frame(alloc)
@@ -71,24 +80,42 @@ def baseline_allocation(case: Case) -> pd.DataFrame:
 
 
 def _money_limits(case: Case, alloc: pd.DataFrame) -> np.ndarray:
-    """Per row, the factor that scales each pot-year's spending down to money really left."""
+    """Per row, the factor that scales each pot-year's spending down to money really left
+    (:func:`commissioning.money.walk`: the oldest money first)."""
     spend = alloc.groupby(["pot_code", "year"])["amount"].sum()
     factor: dict[tuple[str, str], float] = {}
     for pot_code in spend.index.get_level_values(0).unique():
-        left = {b.year: b.amount for b in case.budgets if b.pot_code == pot_code}  # per budget year
-        for t in case.years:
-            want = float(spend.get((pot_code, t), 0.0))
-            if want <= 0:
-                continue
-            sources = [s for s in sorted(left) if t in case.spend_years(pot_code, s) and left[s] > 0]
-            have = sum(left[s] for s in sources)
-            used = min(want, have)
-            factor[(pot_code, t)] = used / want
-            for s in sources:  # oldest first
-                take = min(left[s], used)
-                left[s] -= take
-                used -= take
+        wanted = {t: float(v) for t, v in spend[pot_code].items()}
+        w = walk(case, pot_code, wanted)
+        for t, want in wanted.items():
+            if want > 0:
+                factor[(pot_code, t)] = w.paid.get(t, 0.0) / want
     return np.array([factor.get(k, 1.0) for k in zip(alloc["pot_code"], alloc["year"])])
+
+
+def _spread(case: Case, cells: pd.DataFrame) -> pd.DataFrame:
+    """Each pot's money spread over its own eligible need in every year it may be spent
+    (rule 1 of the module docstring). ``cells``: the pot's eligible cells with need > 0."""
+    cells["cost"] = cells["need"] * cells["unit_cost"]
+    demand = cells.groupby(["pot_code", "year"], sort=False)["cost"].sum()
+    spend: dict[tuple[str, str], float] = {}
+    for b in sorted(case.budgets, key=lambda b: b.year):  # oldest money first
+        if b.amount <= 0 or b.pot_code not in demand.index.get_level_values(0):
+            continue
+        mine = demand[b.pot_code]
+        window = [t for t in case.spend_years(b.pot_code, b.year) if t in mine.index]
+        unpaid = {t: float(mine[t]) - spend.get((b.pot_code, t), 0.0) for t in window}
+        total = sum(unpaid.values())
+        if total <= 0:
+            continue
+        f = min(1.0, b.amount / total)
+        for t, r in unpaid.items():
+            spend[(b.pot_code, t)] = spend.get((b.pot_code, t), 0.0) + f * r
+    key = list(zip(cells["pot_code"], cells["year"]))
+    paid = np.array([spend.get(k, 0.0) for k in key])
+    cost = np.array([float(demand[k]) for k in key])
+    cells["amount"] = np.where(cost > 0, cells["cost"].to_numpy() * paid / np.where(cost > 0, cost, 1.0), 0.0)
+    return cells.drop(columns=["cost"])
 
 
 def _frame(alloc: pd.DataFrame) -> pd.DataFrame:

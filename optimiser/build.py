@@ -47,7 +47,7 @@ def create_model(case: Case, pool: frozenset[str] = frozenset(), objective: str 
     objective = objective or case.settings.objective
     floor = case.settings.equity_floor if equity_floor is None else equity_floor
     variables = pd.concat(
-        [allocation_variables(case, pool), carry_forward_flows(case), equity_variables(case, floor)],
+        [allocation_variables(case, pool, objective), carry_forward_flows(case), equity_variables(case, floor)],
         ignore_index=True,
     )
     c, scale = primary(variables, objective)

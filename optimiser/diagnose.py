@@ -75,10 +75,13 @@ def diagnose_infeasible(case: Case, lp: LinearProgram, solver: str = "highs") ->
             meaning = registry.iloc[r]
             short = slack[j] * (1000.0 if meaning["family"] != "equity" else 1.0)
             unit = "£" if meaning["family"] != "equity" else ""
+            if lo[r] == 0:  # a share of the pot's spending: the row has no amount of its own
+                said = f"{meaning['description']}: falls short by {unit}{short:,.0f}"
+            else:
+                said = (f"{meaning['description']}: can be met only up to "
+                        f"{unit}{max(0.0, lo[r] * (1000 if unit else 1) - short):,.0f} of {unit}{lo[r] * (1000 if unit else 1):,.0f}")
             out.append(Collision(
-                str(meaning["family"]),
-                f"{meaning['description']}: can be met only up to {unit}{max(0.0, lo[r] * (1000 if unit else 1) - short):,.0f}"
-                f" of {unit}{lo[r] * (1000 if unit else 1):,.0f}",
+                str(meaning["family"]), said,
                 "relax or remove this " + ("rule" if meaning["family"] == "rule" else meaning["family"]),
             ))
     # Demanding rows that were met but only at the expense of the ones that were not: tight

@@ -6,10 +6,17 @@ need (people, all cohorts and years), ``P = Σ_a P_a`` and ``N = Σ_a N_a``::
 
     P_a / N_a >= e · P / N
 
-Decision beyond the contract: ``N_a`` counts only need that some pot may fund (cells with
-at least one allocation variable). Need no pot can reach cannot be lifted by any
-allocation; counting it would force every area's service to zero whenever one area has
-such need. That need is reported as a gap with its reason instead.
+Decisions beyond the contract:
+
+* ``N_a`` counts only need that some pot may fund **under today's rules** (the aligned
+  level's cells), at every level. Need no pot can reach cannot be lifted by any
+  allocation; counting it would force every area's service to zero whenever one area has
+  such need (it is reported as a gap with its reason instead). And the pooled level
+  measures the floor against the same need as the aligned level: were each level to use
+  the need its own variables reach, pooling would open new need in one area, raise that
+  area's floor and could force a *worse* plan than alignment (a negative devolution
+  dividend). With one yardstick the aligned allocation stays feasible in the pool, so
+  pooled ≥ aligned holds with the floor on. ``P_a`` counts every participant in the area.
 
 To keep rows sparse (every variable would otherwise sit in every area's row), an
 auxiliary variable ``S`` carries total participants — family ``equity_total``::
@@ -37,6 +44,13 @@ def equity_variables(case: Case, floor: float) -> pd.DataFrame:
     return pd.DataFrame([{"kind": "aux", "pot_code": None, "description": "total participants"}])
 
 
+def reachable_need(case: Case) -> pd.Series:
+    """``N_a``: people in need, per area, in cells some pot may fund under today's rules."""
+    cells = case.eligible_cells(with_need_only=True)
+    cells = cells.drop_duplicates(subset=["area_code", "cohort_code", "year"])
+    return cells.groupby("area_code", sort=False)["need"].sum()
+
+
 def define_equity(lp: LinearProgram, case: Case, floor: float) -> None:
     if floor <= 0:
         return
@@ -50,9 +64,7 @@ def define_equity(lp: LinearProgram, case: Case, floor: float) -> None:
     lp.add("equity_total", meaning_frame(1, description="total participants"),
            np.zeros(len(alloc) + 1, dtype=np.int64), np.append(alloc, s), np.append(-per, 1.0), 0.0, 0.0)
 
-    cells = v.loc[alloc, ["area_code", "cohort_code", "year", "need"]].drop_duplicates(
-        subset=["area_code", "cohort_code", "year"])
-    need = cells.groupby("area_code", sort=False)["need"].sum()
+    need = reachable_need(case)
     total = float(need.sum())
     if total <= 0:
         return

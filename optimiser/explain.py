@@ -8,15 +8,26 @@ need exceeds participants:
 
 * cells no variable reaches at that level: the map's reason (``no_eligible_pot`` or the
   single rule — ``geography``, ``cohort``, ``timing`` — that keeps the nearest pot out);
-* cells some pot may fund: ``rule`` when a ``rules`` row that covers the cell is tight,
-  else ``match`` when a match-needing pot could fund it and the area-year's match is
-  used up, else ``funding`` (the eligible pots' money is exhausted or buys more elsewhere).
+* cells some pot may fund: ``rule`` when a ``rules`` row really holds the cell back,
+  else ``match`` when the area-year's match is used up *and* a match-needing pot that
+  may fund the cell still has money it could spend that year, else ``funding`` (the
+  eligible pots' money is exhausted or buys more elsewhere).
+
+  A rule "really holds it back" when it is tight at that level, covers the cell (a
+  maximum whose scope holds the cell and one of its pots; a minimum on one of its pots,
+  which pulls that pot's money elsewhere), **and** removing it raises the level's optimum
+  — measured by solving the level again without it (warm, from the level's basis), once
+  per rules row. A rule that is merely tight at the vertex the solver happened to land on
+  is not a reason; and a measured gain does not depend on the solver or its path, so two
+  identical cells get the same reason with CBC and HiGHS, primal or dual simplex.
+  Need left unmet by less than :data:`GAP_PEOPLE` is pennies of rounding, not a gap.
 
 **Idle money** (``kind = idle``), one row per pot and budget year whose money is not all
 spent (more than £1 left), with the rule that strands it: ``eligibility`` (the pot may
 fund no cell with need in the years its money lasts), ``match`` (its match is used up),
-``rule`` (a ``max_`` rule on it is tight), else ``need_met`` (every cell it may fund is
-already fully served).
+``rule`` (a ``max_`` rule on it is tight), ``timing`` (the pot's end date cuts off years
+its carried-forward money could otherwise be spent in, and the years left are fully
+served), else ``need_met`` (every cell it may fund is already fully served).
 
 **Binding constraints** are rows that are tight with a non-zero dual, put into words
 ("the ASF 2026-27 budget is exhausted"), with the shadow price: the gain in the objective
@@ -41,6 +52,7 @@ BINDING_COLUMNS = ["level", "family", "pot_code", "area_code", "cohort_code", "y
                    "dual", "shadow_price_per_million"]
 CELL = ["area_code", "cohort_code", "year"]
 IDLE_THRESHOLD = 1.0  # £: less than this left in a pot-year is rounding, not stranded money
+GAP_PEOPLE = 0.01  # people: less than this unmet in a cell is penny rounding, not a gap
 
 
 SHADOW_COLUMNS = ["level", "pot_code", "year", "budget", "spent", "per_million", "binding", "unit"]
@@ -54,6 +66,8 @@ class Explanation:
     shadow_prices: pd.DataFrame  # SHADOW_COLUMNS: every pot-year budget, binding or not
     # Pool joins worth measuring but left out at this size (optimiser.asks.pool_join_limit).
     unmeasured: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=UNMEASURED_COLUMNS))
+    # Rule instances left out of a level, in words (optimiser.rules), per level.
+    skipped_rules: dict[str, list[str]] = field(default_factory=dict)
 
 
 def shadow_prices(case: Case, level: LevelResult) -> pd.DataFrame:
@@ -82,7 +96,9 @@ def _people(x: float) -> str:
 
 
 # ---- unmet need ---------------------------------------------------------------------------------
-def gap_flags(case: Case, level: LevelResult) -> list[Flag]:
+def gap_flags(case: Case, level: LevelResult, holding: frozenset[int] | None = None) -> list[Flag]:
+    """Unmet need at one level with its reason. ``holding``: the rules rows measured to hold
+    the level back (:func:`rules_holding_back`); ``None`` measures them here with CBC."""
     from commissioning.mapping import unreachable_gap_flags, CaseOrder
 
     alloc = level.allocations
@@ -91,7 +107,7 @@ def gap_flags(case: Case, level: LevelResult) -> list[Flag]:
     cells = need.merge(served, on=CELL, how="left")
     cells["served"] = cells["served"].fillna(0.0)
     cells["unmet"] = cells["people"] - cells["served"]
-    cells = cells[cells["unmet"] > 1e-6]
+    cells = cells[cells["unmet"] >= GAP_PEOPLE]
     if cells.empty:
         return []
     v = level.lp.variables
@@ -109,21 +125,27 @@ def gap_flags(case: Case, level: LevelResult) -> list[Flag]:
     reached = cells[cells["reached"]]
     if len(reached):
         cons = level.constraints
-        tight_rules = _max_rule_scopes(case, cons[(cons["family"] == "rule") & cons["tight"]])
+        if holding is None:
+            holding = rules_holding_back(case, level, "cbc")
+        tight_rules = _rule_scopes(case, cons[(cons["family"] == "rule") & cons["tight"]], holding)
         tight_match = cons[(cons["family"] == "match") & cons["tight"]]
         match_keys = set(zip(tight_match["area_code"], tight_match["year"]))
         needs_match = {p.code for p in case.pots if p.match_rate > 0}
+        left = _money_left(case, level)
         cell_pots = v.groupby(CELL, sort=False)["pot_code"].agg(lambda s: sorted(set(s))).rename("pots").reset_index()
         reached = reached.merge(cell_pots, on=CELL, how="left")
         cheapest = v.groupby(CELL, sort=False)["unit_cost"].min().rename("cheapest").reset_index()
         reached = reached.merge(cheapest, on=CELL, how="left")
         for r in reached.itertuples(index=False):
             rule_hit = _rule_covering(case, tight_rules, r.pots, r.area_code, r.cohort_code, r.year)
+            # Match holds the cell back only where a pot needing it still has money to spend.
+            short_of_match = sorted(p for p in needs_match & set(r.pots) if left.get((p, r.year), 0.0) >= IDLE_THRESHOLD)
             if rule_hit is not None:
                 reason, detail = "rule", f"a rule holds it back: {rule_hit}"
-            elif (r.area_code, r.year) in match_keys and needs_match & set(r.pots):
-                pots = ", ".join(sorted(needs_match & set(r.pots)))
-                reason, detail = "match", (f"{pots} could fund it, but the match funding in "
+            elif (r.area_code, r.year) in match_keys and short_of_match:
+                pots = ", ".join(short_of_match)
+                reason, detail = "match", (f"{pots} could fund it and {'has' if len(short_of_match) == 1 else 'have'} "
+                                           f"money left, but the match funding in "
                                            f"{case.area[r.area_code].name} {r.year} is used up")
             else:
                 reason, detail = "funding", (f"the eligible pots ({', '.join(r.pots)}) are spent or buy more "
@@ -137,17 +159,59 @@ def gap_flags(case: Case, level: LevelResult) -> list[Flag]:
     return flags
 
 
-def _max_rule_scopes(case: Case, tight: pd.DataFrame) -> list[tuple]:
-    """Each tight ``max_`` rule row as (year, pot or None, cohort or None, areas or None, words)."""
+def _money_left(case: Case, level: LevelResult) -> dict[tuple[str, str], float]:
+    """£ each pot could still spend in each year at this level: the unspent money of the
+    budget years that may be spent then (slack of its ``pot_budget`` rows)."""
+    cons = level.constraints
+    b = cons[cons["family"] == "pot_budget"]
+    out: dict[tuple[str, str], float] = {}
+    for p, s, slack in zip(b["pot_code"], b["year"], (b["upper"] - b["activity"]).to_numpy() * MONEY_SCALE):
+        if slack <= 0:
+            continue
+        for t in case.spend_years(p, s):
+            out[(p, t)] = out.get((p, t), 0.0) + float(slack)
+    return out
+
+
+def rules_holding_back(case: Case, level: LevelResult, solver: str) -> frozenset[int]:
+    """The ``rules`` rows (positions in ``case.rules``) whose removal raises the level's optimum.
+
+    Only rows tight at the level are tried, each by one warm re-solve of the level without it.
+    """
+    from .build import create_model
+    from .solve import solve
+
+    cons = level.constraints
+    if cons is None or level.solution is None:
+        return frozenset()
+    tight = cons[(cons["family"] == "rule") & cons["tight"]]
+    indices = sorted({int(i) for i in tight["rule_index"].dropna()})
+    base = level.solution.objective
+    out = set()
+    for i in indices:
+        changed = case.with_changes(rules=tuple(r for j, r in enumerate(case.rules) if j != i))
+        lp = create_model(changed, pool=level.pool)
+        if lp.infeasible_rules:
+            continue
+        sol = solve(lp, solver=solver, lexicographic=False, warm=level.solution.warm)
+        if sol.status == "optimal" and sol.objective - base > 1e-7 * max(1.0, abs(base)):
+            out.add(i)
+    return frozenset(out)
+
+
+def _rule_scopes(case: Case, tight: pd.DataFrame, holding: frozenset[int]) -> list[tuple]:
+    """Each tight rule row that holds the level back, as (year, pot or None, cohort or None,
+    areas or None, words). A minimum's scope is its pot's cells (it pulls money away)."""
     out = []
     for r in tight.itertuples(index=False):
-        if r.rule_index is None or pd.isna(r.rule_index):
+        if r.rule_index is None or pd.isna(r.rule_index) or int(r.rule_index) not in holding:
             continue
         rule = case.rules[int(r.rule_index)]
-        if not rule.rule.startswith("max"):
+        pot = None if r.pot_code in ("ALL", None) else r.pot_code
+        if rule.rule.startswith("min"):
+            out.append((r.year, pot, None, None, r.description))
             continue
-        out.append((r.year, None if r.pot_code in ("ALL", None) else r.pot_code,
-                    None if rule.cohort_code == "ALL" else rule.cohort_code,
+        out.append((r.year, pot, None if rule.cohort_code == "ALL" else rule.cohort_code,
                     None if rule.area_code == "ALL" else frozenset(case.resolve_areas(rule.area_code)),
                     r.description))
     return out
@@ -163,8 +227,12 @@ def _rule_covering(case: Case, scopes: list[tuple], pots: list[str], area: str, 
 
 
 # ---- idle money --------------------------------------------------------------------------------
-def idle_flags(case: Case, level: LevelResult) -> list[Flag]:
-    """Money left unspent per pot and budget year, with the rule that strands it."""
+def idle_flags(case: Case, level: LevelResult, holding: frozenset[int] | None = None) -> list[Flag]:
+    """Money left unspent per pot and budget year, with the rule that strands it. A rule is
+    named only when it is among ``holding``, the rules rows measured to hold the level back
+    (:func:`rules_holding_back`; ``None`` measures every tight one with CBC)."""
+    if holding is None:
+        holding = rules_holding_back(case, level, "cbc")
     lp, sol = level.lp, level.solution
     v = lp.variables
     x = sol.x * MONEY_SCALE
@@ -199,11 +267,16 @@ def idle_flags(case: Case, level: LevelResult) -> list[Flag]:
                                         for a, t in zip(mine["area_code"], mine["year"])):
             reason = "match"
             detail = f"{pot.name} needs £{pot.match_rate:.2f} of match per £1 and the match is used up"
-        elif not tight[(tight["family"] == "rule") & (tight["pot_code"] == pot.code) &
-                       tight["year"].isin(window) & np.isfinite(tight["upper"])].empty:
+        elif len(capping := tight[(tight["family"] == "rule") & (tight["pot_code"] == pot.code) &
+                                  tight["year"].isin(window) & np.isfinite(tight["upper"]) &
+                                  tight["rule_index"].isin(list(holding or ()))]):
             reason = "rule"
-            desc = tight[(tight["family"] == "rule") & (tight["pot_code"] == pot.code)]["description"].iloc[0]
-            detail = f"a rule caps it: {desc}"
+            detail = f"a rule caps it: {capping['description'].iloc[0]}"
+        elif _cut_by_end(case, pot, b.year):
+            reason = "timing"
+            detail = (f"{pot.name} ends on {pot.end:%-d %B %Y}, which cuts off "
+                      f"{pot.carry_forward + 1 - len(window)} of the {pot.carry_forward} year(s) its "
+                      f"{b.year} money could otherwise be carried into; the years left are fully served")
         else:
             reason = "need_met"
             detail = (f"every cell {pot.name} may fund in {', '.join(sorted(window))} is already fully served; "
@@ -212,6 +285,14 @@ def idle_flags(case: Case, level: LevelResult) -> list[Flag]:
                           year=b.year, amount=float(left),
                           detail=f"{_money(left)} of {pot.code}'s {b.year} money is left unspent: {detail}"))
     return flags
+
+
+def _cut_by_end(case: Case, pot, budget_year: str) -> bool:
+    """Whether the pot's end date shortens the years ``budget_year``'s money may be spent in."""
+    from commissioning import years as fy
+
+    later = [fy.shift(budget_year, k) for k in range(1, pot.carry_forward + 1)]
+    return any(fy.year_start(t) > pot.end for t in later)
 
 
 # ---- binding constraints --------------------------------------------------------------------------
@@ -274,8 +355,9 @@ def explain_run(run: RunResult, asks: bool = True, max_measured: int = 12, progr
     map_flags = pm.flags_frame
     for name in ("aligned", "pooled"):
         lv = run.levels[name]
-        flags.extend(gap_flags(case, lv))
-        flags.extend(idle_flags(case, lv))
+        holding = rules_holding_back(case, lv, run.solver)
+        flags.extend(gap_flags(case, lv, holding))
+        flags.extend(idle_flags(case, lv, holding))
     opt = flags_frame(flags)
     all_flags = pd.concat([map_flags, opt], ignore_index=True) if len(map_flags) else opt
     binding = pd.concat([binding_constraints(case, run.levels[n]) for n in ("aligned", "pooled")],
@@ -290,4 +372,5 @@ def explain_run(run: RunResult, asks: bool = True, max_measured: int = 12, progr
     else:
         asks_frame, unmeasured = pd.DataFrame(columns=ASK_COLUMNS), unmeasured_frame(run, [])
     prices = pd.concat([shadow_prices(case, run.levels[n]) for n in ("aligned", "pooled")], ignore_index=True)
-    return Explanation(all_flags.reindex(columns=FLAG_COLUMNS), asks_frame, binding, prices, unmeasured)
+    skipped = {n: list(run.levels[n].lp.skipped_rules) for n in ("aligned", "pooled") if run.levels[n].lp.skipped_rules}
+    return Explanation(all_flags.reindex(columns=FLAG_COLUMNS), asks_frame, binding, prices, unmeasured, skipped)

@@ -3,7 +3,13 @@
 Rule: for every locked provision cell — pot *p*, area *a*, cohort *c*, year *t* with
 committed amount ``L`` (£) — family ``lock``, one row per cell::
 
-    Σ_q x[p,a,c,t,q] = L / 1000
+    x[p,a,c,t,p] = L / 1000        and  x[p,a,c,t,q] <= 0 for every other programme q
+
+A signed contract buys what it buys: locked money keeps **its own programme's** unit
+cost and outcome rate at every level. In the pool the pot may otherwise buy the pool's
+cheaper programme for the cohort; counting the lock at that price would buy phantom
+outcomes (a "join the pool" ask once measured its whole gain from it). So the lock holds
+the pot's own-programme column, and its other columns in the locked cell are closed.
 
 A locked cell the pot may not fund under the level's rules (no variable exists, or no
 need there) cannot be kept: it is recorded in ``lp.infeasible_rules`` so the diagnosis
@@ -30,8 +36,10 @@ def define_lock(lp: LinearProgram, case: Case) -> None:
     v = lp.variables
     alloc = v[v["kind"] == "alloc"]
     index: dict[tuple, list[int]] = {}
-    for i, key in zip(alloc.index, zip(alloc["pot_code"], alloc["area_code"], alloc["cohort_code"], alloc["year"])):
-        index.setdefault(key, []).append(i)
+    others: dict[tuple, list[int]] = {}
+    for i, key, own in zip(alloc.index, zip(alloc["pot_code"], alloc["area_code"], alloc["cohort_code"], alloc["year"]),
+                           (alloc["programme"] == alloc["pot_code"]).to_numpy()):
+        (index if own else others).setdefault(key, []).append(i)
     rows, cols, rhs, meaning = [], [], [], []
     for key, amount in totals.items():
         p, a, c, t = key
@@ -42,6 +50,7 @@ def define_lock(lp: LinearProgram, case: Case) -> None:
                 lp.infeasible_rules.append(f"{label} — the pot may not fund that cell (or it has no need) "
                                            "under this scenario's rules")
             continue
+        lp.upper[others.get(key, [])] = 0.0  # the pool's other programmes stay closed here
         r = len(rhs)
         rows.extend([r] * len(idx))
         cols.extend(idx)

@@ -12,6 +12,19 @@ spend the soonest-expiring money first. Each pound carries a weight
 ``1 + (Y - e) / (Y + 1)`` where *e* is the index of the last year its money may be spent
 and *Y* the number of case years; the solver maximises that weighted spend over the
 optimal face of the primary.
+
+**One answer, whatever the solver.** Many allocations are often equally good on both
+counts (two identical districts, two pots with the same programme), and which of them a
+solver returns depends on its path: CBC and HiGHS, or the primal and the dual simplex,
+then report different gaps for the same case. So every allocation column also carries a
+small fixed preference ``δ · g_j``, with ``g_j`` in [0, 1) drawn from a hash of what the
+column *is* (pot, area, cohort, year, programme — not its position) and
+``δ = 0.01 / (Y + 1)``, a hundredth of one step of the expiry weight, so that it only
+decides among allocations the expiry rule leaves equal. A generic preference has a
+single optimum, so the plan, its gaps and its reasons are the same with every solver
+and in every run. The preference is arbitrary (it favours no area by name or order),
+and it is stated as such: a preference that *means* something — least disruption to
+today's provision — is a later, separate choice.
 """
 
 from __future__ import annotations
@@ -64,4 +77,20 @@ def expiry_weights(variables: pd.DataFrame, case: Case) -> np.ndarray:
     # carried money expires at the end of its window or of the pot's life, whichever is first.
     expiry = np.where(kind == "flow", np.minimum(budget_year + cf, last), spend_year)
     counts = ((kind == "alloc") & (cf == 0)) | (kind == "flow")
-    return np.where(counts, 1 + (n_years - expiry) / (n_years + 1), 0.0)
+    weights = np.where(counts, 1 + (n_years - expiry) / (n_years + 1), 0.0)
+    return weights + np.where(kind == "alloc", TIE_SHARE / (n_years + 1) * fixed_preference(variables), 0.0)
+
+
+TIE_SHARE = 0.01  # the fixed preference's weight, as a share of one expiry step
+_KEY = ["pot_code", "area_code", "cohort_code", "year", "programme"]
+
+
+def fixed_preference(variables: pd.DataFrame) -> np.ndarray:
+    """``g_j`` in [0, 1): a hash of each column's pot, area, cohort, year and programme.
+
+    pandas' object hash uses a fixed key, so the same column gets the same number on every
+    machine and in every run, and the number does not depend on where the column sits.
+    """
+    keys = variables.reindex(columns=_KEY).astype(object).where(variables.reindex(columns=_KEY).notna(), "")
+    h = pd.util.hash_pandas_object(keys.astype(str), index=False).to_numpy(dtype=np.uint64)
+    return (h >> np.uint64(11)).astype(np.float64) / float(2 ** 53)

@@ -7,8 +7,10 @@ programme ``q`` — the pot whose unit cost and outcome rate apply:
 * ``aligned`` (today's rules): one variable per eligible cell with need, ``q = p``.
 * ``pooled``: every pool member ``p`` may fund any area and cohort that any member may
   fund, within its own years. For cohort ``c`` it buys the pool's best programme for
-  ``c`` — the member that may fund ``c`` with the lowest cost per outcome, after
-  ``rates`` — and, where ``p`` could already fund the cell under today's rules, also
+  ``c`` — the member that may fund ``c`` at the lowest cost per unit of **the case's
+  objective**, after ``rates``: per outcome under ``outcomes``, per £ of value under
+  ``value`` (``unit_cost / (rate × value_per_outcome)``), per participant under
+  ``coverage`` — and, where ``p`` could already fund the cell under today's rules, also
   its own programme. Keeping the own programme is a decision beyond the contract: when
   need caps bind, the best cost per outcome can buy fewer outcomes per person than a
   dearer programme, and without it pooling could do worse than alignment. With it the
@@ -28,22 +30,26 @@ VAR_COLUMNS = [
 ]
 
 
-def best_programmes(case: Case, pool: frozenset[str]) -> pd.DataFrame:
-    """For each cohort some pool member may fund: the member with the lowest cost per outcome.
+def best_programmes(case: Case, pool: frozenset[str], objective: str | None = None) -> pd.DataFrame:
+    """For each cohort some pool member may fund: the member with the lowest cost per unit
+    of the objective (``objective`` defaults to the case's).
 
     Columns: cohort_code, programme, unit_cost, outcome_rate. Ties go to the cheaper unit
     cost, then to the pot listed first in the case.
     """
+    objective = objective or case.settings.objective
     rows = []
     order = {p: i for i, p in enumerate(case.pot)}
     for c in case.cohort:
+        value = case.cohort[c].value_per_outcome or 0.0
         best = None
         for p in case.pot:
             if p not in pool or c not in case.pot_cohorts[p]:
                 continue
             uc, rate = case.unit_cost(p, c), case.outcome_rate(p, c)
-            cpo = uc / rate if rate > 0 else np.inf
-            key = (cpo, uc, order[p])
+            per_head = {"outcomes": rate, "value": rate * value, "coverage": 1.0}[objective]
+            cost = uc / per_head if per_head > 0 else np.inf
+            key = (cost, uc, order[p])
             if best is None or key < best[0]:
                 best = (key, p, uc, rate)
         if best is not None:
@@ -51,7 +57,7 @@ def best_programmes(case: Case, pool: frozenset[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["cohort_code", "programme", "unit_cost", "outcome_rate"])
 
 
-def allocation_variables(case: Case, pool: frozenset[str] = frozenset()) -> pd.DataFrame:
+def allocation_variables(case: Case, pool: frozenset[str] = frozenset(), objective: str | None = None) -> pd.DataFrame:
     """The allocation variables of a level (``pool`` empty: the aligned level)."""
     own = case.eligible_cells(with_need_only=True)
     own = own.assign(kind="alloc", programme=own["pot_code"], budget_year=None)
@@ -60,7 +66,7 @@ def allocation_variables(case: Case, pool: frozenset[str] = frozenset()) -> pd.D
 
     members = [p for p in case.pot if p in pool]
     areas = set().union(*(case.pot_areas[p] for p in members))
-    best = best_programmes(case, frozenset(members))
+    best = best_programmes(case, frozenset(members), objective)
     need = case.need_frame[case.need_frame["people"] > 0]
     need = need[need["area_code"].isin(areas) & need["cohort_code"].isin(best["cohort_code"])]
     py = case.pot_year_frame

@@ -251,12 +251,23 @@ def random_case_specs(*, allow_rules: bool = True, allow_equity: bool = True, al
                     "min_share": draw(st.sampled_from([0.01, 0.05])),
                     "min_amount": draw(st.sampled_from([100, 1000])),
                 }[kind]
+                named = draw(st.sampled_from(["ALL"] + [p["pot_code"] for p in pots]))
+                area_opts = ["ALL"] + areas + (["F1"] if footprints else [])
+                cohort_opts, year_opts = ["ALL"] + cohort_codes, ["ALL"] + years
+                if named != "ALL":
+                    # A rule naming a pot that can never fund its scope is a validation error:
+                    # draw the scope within the pot's cohorts, areas and life.
+                    mine = next(p for p in pots if p["pot_code"] == named)
+                    if mine["cohorts"] != "ALL":
+                        cohort_opts = ["ALL"] + mine["cohorts"].split(";")
+                    if mine["geography"] != "ALL":
+                        area_opts = ["ALL"] + mine["geography"].split(";")
+                    year_opts = ["ALL"] + [y for y in years if mine["start"] <= YEAR_START[y] <= mine["end"]]
                 rules.append(rule(
-                    kind, value,
-                    pot=draw(st.sampled_from(["ALL"] + [p["pot_code"] for p in pots])),
-                    area=draw(st.sampled_from(["ALL"] + areas + (["F1"] if footprints else []))),
-                    cohort=draw(st.sampled_from(["ALL"] + cohort_codes)),
-                    year=draw(st.sampled_from(["ALL"] + years)),
+                    kind, value, pot=named,
+                    area=draw(st.sampled_from(area_opts)),
+                    cohort=draw(st.sampled_from(cohort_opts)),
+                    year=draw(st.sampled_from(year_opts)),
                     note=f"random rule {len(rules) + 1}",
                 ))
         provision = None

@@ -121,18 +121,17 @@ def test_unset_name_is_written_so_it_survives(tmp_path):
     assert (back / "case.yaml").read_text() == "name: northtown\n"
 
 
-def test_provision_not_supplied_and_empty_stay_different(tmp_path):
+def test_provision_empty_reads_and_converts_as_not_supplied(tmp_path):
+    # A header and no rows is "no provision recorded", exactly as no table (see the README).
     unknown = load_case(write_tiny_case(tmp_path / "unknown"))
-    nothing = load_case(write_tiny_case(tmp_path / "nothing", provision=[]))
-    assert unknown.provision is None and nothing.provision == ()
-    for case, name in ((unknown, "u"), (nothing, "n")):
-        write_case(case, tmp_path / f"{name}.xlsx")
-        write_case(load_case(tmp_path / f"{name}.xlsx"), tmp_path / name)
-        assert load_case(tmp_path / name).provision == case.provision
-    assert "provision" not in openpyxl.load_workbook(tmp_path / "u.xlsx").sheetnames
-    assert openpyxl.load_workbook(tmp_path / "n.xlsx")["provision"].max_row == 1
-    assert not (tmp_path / "u" / "provision.csv").exists()
-    assert (tmp_path / "n" / "provision.csv").read_text() == "pot_code,area_code,cohort_code,year,amount,provider\n"
+    empty = load_case(write_tiny_case(tmp_path / "empty", provision=[]))
+    assert unknown.provision is None and empty.provision is None
+    assert empty.fingerprint() == unknown.fingerprint()
+    write_case(empty, tmp_path / "e.xlsx")
+    write_case(load_case(tmp_path / "e.xlsx"), tmp_path / "e")
+    assert load_case(tmp_path / "e").provision is None
+    assert "provision" not in openpyxl.load_workbook(tmp_path / "e.xlsx").sheetnames
+    assert not (tmp_path / "e" / "provision.csv").exists()
 
 
 def test_example_round_trip(tmp_path):
@@ -262,7 +261,7 @@ def test_template_read_me(template):
 
 def test_blank_template_reports_empty_required_tables(template):
     v = validate_path(template)
-    assert v.warnings == []
+    assert [w.where for w in v.warnings] == ["sheet 'provision'"]  # no provision recorded
     assert [str(p) for p in v.errors] == [
         f"sheet '{t}': the required table '{t}' has no rows (expected at least one row below the header)"
         for t in ("areas", "cohorts", "pots", "budgets", "need")
@@ -292,13 +291,15 @@ def test_filled_template_validates_and_equals_the_folder_case(template, tmp_path
     wb.save(filled)
 
     v = validate_path(filled)
-    assert v.errors == [] and v.warnings == []
+    assert v.errors == []
     folder_case = load_case(write_tiny_case(tmp_path / "tiny", optional=optional))
-    if not optional:
-        # A provision sheet left with its header only means "nothing committed today",
-        # where a folder without provision.csv means "unknown" (see the read me).
-        assert v.case.provision == () and folder_case.provision is None
-        folder_case = folder_case.with_changes(provision=())
+    if optional:
+        assert v.warnings == []
+    else:
+        # A provision sheet left with its header only means "no provision recorded", as a
+        # folder without provision.csv does (see the read me); a warning says so.
+        assert [w.where for w in v.warnings] == ["sheet 'provision'"]
+        assert v.case.provision is None and folder_case.provision is None
     assert comparable(v.case) == comparable(folder_case)
     if optional:
         assert v.case.rules[0].origin == "sheet 'rules' row 2"

@@ -97,8 +97,10 @@ def gaps_case(folder: Path) -> Path:
     * A4/T/Y2 **timing** 6 (TIM fits but for its dates);
     * A5/K/Y2 **cohort** 9 (COH funds A5 in Y2, not K; KK funds K, but in A1 and Y1 only);
     * A1/Z/Y1 **no_eligible_pot** 5 (no pot funds Z anywhere);
-    * A1/S/Y1 **rule** 48: S may put at most 0.2 × £10,000 = £2,000 on S → 2 served of 50.
-      S also serves D's 3 people (£3,000) and leaves £5,000 idle, held by the rule.
+    * A1/S/Y1 **rule** 49.25: a share is of what S *spends* that year. S serves D's 3
+      people (£3,000, all D's need) and may put on S at most 0.2 × what it spends:
+      s ≤ 0.2 (s + 3,000) → s ≤ £750 → 0.75 served of 50. £10,000 − £750 − £3,000 =
+      £6,250 is left idle, held by the rule (removing it serves S: measured).
     """
     return write_case(
         folder, areas=("A1", "A2", "A3", "A4", "A5"),
@@ -257,7 +259,7 @@ def test_unmet_need_reasons_at_aligned(gaps_run):
         ("A4", "T", Y2): ("timing", 6.0),
         ("A5", "K", Y2): ("cohort", 9.0),
         ("A1", "Z", Y1): ("no_eligible_pot", 5.0),
-        ("A1", "S", Y1): ("rule", 48.0),  # 50 − 0.2 × 10,000 / 1,000
+        ("A1", "S", Y1): ("rule", 49.25),  # s ≤ 0.2 (s + 3,000) → s = £750 → 50 − 0.75
     }
 
 
@@ -269,8 +271,8 @@ def test_unmet_need_names_the_near_miss_pot_and_its_cost(gaps_run):
     assert g.loc["cohort", "pot_code"] == "COH" and g.loc["cohort", "amount"] == 9000.0
     # Funding: 20 people at F's £2,000.
     assert g.loc["funding", "amount"] == 40000.0
-    # The max_share rule strands S's money too: £10,000 − £2,000 on S − £3,000 on D.
-    assert gaps_run.idle("aligned")[("S", Y1)] == ("rule", 5000.0)
+    # The max_share rule strands S's money too: £10,000 − £750 on S − £3,000 on D.
+    assert gaps_run.idle("aligned")[("S", Y1)] == ("rule", 6250.0)
 
 
 def test_pooled_rows_exist_and_a_cell_met_by_pooling_is_only_a_gap_when_aligned(tmp_path, solver):

@@ -27,13 +27,21 @@ def one_pot_case(folder: Path, rules: list[dict], need: dict | None = None, area
 
 
 def min_share_case(folder: Path) -> Path:
-    """min_share 50% of P on C: £5,000 — but C's need is 2 people, so at most £2,000 can go there."""
-    return one_pot_case(folder, [rule("min_share", 0.5, "Half of P on cohort C", pot="P", cohort="C")])
+    """min_amount £5,000 of P on C — but C's need is 2 people, so at most £2,000 can go there.
+
+    (A *share* of P's spending on C can always be met by spending less: with a share of
+    what the pot spends, "half of P on C" holds at £2,000 on C and £2,000 on D. The
+    floor that need cannot meet is an amount.)
+    """
+    return one_pot_case(folder, [rule("min_amount", 5000, "Half of P on cohort C", pot="P", cohort="C", year=Y1)])
 
 
 def no_scope_case(folder: Path) -> Path:
-    """min_amount £1,000 for P in Southvale, which P does not cover: nothing in scope to fund."""
-    return one_pot_case(folder, [rule("min_amount", 1000, "Southvale floor", pot="P", area="A2", year=Y1)],
+    """min_amount £1,000 in Southvale from all pots together; no pot covers it: nothing in scope.
+
+    (Naming one pot that cannot fund its scope is a validation error instead.)
+    """
+    return one_pot_case(folder, [rule("min_amount", 1000, "Southvale floor", area="A2", year=Y1)],
                         need={("A1", "C", Y1): 20, ("A2", "C", Y1): 20}, areas=("A1", "A2"))
 
 
@@ -67,7 +75,7 @@ def test_min_share_that_eligibility_cannot_meet(tmp_path, solver):
     out = tmp_path / "out"
     err = assert_infeasible_and_nothing_written(optimise(min_share_case(tmp_path / "case"), out, solver), out)
     assert "infeasible" in err
-    # The rule by its note, how far it can be met (2 people × £1,000 of 0.5 × £10,000), what to do,
+    # The rule by its note, how far it can be met (2 people × £1,000 of £5,000), what to do,
     # and what it collides with: C's need.
     assert "Half of P on cohort C" in err
     assert "can be met only up to £2,000 of £5,000" in err
@@ -99,8 +107,8 @@ def test_two_colliding_rules_are_both_named(tmp_path, solver):
 def test_an_impossible_share_and_an_empty_scope_are_named_together(tmp_path, solver):
     # Every collision at once: the rule with nothing in scope and the share need cannot meet.
     case = one_pot_case(tmp_path / "case", [
-        rule("min_share", 0.5, "Half of P on cohort C", pot="P", cohort="C"),
-        rule("min_amount", 1000, "Southvale floor", pot="P", area="A2", year=Y1),
+        rule("min_amount", 5000, "Half of P on cohort C", pot="P", cohort="C", year=Y1),
+        rule("min_amount", 1000, "Southvale floor", area="A2", year=Y1),
     ], need={("A1", "C", Y1): 2, ("A1", "D", Y1): 50, ("A2", "C", Y1): 20}, areas=("A1", "A2"))
     out = tmp_path / "out"
     err = assert_infeasible_and_nothing_written(optimise(case, out, solver), out)

@@ -202,6 +202,8 @@ def test_a_funding_gap_names_the_eligible_pots_and_their_uncommitted_money(tmp_p
     #   → amount 20.75 × £500 = £10,375.
     #   P1 also funds A1/C2 (£5,000 = 10 people, need 10, met): committed £9,000 of £10,000 → £1,000 left.
     #   P2 committed £1,000 of £5,000 → £4,000 left.
+    #   The gap sits next to uncommitted eligible money: reason "uncommitted", naming the pot
+    #   with the most of it (P2's £4,000 > P1's £1,000).
     folder = write_case(
         tmp_path / "funding",
         areas=[area("A1", "Alpha")],
@@ -216,7 +218,7 @@ def test_a_funding_gap_names_the_eligible_pots_and_their_uncommitted_money(tmp_p
     )
     pm = provision_map(load_case(folder))
     gap = only(pm.flags, kind="gap")
-    assert (gap.reason, gap.pot_code, gap.cohort_code) == ("funding", None, "C1")
+    assert (gap.reason, gap.pot_code, gap.cohort_code) == ("uncommitted", "P2", "C1")
     assert gap.people == pytest.approx(20.75)
     assert gap.amount == pytest.approx(10375)
     assert "P1 £1,000 of £10,000 uncommitted" in gap.detail
@@ -236,7 +238,8 @@ def idle_case(tmp_path: Path, with_provision: bool = True) -> Path:
       LOCAL → A1/C1 2025-26 £2,000 (Delta): no money available in 2025-26 → idle timing, 2 people.
       LOCAL → A1/C1 2024-25 £1,000 (Epsilon): eligible, 1 person against need 5.
     Need:
-      A1/C1 2024-25: 5 → funding gap 4 people × £1,000 = £4,000, pot LOCAL (the one eligible pot).
+      A1/C1 2024-25: 5 → gap 4 people × £1,000 = £4,000 next to LOCAL's £9,000 that no eligible
+        provision uses (£10,000 − £1,000) → reason uncommitted, pot LOCAL.
       A1/C1 2025-26: 2 → the idle money does not count; LOCAL fails timing alone → gap timing,
         2 people, £2,000.
       A2/C2 2024-25: 3 → no pot lists C2 → no_eligible_pot.
@@ -268,7 +271,7 @@ def test_provision_the_pot_may_not_fund_is_idle(tmp_path):
 
     gaps = {(f.cohort_code, f.year): f for f in pm.flags if f.kind == "gap"}
     assert (gaps[("C1", "2024-25")].reason, gaps[("C1", "2024-25")].pot_code,
-            gaps[("C1", "2024-25")].people, gaps[("C1", "2024-25")].amount) == ("funding", "LOCAL", 4, 4000)
+            gaps[("C1", "2024-25")].people, gaps[("C1", "2024-25")].amount) == ("uncommitted", "LOCAL", 4, 4000)
     assert (gaps[("C1", "2025-26")].reason, gaps[("C1", "2025-26")].people,
             gaps[("C1", "2025-26")].amount) == ("timing", 2, 2000)
     assert gaps[("C2", "2024-25")].reason == "no_eligible_pot"

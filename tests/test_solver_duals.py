@@ -167,18 +167,24 @@ def test_a_minimum_no_pot_can_reach_is_named_before_solving(tmp_path, solver):
 @pytest.mark.parametrize("solver", SOLVERS)
 def test_a_share_larger_than_need_allows_is_diagnosed(tmp_path, solver):
     # P: £100k, £1,000 a head; C1 has 10 people (at most £10k), C2 1,000. "At least half of P
-    # on C1" asks for £50k: the need cap collides with the rule; the solver finds it infeasible
+    # on C1" is a share of what P spends, and P must spend all £100k (min_amount), so it asks
+    # for £50k on C1: the need cap collides with the share; the solver finds it infeasible
     # and the diagnosis names the rule (and what it collides with).
     case = make_case(tmp_path, areas=["A1"], cohorts={"C1": 0.5, "C2": 0.25}, pots=[pot("P")],
                      budgets={("P", Y1): 100_000}, need={("A1", "C1", Y1): 10, ("A1", "C2", Y1): 1000},
-                     rules=[rule("min_share", 0.5, pot="P", cohort="C1", note="half of P on young people")])
+                     rules=[rule("min_share", 0.5, pot="P", cohort="C1", note="half of P on young people"),
+                            rule("min_amount", 100_000, pot="P", year=Y1, note="P spends its whole budget")])
     assert not create_model(case).infeasible_rules  # the scope has a variable: only solving shows it
     with pytest.raises(InfeasibleError) as err:
         optimise_case(case, solver=solver)
     collisions = err.value.collisions
     assert err.value.level == "aligned"
-    named = [c for c in collisions if c.family == "rule"]
-    assert len(named) == 1 and "half of P on young people" in named[0].description
-    # It can be met up to £10,000 (the whole need) of the £50,000 asked.
-    assert "£10,000 of £50,000" in named[0].description
+    named = {c.description.split(":")[0]: c.description for c in collisions if c.family == "rule"}
+    assert len(named) == 2
+    # The cheaper violation is the floor: P can spend £10,000 on C1 (its whole need) and as
+    # much again on C2 within "half on C1", so £20,000 of the £100,000 floor.
+    floor = next(d for k, d in named.items() if "P spends its whole budget" in k)
+    assert "can be met only up to £20,000 of £100,000" in floor
+    share = next(d for k, d in named.items() if "half of P on young people" in k)
+    assert "met, but only at the expense of the above" in share
     assert any(c.family == "need_cap" for c in collisions)
