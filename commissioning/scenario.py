@@ -303,6 +303,8 @@ def _check(sc: Scenario, case: Case) -> list[Problem]:
                     bad(f"{key}.cohort_code", f"unknown cohort code '{e['cohort_code']}'", "a cohort code, or ALL")
                 if "year" in e:
                     year_ok(f"{key}.year", e["year"], allow_all=True)
+                if isinstance(e.get("note"), (list, dict)):
+                    bad(f"{key}.note", "not a piece of text", "a note in words")
 
     if "objective" in d and d["objective"] not in ("outcomes", "value", "coverage"):
         bad("objective", f"'{d['objective']}'", "outcomes, value or coverage")
@@ -425,7 +427,7 @@ def _scenario_rules(sc: Scenario) -> list[Rule]:
     """The scenario's ``rules`` entries as rules of the case, each naming its place."""
     return [Rule(rule=e["rule"], pot_code=str(e.get("pot_code", ALL)), area_code=str(e.get("area_code", ALL)),
                  cohort_code=str(e.get("cohort_code", ALL)), year=str(e.get("year", ALL)),
-                 value=float(e["value"]), note=e.get("note"),
+                 value=float(e["value"]), note=None if e.get("note") is None else str(e["note"]),
                  origin=f"{sc.source.name if sc.source else 'scenario'} rules[{i}]")
             for i, e in enumerate(sc.data.get("rules") or [])]
 
@@ -469,7 +471,11 @@ def run_label(case_name: str, scenario: str | None) -> str:
 
 
 def rules_words(rules_changed: bool) -> str:
-    """The rules the aligned level keeps, in words: today's, unless the scenario changed them (:func:`changes_rules`)."""
+    """The rules the aligned level keeps, in words: today's, unless the scenario changed them.
+
+    ``rules_changed`` is what :func:`changes_rules` decided (``Case.rules_changed``, or
+    ``summary.json``'s ``rules_changed``).
+    """
     return "the scenario's rules" if rules_changed else "today's rules"
 
 
@@ -529,7 +535,10 @@ def apply_scenario(case: Case, sc: Scenario) -> Case:
 
 
 def load_case_with_scenario(case_path: Path, scenario_path: Path | None) -> tuple[Case, list[Problem]]:
-    """Validate a case and overlay a scenario on it; return the case and the warnings (the case's, then the scenario's)."""
+    """Validate a case and overlay a scenario on it; return the case and the warnings.
+
+    The warnings are the case's, then the scenario's.
+    """
     from .validate import validate_path
 
     v = validate_path(case_path)

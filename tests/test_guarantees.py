@@ -842,11 +842,13 @@ def test_an_absurd_carry_forward_is_refused_not_run(tmp_path, years):
 
 
 def test_colliding_rules_are_named(tmp_path):
+    # Two floors on SKILLS' £100,000 in 2025-26: £70,000 on YOUNG and £70,000 on OLDER = £140,000.
+    # (Two minimum *shares* of 70% would only stop SKILLS spending: a share is of what it spends.)
     rules = [
-        {"rule": "min_share", "pot_code": "SKILLS", "area_code": "ALL", "cohort_code": "YOUNG", "year": "ALL",
-         "value": 0.7, "note": "youth first"},
-        {"rule": "min_share", "pot_code": "SKILLS", "area_code": "ALL", "cohort_code": "OLDER", "year": "ALL",
-         "value": 0.7, "note": "adults first"},
+        {"rule": "min_amount", "pot_code": "SKILLS", "area_code": "ALL", "cohort_code": "YOUNG", "year": "2025-26",
+         "value": 70000, "note": "youth first"},
+        {"rule": "min_amount", "pot_code": "SKILLS", "area_code": "ALL", "cohort_code": "OLDER", "year": "2025-26",
+         "value": 70000, "note": "adults first"},
     ]
     case = write_tiny_case(tmp_path / "case", optional=True, rules=rules)
     result = _optimise(case, tmp_path / "out")
@@ -856,12 +858,14 @@ def test_colliding_rules_are_named(tmp_path):
 
 
 def test_a_rule_with_nothing_in_scope_is_named(tmp_path):
+    # WORK funds A2 only: a rule naming WORK in A1 can never apply, an error at its row and column.
     rules = [{"rule": "min_amount", "pot_code": "WORK", "area_code": "A1", "cohort_code": "ALL", "year": "ALL",
               "value": 1000, "note": "north must get WORK money"}]
     case = write_tiny_case(tmp_path / "case", rules=rules)
     result = _optimise(case, tmp_path / "out")
-    assert result.exit_code == 3, result.output
-    assert "north must get WORK money" in result.stderr
+    assert result.exit_code == 2, result.output
+    assert "rules.csv, row 2, column 'area_code': pot WORK can never fund area A1" in result.stderr
+    assert not (tmp_path / "out").exists() and not hidden(tmp_path)
 
 
 # ---- solver trouble is visible ------------------------------------------------------------------------------

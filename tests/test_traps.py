@@ -125,7 +125,8 @@ def test_validate_with_a_scenario_prints_the_scenarios_money(tmp_path):
     half = SC.write_scenario(tmp_path, "half.yaml", "name: half-skills\nbudgets:\n  SKILLS: {multiply: 0.5}\n")
     lines = ok(run("validate", case, "--scenario", half)).stdout.splitlines()
     assert lines[0] == "Scenario 'half-skills' is valid against the case."
-    assert lines[1] == f"Scenario 'half-skills' on case '{CASE_NAME}': 2 areas, 2 cohorts, 3 pots, years 2025-26 to 2026-27"
+    assert lines[1] == (f"Scenario 'half-skills' on case '{CASE_NAME}': 2 areas, 2 cohorts, 3 pots, "
+                        "years 2025-26 to 2026-27")
     assert lines[3].split() == ["2025-26", "£80,000", "150"]
     assert lines[4].split() == ["2026-27", "£80,000", "150"]
     assert lines[5].split() == ["total", "£160,000", "300"]
@@ -281,6 +282,15 @@ def test_a_scenario_rule_is_judged_against_the_scenarios_eligibility(tmp_path):
     assert ok(run("validate", case, "--scenario", wider)).stdout.startswith("Scenario 'wider' is valid")
 
 
+def test_a_scenario_rule_note_that_is_not_text_is_refused(tmp_path):
+    # Was an internal error (exit 70) once scenario rules became Rule objects.
+    case = SC.write_case(tmp_path / "case")
+    bad = SC.write_scenario(tmp_path, "note.yaml",
+                            "name: n\nrules:\n  - {rule: max_share, pot_code: SKILLS, value: 0.5, note: [1, 2]}\n")
+    result = run("validate", case, "--scenario", bad)
+    assert result.exit_code == 2 and "note.yaml, line 3, key 'rules.0.note': not a piece of text" in result.stderr
+
+
 def test_the_shipped_example_and_its_scenarios_still_validate():
     assert ok(run("validate", EXAMPLE)).stdout.splitlines()[-1].startswith("Valid")
     for path in sorted((EXAMPLE / "scenarios").glob("*.yaml")):
@@ -303,8 +313,10 @@ def scenarios(tmp_path_factory):
     folder = tmp_path_factory.mktemp("scenarios")
     return {
         "pool-local": SC.write_scenario(folder, "pool-local.yaml", POOL_LOCAL),
-        "half-skills": SC.write_scenario(folder, "half.yaml", "name: half-skills\nbudgets:\n  SKILLS: {multiply: 0.5}\n"),
-        "wider": SC.write_scenario(folder, "wider.yaml", "name: wider\neligibility:\n  LOCAL: {add_cohorts: [OLDER]}\n"),
+        "half-skills": SC.write_scenario(folder, "half.yaml",
+                                         "name: half-skills\nbudgets:\n  SKILLS: {multiply: 0.5}\n"),
+        "wider": SC.write_scenario(folder, "wider.yaml",
+                                   "name: wider\neligibility:\n  LOCAL: {add_cohorts: [OLDER]}\n"),
     }
 
 
@@ -405,7 +417,8 @@ def test_labels_say_what_was_run(runs, name, run_words, rules):
 def test_agreement_and_sensitivity_labels(scenario_case, scenarios, tmp_path):
     agreed = ok(run("agree", scenario_case, "--scenario", scenarios["wider"], "--out", tmp_path / "a",
                     "--solver", "cbc"))
-    assert agreed.stdout.splitlines()[0] == f"Scenario 'wider' on case '{CASE_NAME}': agreement, DRAFT, 2025-26 to 2029-30"
+    assert agreed.stdout.splitlines()[0] == (f"Scenario 'wider' on case '{CASE_NAME}': agreement, DRAFT, "
+                                             "2025-26 to 2029-30")
     wb = openpyxl.load_workbook(tmp_path / "a" / "agreement.xlsx")
     summary_cells = {c.value for row in wb["Summary"].iter_rows() for c in row if isinstance(c.value, str)}
     assert "aligned (the scenario's rules, coordinated)" in summary_cells
