@@ -82,7 +82,7 @@ def load_scenario(path: str | Path, case: Case) -> Scenario:
         raise CaseError(problems)
     sc.name = str(data["name"])
     sc.description = str(data.get("description") or "")
-    not_poolable = [p for p in case.pot if p in (_pool_codes(case, data) or ()) and not case.pot[p].poolable]
+    not_poolable = pool_not_poolable(case.with_changes(pool=_pool_codes(case, data)))
     if not_poolable:
         one = len(not_poolable) == 1
         sc.warnings.append(Problem(_where(sc, "pool"), None, "pool",
@@ -347,11 +347,6 @@ def _check_rule_scopes(sc: Scenario, case: Case) -> list[Problem]:
     d = sc.data
     pots = _scenario_pots(case, d)
     out: list[Problem] = []
-    for i, rule in enumerate(_scenario_rules(sc)):
-        if rule.pot_code != ALL:
-            for col, why in rule_misses(case, rule, pots[rule.pot_code]):
-                key = f"rules.{i}.{col}"
-                out.append(Problem(_where(sc, key), None, key, why, SCOPE_EXPECTED))
     for rule in case.rules:
         pot = pots.get(rule.pot_code)
         if pot is None or pot == case.pot[rule.pot_code]:
@@ -360,6 +355,11 @@ def _check_rule_scopes(sc: Scenario, case: Case) -> list[Problem]:
             key = _change_key(d, rule.pot_code, col)
             out.append(Problem(_where(sc, key), None, key, f"{why}, so the rule at {rule.origin} could never apply",
                                f"a change that leaves pot {rule.pot_code} able to meet its rules"))
+    for i, rule in enumerate(_scenario_rules(sc)):
+        if rule.pot_code != ALL:
+            for col, why in rule_misses(case, rule, pots[rule.pot_code]):
+                key = f"rules.{i}.{col}"
+                out.append(Problem(_where(sc, key), None, key, why, SCOPE_EXPECTED))
     return out
 
 

@@ -596,8 +596,8 @@ def scope_misses(pot: str, pot_areas: frozenset[str], pot_cohorts: frozenset[str
     """
     out = []
     if not pot_areas & rule_areas:
-        scope = "every area" if area == ALL else f"area {area}"
-        out.append(("area_code", f"pot {pot} can never fund {scope}: its geography shares no area with it"))
+        out.append(("area_code", f"pot {pot} can never fund any area: its geography holds none" if area == ALL else
+                                 f"pot {pot} can never fund area {area}: its geography shares no area with it"))
     if cohort != ALL and cohort not in pot_cohorts:
         out.append(("cohort_code", f"pot {pot} can never fund cohort {cohort}: it does not fund that cohort"))
     if year != ALL and not fy.overlaps(year, *life):

@@ -283,7 +283,7 @@ def test_a_scenario_rule_is_judged_against_the_scenarios_eligibility(tmp_path):
 
 
 def test_a_scenario_rule_note_that_is_not_text_is_refused(tmp_path):
-    # Was an internal error (exit 70) once scenario rules became Rule objects.
+    # A note that YAML reads as a list was an internal error (exit 70), not bad input.
     case = SC.write_case(tmp_path / "case")
     bad = SC.write_scenario(tmp_path, "note.yaml",
                             "name: n\nrules:\n  - {rule: max_share, pot_code: SKILLS, value: 0.5, note: [1, 2]}\n")
