@@ -100,13 +100,16 @@ def profile_interpret(run, top: int) -> None:
     from optimiser.asks import candidates
 
     case = run.case
+    holding = {n: explain.rules_holding_back(case, run.levels[n], run.solver) for n in ("aligned", "pooled")}
     pieces = [
         ("explain_run(asks=False)", lambda: explain.explain_run(run, asks=False).flags),
         ("provision_map", lambda: provision_map(case)),
-        ("gap_flags aligned", lambda: explain.gap_flags(case, run.levels["aligned"])),
-        ("gap_flags pooled", lambda: explain.gap_flags(case, run.levels["pooled"])),
-        ("idle_flags aligned", lambda: explain.idle_flags(case, run.levels["aligned"])),
-        ("idle_flags pooled", lambda: explain.idle_flags(case, run.levels["pooled"])),
+        ("rules_holding_back x2", lambda: [explain.rules_holding_back(case, run.levels[n], run.solver)
+                                           for n in ("aligned", "pooled")]),
+        ("gap_flags aligned", lambda: explain.gap_flags(case, run.levels["aligned"], holding["aligned"])),
+        ("gap_flags pooled", lambda: explain.gap_flags(case, run.levels["pooled"], holding["pooled"])),
+        ("idle_flags aligned", lambda: explain.idle_flags(case, run.levels["aligned"], holding["aligned"])),
+        ("idle_flags pooled", lambda: explain.idle_flags(case, run.levels["pooled"], holding["pooled"])),
         ("binding_constraints x2", lambda: [explain.binding_constraints(case, run.levels[n])
                                             for n in ("aligned", "pooled")]),
         ("asks.candidates", lambda: candidates(run)),

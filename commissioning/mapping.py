@@ -92,6 +92,7 @@ import pandas as pd
 
 from .flags import ELIGIBILITY_RULES, Flag, flags_frame
 from .model import Case
+from .money import MoneyWalk, walk
 
 CELL = ["area_code", "cohort_code", "year"]
 COVERAGE_COLUMNS = [
@@ -241,7 +242,8 @@ def provision_map(case: Case) -> ProvisionMap:
     flags: list[Flag] = []
     if supplied:
         prov = _provision_rows(case)
-        paid, over = _paid_for(case, prov[prov["eligible"]])
+        walks = _walks(case, prov[prov["eligible"]])
+        paid, over = _paid_for(case, prov[prov["eligible"]], walks)
         prov.loc[paid.index, "amount"] = paid["amount"]
         prov.loc[paid.index, "people"] = paid["people"]
         eligible_rows = prov[prov["eligible"]]
@@ -258,7 +260,7 @@ def provision_map(case: Case) -> ProvisionMap:
         short = short[short["people"] > PEOPLE_TOLERANCE]
         funding = short[short["eligible_pots"] > 0]
         no_pot = short[short["eligible_pots"] == 0]
-        gap_flags = _funding_gap_flags(case, funding, elig, prov) + unreachable_gap_flags(case, order, no_pot)
+        gap_flags = _funding_gap_flags(case, funding, elig, walks) + unreachable_gap_flags(case, order, no_pot)
         flags += _in_cell_order(gap_flags, order)
         flags += _idle_flags(case, prov[~prov["eligible"]])
         flags += over
@@ -412,19 +414,17 @@ def _rule_words(case: Case, rule: str, pot_code: str, area_code: str, cohort_cod
     return _timing_words(case, pot_code, year)
 
 
-def _walks(case: Case, rows: pd.DataFrame) -> dict:
-    """Each pot's eligible provision set against its budgets, oldest money first."""
-    from .money import walk
-
+def _walks(case: Case, rows: pd.DataFrame) -> dict[str, MoneyWalk]:
+    """Every pot's eligible provision set against its budgets, oldest money first."""
     wanted = rows.groupby(["pot_code", "year"], sort=False)["amount"].sum()
-    return {p: walk(case, p, {t: float(v) for t, v in wanted[p].items()})
-            for p in wanted.index.get_level_values(0).unique()} | \
-        {p: walk(case, p, {}) for p in case.pot if p not in set(wanted.index.get_level_values(0))}
+    by_pot: dict[str, dict[str, float]] = {p: {} for p in case.pot}
+    for (p, t), v in wanted.items():
+        by_pot[p][t] = float(v)
+    return {p: walk(case, p, w) for p, w in by_pot.items()}
 
 
-def _paid_for(case: Case, rows: pd.DataFrame) -> tuple[pd.DataFrame, list[Flag]]:
+def _paid_for(case: Case, rows: pd.DataFrame, walks: dict[str, MoneyWalk]) -> tuple[pd.DataFrame, list[Flag]]:
     """Eligible provision rows scaled to what the money pays for, and the over-commitments."""
-    walks = _walks(case, rows)
     factor, flags = {}, []
     wanted = rows.groupby(["pot_code", "year"], sort=False)["amount"].sum()
     for (p, t), want in wanted.items():
@@ -521,18 +521,20 @@ def _duplication_flags(
 
 
 # ---- gaps ------------------------------------------------------------------------------------
-def _funding_gap_flags(case: Case, cells: pd.DataFrame, elig: pd.DataFrame, prov: pd.DataFrame) -> list[Flag]:
+def _funding_gap_flags(case: Case, cells: pd.DataFrame, elig: pd.DataFrame,
+                       walks: dict[str, MoneyWalk]) -> list[Flag]:
     """Gaps in cells some pot may fund: the eligible pots are committed elsewhere or short.
 
     ``amount = people × min_{p eligible} unit_cost(p, c)``; each eligible pot is named with
-    ``uncommitted(p, t) = max(0, available(p, t) − Σ provision of p in t)``.
+    its money uncommitted that year (:meth:`MoneyWalk.uncommitted`), and a gap beside at
+    least :data:`UNCOMMITTED_POUNDS` of it is ``uncommitted`` rather than ``funding``.
     """
     if not len(cells):
         return []
-    walks = _walks(case, prov[prov["eligible"]])
     e = elig[CELL + ["pot_code", "unit_cost", "available"]].merge(cells[CELL], on=CELL, how="inner")
-    e["uncommitted"] = [walks[p].uncommitted(case, t) if p in walks else float(a)
-                        for p, t, a in zip(e["pot_code"].tolist(), e["year"].tolist(), e["available"].tolist())]
+    pairs = list(zip(e["pot_code"].tolist(), e["year"].tolist()))
+    unc = {k: walks[k[0]].uncommitted(case, k[1]) for k in set(pairs)}  # once per pot and year
+    e["uncommitted"] = [unc[k] for k in pairs]
     e["text"] = [
         f"{p} {_money(u)} of {_money(a)} uncommitted"
         for p, u, a in zip(e["pot_code"].tolist(), e["uncommitted"].tolist(), e["available"].tolist())

@@ -446,18 +446,15 @@ def changes_rules(case: Case, sc: Scenario) -> bool:
     """Whether ``sc`` runs ``case`` under rules other than today's (the decision every label reads).
 
     It does when a pot's eligibility, geography, years, carry-forward or match change
-    (``eligibility``, or a budget's ``end``), when it adds ``rules`` or ``lock`` entries,
-    sets another ``objective`` or ``equity_floor``, or pools another set of pots. Budget
-    amounts and need change the money and the evidence, not the rules.
+    (``eligibility``, or a budget's ``end``), when it adds ``rules`` or ``lock`` entries, or
+    sets another ``objective`` or ``equity_floor``. Budget amounts and need change the money
+    and the evidence, not the rules; and the ``pool`` changes what the *pooled* level may
+    do, not the rules the aligned level keeps (the words these labels are for), so a
+    scenario that only pools other pots still reads "aligned under today's rules".
     """
     d = sc.data
-
-    def members(codes: tuple[str, ...] | None) -> set[str]:
-        return set(codes) if codes is not None else {p.code for p in case.pots if p.poolable}
-
     return (_scenario_pots(case, d) != case.pot or bool(d.get("rules")) or bool(d.get("lock"))
-            or any(k in d and d[k] != getattr(case.settings, k) for k in ("objective", "equity_floor"))
-            or members(_pool_codes(case, d)) != members(case.pool))
+            or any(k in d and d[k] != getattr(case.settings, k) for k in ("objective", "equity_floor")))
 
 
 def pool_not_poolable(case: Case) -> list[str]:

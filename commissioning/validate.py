@@ -21,7 +21,8 @@ Decisions where the contract is silent:
 * *The term* of a case is ``start_year`` to ``start_year + term_years − 1`` when
   ``case.yaml`` sets ``start_year``, otherwise ``term_years`` from the first budget year (or
   to the last budget year, if later). A need row
-  whose year is outside the term and outside every pot's life is left out of the case (it
+  whose year is outside the term and outside every year a pot has money to spend (within
+  its life and reached by one of its budgets, carry-forward included) is left out of the case (it
   could only stretch the case's years and read as need no pot reaches); a warning names
   the rows and their years.
 * A ``rules`` row naming one pot (``pot_code`` not ``ALL``) whose scope that pot can never
@@ -45,6 +46,7 @@ from typing import Any
 from . import schema as S
 from . import years as fy
 from .errors import CaseError, Problem
+from .money import walk
 from .model import (
     ALL,
     Area,
@@ -630,18 +632,30 @@ def term_span(settings: Settings, budget_years) -> tuple[int, int] | None:
 
 def _need_within_term(recs: dict[str, list[_Rec]], settings: Settings, where: str,
                       warnings: list[Problem]) -> list[_Rec]:
-    """The need rows to keep: a row whose year is outside the term and every pot's life is left out (warned)."""
+    """The need rows to keep: a row outside the term and every year a pot has money to spend is left out (warned)."""
     need = recs["need"]
     term = term_span(settings, {r["year"] for r in recs.get("budgets", []) if r["year"] is not None})
     if term is None:
         return need
-    lives = [(p["start"], p["end"]) for p in recs.get("pots", []) if p["start"] and p["end"]]
+    # A year some pot can spend money in: within its life, and reached by one of its budgets
+    # (the budget's year or the next carry_forward years). A programme that started years
+    # before the case (a pot's real start date) does not pull old need into the case.
+    pots = {p["pot_code"]: p for p in recs.get("pots", []) if p["pot_code"] and p["start"] and p["end"]}
+    funded: set[int] = set()
+    for b in recs.get("budgets", []):
+        p = pots.get(b["pot_code"])
+        if p is None or b["year"] is None or not b["amount"]:
+            continue
+        for k in range(int(p["carry_forward"] or 0) + 1):
+            y = fy.shift(b["year"], k)
+            if fy.overlaps(y, p["start"], p["end"]):
+                funded.add(fy.parse_year(y))
     outside: dict[str, bool] = {}
 
     def out_of_term(year: str) -> bool:
         if year not in outside:
-            outside[year] = (not term[0] <= fy.parse_year(year) <= term[1]
-                             and not any(fy.overlaps(year, *life) for life in lives))
+            start = fy.parse_year(year)
+            outside[year] = not term[0] <= start <= term[1] and start not in funded
         return outside[year]
 
     dropped = [r for r in need if r["year"] is not None and out_of_term(r["year"])]
@@ -651,7 +665,7 @@ def _need_within_term(recs: dict[str, list[_Rec]], settings: Settings, where: st
     years = ", ".join(sorted({r["year"] for r in dropped}))
     warnings.append(Problem(where, dropped[0].row, "year",
                             f"{len(dropped)} need row(s) (rows {rows}; {years}) are outside the agreement's term "
-                            f"{fy.year_label(term[0])} to {fy.year_label(term[1])} and every pot's life: "
+                            f"{fy.year_label(term[0])} to {fy.year_label(term[1])} and any year a pot has money to spend: "
                             "left out of the case", "", severity="warning"))
     keep = set(map(id, dropped))
     return [r for r in need if id(r) not in keep]
@@ -746,15 +760,19 @@ def _case_warnings(case: Case, where_of: dict[str, str], recs: dict[str, list[_R
                                f"{lost['people'].sum():,.0f} people in {len(lost)} need cells can be reached by no pot: "
                                f"{parts}{more}", "", severity="warning"))
     if case.provision:
-        spent: dict[tuple[str, str], float] = defaultdict(float)
+        # The same oldest-first walk as the baseline and the map (commissioning.money), so
+        # money carried forward and spent in one year is not counted again in the next.
+        spent: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         for pr in case.provision:
-            spent[(pr.pot_code, pr.year)] += pr.amount
-        for (pot, year), amount in spent.items():
-            avail = case.available(pot, year)
-            if amount > avail + 0.005:
-                out.append(Problem(where_of["provision"], None, "amount",
-                                   f"pot {pot} has £{amount:,.0f} provision in {year} but only £{avail:,.0f} available",
-                                   "", severity="warning"))
+            spent[pr.pot_code][pr.year] += pr.amount
+        for pot, wanted in spent.items():
+            w = walk(case, pot, wanted)
+            for year, amount in wanted.items():
+                if w.short.get(year, 0.0) > 0.005:
+                    out.append(Problem(where_of["provision"], None, "amount",
+                                       f"pot {pot} has £{amount:,.0f} provision in {year} but its money pays for only "
+                                       f"£{w.paid.get(year, 0.0):,.0f} (oldest money first)",
+                                       "", severity="warning"))
     return out
 
 

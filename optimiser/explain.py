@@ -41,10 +41,11 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from commissioning import years as fy
 from commissioning.flags import FLAG_COLUMNS, Flag, flags_frame
 from commissioning.model import Case
 
-from .asks import UNMEASURED_COLUMNS
+from .asks import UNIT, UNMEASURED_COLUMNS
 from .levels import LevelResult, RunResult
 from .lp import MONEY_SCALE
 
@@ -74,7 +75,7 @@ def shadow_prices(case: Case, level: LevelResult) -> pd.DataFrame:
     """Every pot-year budget of a level with its shadow price per extra £1m (0 when slack)."""
     cons = level.constraints
     b = cons[cons["family"] == "pot_budget"]
-    unit = {"outcomes": "outcomes", "value": "£ of value", "coverage": "participants"}[case.settings.objective]
+    unit = UNIT[case.settings.objective]
     return pd.DataFrame({
         "level": level.level,
         "pot_code": b["pot_code"].to_numpy(),
@@ -96,9 +97,9 @@ def _people(x: float) -> str:
 
 
 # ---- unmet need ---------------------------------------------------------------------------------
-def gap_flags(case: Case, level: LevelResult, holding: frozenset[int] | None = None) -> list[Flag]:
+def gap_flags(case: Case, level: LevelResult, holding: frozenset[int]) -> list[Flag]:
     """Unmet need at one level with its reason. ``holding``: the rules rows measured to hold
-    the level back (:func:`rules_holding_back`); ``None`` measures them here with CBC."""
+    the level back (:func:`rules_holding_back`)."""
     from commissioning.mapping import unreachable_gap_flags, CaseOrder
 
     alloc = level.allocations
@@ -125,8 +126,6 @@ def gap_flags(case: Case, level: LevelResult, holding: frozenset[int] | None = N
     reached = cells[cells["reached"]]
     if len(reached):
         cons = level.constraints
-        if holding is None:
-            holding = rules_holding_back(case, level, "cbc")
         tight_rules = _rule_scopes(case, cons[(cons["family"] == "rule") & cons["tight"]], holding)
         tight_match = cons[(cons["family"] == "match") & cons["tight"]]
         match_keys = set(zip(tight_match["area_code"], tight_match["year"]))
@@ -227,12 +226,10 @@ def _rule_covering(case: Case, scopes: list[tuple], pots: list[str], area: str, 
 
 
 # ---- idle money --------------------------------------------------------------------------------
-def idle_flags(case: Case, level: LevelResult, holding: frozenset[int] | None = None) -> list[Flag]:
+def idle_flags(case: Case, level: LevelResult, holding: frozenset[int]) -> list[Flag]:
     """Money left unspent per pot and budget year, with the rule that strands it. A rule is
     named only when it is among ``holding``, the rules rows measured to hold the level back
-    (:func:`rules_holding_back`; ``None`` measures every tight one with CBC)."""
-    if holding is None:
-        holding = rules_holding_back(case, level, "cbc")
+    (:func:`rules_holding_back`)."""
     lp, sol = level.lp, level.solution
     v = lp.variables
     x = sol.x * MONEY_SCALE
@@ -269,7 +266,7 @@ def idle_flags(case: Case, level: LevelResult, holding: frozenset[int] | None = 
             detail = f"{pot.name} needs £{pot.match_rate:.2f} of match per £1 and the match is used up"
         elif len(capping := tight[(tight["family"] == "rule") & (tight["pot_code"] == pot.code) &
                                   tight["year"].isin(window) & np.isfinite(tight["upper"]) &
-                                  tight["rule_index"].isin(list(holding or ()))]):
+                                  tight["rule_index"].isin(list(holding))]):
             reason = "rule"
             detail = f"a rule caps it: {capping['description'].iloc[0]}"
         elif _cut_by_end(case, pot, b.year):
@@ -289,8 +286,6 @@ def idle_flags(case: Case, level: LevelResult, holding: frozenset[int] | None = 
 
 def _cut_by_end(case: Case, pot, budget_year: str) -> bool:
     """Whether the pot's end date shortens the years ``budget_year``'s money may be spent in."""
-    from commissioning import years as fy
-
     later = [fy.shift(budget_year, k) for k in range(1, pot.carry_forward + 1)]
     return any(fy.year_start(t) > pot.end for t in later)
 
@@ -302,7 +297,7 @@ def binding_constraints(case: Case, level: LevelResult) -> pd.DataFrame:
     if b.empty:
         return pd.DataFrame(columns=BINDING_COLUMNS)
     words, per_million = [], []
-    unit = {"outcomes": "outcomes", "value": "£ of value", "coverage": "participants"}[case.settings.objective]
+    unit = UNIT[case.settings.objective]
     for r in b.itertuples(index=False):
         words.append(_words(case, r))
         if r.family in ("pot_budget", "carry_forward", "rule") and r.family != "need_cap":

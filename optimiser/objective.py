@@ -91,6 +91,6 @@ def fixed_preference(variables: pd.DataFrame) -> np.ndarray:
     pandas' object hash uses a fixed key, so the same column gets the same number on every
     machine and in every run, and the number does not depend on where the column sits.
     """
-    keys = variables.reindex(columns=_KEY).astype(object).where(variables.reindex(columns=_KEY).notna(), "")
-    h = pd.util.hash_pandas_object(keys.astype(str), index=False).to_numpy(dtype=np.uint64)
+    keys = variables.reindex(columns=_KEY).astype(object)
+    h = pd.util.hash_pandas_object(keys.where(keys.notna(), "").astype(str), index=False).to_numpy(dtype=np.uint64)
     return (h >> np.uint64(11)).astype(np.float64) / float(2 ** 53)

@@ -190,7 +190,7 @@ def random_case_specs(*, allow_rules: bool = True, allow_equity: bool = True, al
                    draw(st.sampled_from([None, 500, 1000, 2500, 10000])))
             for c in cohort_codes
         ]
-        pots, budgets, rates = [], {}, []
+        pots, budgets, rates, firsts = [], {}, [], []
         for i in range(n_pots):
             code = f"P{i + 1}"
             geo_kind = "subset" if pool_focus else draw(st.sampled_from(["ALL", "subset", "subset", "footprint"]))
@@ -205,6 +205,7 @@ def random_case_specs(*, allow_rules: bool = True, allow_equity: bool = True, al
             else:
                 pot_cohorts = "ALL" if draw(st.integers(0, 3)) == 0 else ";".join(subset(cohort_codes))
             first = draw(st.integers(0, n_years - 1))
+            firsts.append(first)
             last = draw(st.integers(first, n_years - 1))
             end = YEAR_END[years[last]]
             if draw(st.integers(0, 4)) == 0:  # ends mid-year: the year still counts as in life
@@ -236,9 +237,12 @@ def random_case_specs(*, allow_rules: bool = True, allow_equity: bool = True, al
                     if draw(st.integers(0, 4)) == 0:
                         continue  # no need row for the cell
                     need[(a, c, y)] = draw(st.integers(0, 80))
-        # Every year must be a year of the case, even if no pot has a budget then.
-        need.setdefault((areas[0], cohort_codes[0], years[-1]), 1)
-        need.setdefault((areas[0], cohort_codes[0], years[0]), 1)
+        # Need before every pot's life (and outside the term) is left out of the case with a
+        # warning, so the case's years run from the first pot's first year; every one of them
+        # must be a year of the case, even if no pot has a budget then.
+        years = years[min(firsts):]
+        for y in years:
+            need.setdefault((areas[0], cohort_codes[0], y), 1)
 
         rules = []
         if allow_rules:

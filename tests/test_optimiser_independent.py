@@ -133,7 +133,11 @@ class Independent:
                     for i, m in enumerate(self.case.pots):
                         if m.code in pool_codes and c in self.cohorts_of(m.cohorts):
                             u, r = self.price(m.code, c)
-                            options.append((u / r if r > 0 else np.inf, u, i, m.code))
+                            # The best programme by the objective's own measure (per outcome,
+                            # per £ of value, per participant).
+                            per = {"outcomes": r, "value": r * (self.cohort[c].value_per_outcome or 0.0),
+                                   "coverage": 1.0}[self.case.settings.objective]
+                            options.append((u / per if per > 0 else np.inf, u, i, m.code))
                     if options:
                         best[c] = min(options)[3]
                 keys = set()
@@ -196,7 +200,8 @@ class Independent:
             givers = [(j, -1.0) for j, v in enumerate(V) if v[0] in gives and v[1] == a and v[3] == t]
             row(entries + givers, 0.0)
         # Rules (documented decisions: year ALL = each year; pot ALL = each pot for shares,
-        # the total for amounts; a share is of the pot's budget for that year).
+        # the total for amounts; a share is of what the pot spends that year, applied where
+        # the pot may fund something in the rule's scope that year).
         for rl in self.case.rules:
             areas = self.areas_of([rl.area_code])
             years = self.years if rl.year == "ALL" else [rl.year]
@@ -205,26 +210,27 @@ class Independent:
             sign = -1.0 if rl.rule.startswith("min") else 1.0  # a ≥ row written as −a·x ≤ −b
             for p in pots:
                 for t in years:
-                    if share:
-                        base = self.budget.get((p, t), 0.0)
-                        if base <= 0:
-                            continue
-                        bound = rl.value * base / 1000
-                    else:
-                        bound = rl.value / 1000
                     scope = [j for j, v in enumerate(V)
                              if (p == "ALL" or v[0] == p) and v[1] in areas and v[3] == t
                              and (rl.cohort_code == "ALL" or v[2] == rl.cohort_code)]
+                    if share:
+                        spend = [j for j, v in enumerate(V) if v[0] == p and v[3] == t]
+                        if not spend or not scope:
+                            continue
+                        inside = set(scope)
+                        row([(j, sign * ((1.0 if j in inside else 0.0) - rl.value)) for j in spend], 0.0)
+                        continue
+                    bound = rl.value / 1000
                     if not scope:
                         if sign < 0 and bound > 0:
                             self.infeasible_before_solving = True
                         continue
                     row([(j, sign) for j in scope], sign * bound)
-        # Equity floor over reachable need (cells some variable reaches).
+        # Equity floor over the need today's rules reach (the pots' own cells), at both levels.
         floor = self.case.settings.equity_floor
         if floor > 0 and n:
             reach: dict[str, float] = {}
-            for (a, c, t) in cells:
+            for a, c, t in {cell for p in self.case.pots for cell in self.own_cells(p)}:
                 reach[a] = reach.get(a, 0.0) + self.need[(a, c, t)]
             total = sum(reach.values())
             for a, na in reach.items():

@@ -40,10 +40,10 @@ def ok(result):
 
 
 def one_pot_case(folder: Path, *, need: dict, budgets: dict, end: str = "2026-03-31", settings: dict | None = None,
-                 provision: list[dict] | None = None) -> Path:
+                 provision: list[dict] | None = None, start: str = "2024-04-01", carry_forward: int = 0) -> Path:
     """One area A1, one cohort W (outcome rate 0.5), one pot A (ALL, W, £1,000 a head) from 2024-04-01."""
-    pot = E.pot("A", "W")
-    pot.update(start="2024-04-01", end=end)
+    pot = E.pot("A", "W", carry_forward=carry_forward)
+    pot.update(start=start, end=end)
     E.write_case(folder, cohorts={"W": 0.5}, pots=[pot], budgets=budgets, need=need)
     (folder / "case.yaml").write_text(yaml.safe_dump({"name": folder.name, **(settings or {})}), encoding="utf-8")
     if provision is not None:
@@ -147,12 +147,14 @@ def test_validate_with_a_bad_scenario_still_exits_2(tmp_path):
 TERM = ["2024-25", "2025-26", "2026-27", "2027-28", "2028-29"]
 
 
-def _term_case(folder: Path, settings: dict | None, end: str = "2029-03-31", extra: dict | None = None) -> Path:
+def _term_case(folder: Path, settings: dict | None, end: str = "2029-03-31", extra: dict | None = None,
+               **pot) -> Path:
     # Pot A: £10,000 a year 2024-25 to 2028-29, £1,000 a head; need A1·W 10 a year; and the
     # stray rows in ``extra`` (written after them: need.csv rows 7 onwards).
     need = {("A1", "W", y): 10 for y in TERM}
     need.update(extra or {("A1", "W", "2021-22"): 7})
-    return one_pot_case(folder, need=need, budgets={("A", y): 10000 for y in TERM}, end=end, settings=settings)
+    return one_pot_case(folder, need=need, budgets={("A", y): 10000 for y in TERM}, end=end, settings=settings,
+                        **pot)
 
 
 @pytest.mark.parametrize("settings", [{"start_year": "2024-25", "term_years": 5}, None],
@@ -188,17 +190,29 @@ def test_need_left_out_stays_out_of_the_levels(tmp_path, solver):
     assert aligned["unmet_people"] == pytest.approx(0, abs=1e-6)
 
 
-def test_need_outside_the_term_but_within_a_pots_life_is_kept(tmp_path):
-    # Pot A now lives to 2030-03-31 (no budget in 2029-30): a 2029-30 row is outside the
-    # term but within the pot's life, so it stays (and stretches the years to 2029-30).
-    # A 2019-20 row is outside both: left out (need.csv row 8).
-    v = validate_path(_term_case(tmp_path / "c", {"start_year": "2024-25"}, end="2030-03-31",
+def test_need_outside_the_term_but_in_a_year_a_pot_can_spend_is_kept(tmp_path):
+    # Pot A now lives to 2030-03-31 and carries money forward one year, so its 2028-29 budget
+    # may be spent in 2029-30: a 2029-30 row is outside the term but in a year A can spend
+    # money, so it stays (and stretches the years to 2029-30). A 2019-20 row is outside both:
+    # left out (need.csv row 8).
+    v = validate_path(_term_case(tmp_path / "c", {"start_year": "2024-25"}, end="2030-03-31", carry_forward=1,
                                  extra={("A1", "W", "2029-30"): 4, ("A1", "W", "2019-20"): 3}))
     assert v.ok
     gone = [w for w in v.warnings if "outside the agreement's term" in w.found]
     assert len(gone) == 1 and gone[0].row == 8 and "(rows 8; 2019-20)" in gone[0].found
     assert v.case.years == tuple(TERM + ["2029-30"])
     assert v.case.total_need == 50 + 4
+
+
+def test_a_pot_that_began_before_the_case_does_not_pull_old_need_in(tmp_path):
+    # Pot A's programme began on 2021-06-28 (a real start date, as Restart's), but its first
+    # budget in the case is 2024-25 and it carries nothing: 2021-22 is in its life, yet no money
+    # can be spent then. The 2021-22 row (row 7) is left out; the case's years stay the term's.
+    v = validate_path(_term_case(tmp_path / "c", None, start="2021-06-28"))
+    assert v.ok
+    gone = [w for w in v.warnings if "outside the agreement's term" in w.found]
+    assert len(gone) == 1 and gone[0].row == 7 and "(rows 7; 2021-22)" in gone[0].found
+    assert v.case.years == tuple(TERM)
 
 
 # ---- 6. a rule naming one pot that can never fund its scope --------------------------------------
@@ -372,10 +386,11 @@ def test_pooling_a_pot_not_poolable_is_said_by_validate_agree_and_compare(scenar
     ("name: s\nobjective: value\n", True),
     ("name: s\nobjective: outcomes\n", False),                             # the case's own objective
     ("name: s\nequity_floor: 0.5\n", True),
-    ("name: s\npool: [SKILLS]\n", True),                                   # the default pool is SKILLS + WORK
+    # The pool changes the pooled level, not the rules the aligned level keeps.
+    ("name: s\npool: [SKILLS]\n", False),                                  # the default pool is SKILLS + WORK
     ("name: s\npool: [WORK, SKILLS]\n", False),                            # the same pool, named
     ("name: s\npool: all\n", False),
-    ("name: s\npool: none\n", True),
+    ("name: s\npool: none\n", False),
 ], ids=lambda v: str(v).replace("\n", " ").strip() if isinstance(v, str) else str(v))
 def test_changes_rules_reads_what_the_scenario_changes(scenario_case, tmp_path, text, changed):
     case = load_case(scenario_case)
