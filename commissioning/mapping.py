@@ -214,12 +214,14 @@ class ProvisionMap:
 
 
 # ---- the map ---------------------------------------------------------------------------------
-def provision_map(case: Case) -> ProvisionMap:
+def provision_map(case: Case, baseline: pd.DataFrame | None = None) -> ProvisionMap:
     """Cross-reference today's provision with need and eligibility; flag what is wrong.
 
-    Pure: reads the case, returns a :class:`ProvisionMap`. Vectorised over cells; only the
-    search for the nearest pot of a cell no pot may fund crosses cells with pots, and only
-    for those cells.
+    Pure: reads the case, returns a :class:`ProvisionMap`. ``baseline`` is today's
+    allocation when the caller has it already (:func:`optimiser.baseline.baseline_allocation`,
+    or a run's baseline level); otherwise it is worked out here for the breach flags.
+    Vectorised over cells; only the search for the nearest pot of a cell no pot may fund
+    crosses cells with pots, and only for those cells.
     """
     order = CaseOrder(case)
     supplied = case.provision is not None
@@ -271,7 +273,7 @@ def provision_map(case: Case) -> ProvisionMap:
         no_pot = cov[cov["eligible_pots"] == 0].assign(people=lambda f: f["need_people"])
         flags += unreachable_gap_flags(case, order, no_pot)
 
-    flags += breach_flags(case)
+    flags += breach_flags(case, baseline)
     cov = cov[COVERAGE_COLUMNS].reset_index(drop=True)
     stage_cov, stage_tot = _stage_frames(case, cov, supplied)
     return ProvisionMap(
@@ -442,7 +444,7 @@ def _paid_for(case: Case, rows: pd.DataFrame, walks: dict[str, MoneyWalk]) -> tu
     return rows.assign(amount=rows["amount"] * f, people=rows["people"] * f), flags
 
 
-def breach_flags(case: Case) -> list[Flag]:
+def breach_flags(case: Case, baseline: pd.DataFrame | None = None) -> list[Flag]:
     """Rules rows that today's provision (the baseline) breaks: one flag per rule instance."""
     if not case.rules:
         return []
@@ -450,7 +452,7 @@ def breach_flags(case: Case) -> list[Flag]:
 
     from .limits import measure_all, rule_limits
 
-    base = baseline_allocation(case)
+    base = baseline_allocation(case) if baseline is None else baseline
     rows = base[["pot_code", "area_code", "cohort_code", "year", "programme", "amount"]]
     flags = []
     for m in measure_all(case, rule_limits(case, frozenset()), rows):

@@ -141,6 +141,11 @@ def narrate(folder: Path, top: int = 3) -> list[str]:
             per = f", {r.gain_per_million:,.0f} per £1m moved" if pd.notna(r.gain_per_million) else ""
             gain = r.gain if hasattr(r, "gain") and pd.notna(r.gain) else r.gain_outcomes
             out.append(f"  {int(r.rank)}. {r.detail.rsplit(': +', 1)[0]} — +{gain:,.0f} {obj}{per}.")
+    if summary.get("unique_plan") is False:
+        out.append("")
+        out.append("At this size the engine does not fix one plan among equally good ones (that costs minutes "
+                   "per solve here): the figures are exact, but which of several equally good allocations is "
+                   "shown is the solver's choice, and another solver could show another.")
     broken = summary.get("rules_broken_today") or []
     if broken:
         out.append("")

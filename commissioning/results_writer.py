@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from optimiser.levels import LEVELS, METRICS, RunResult
+from optimiser.objective import unique_plan
 
 from .outputs import write_frame_csv, write_json
 from .scenario import pool_not_poolable
@@ -49,6 +50,9 @@ def summary_dict(run: RunResult, extra: dict[str, Any] | None = None) -> dict[st
                  "years": list(case.years), "areas": len(case.areas), "cohorts": len(case.cohorts),
                  "pots": len(case.pots), "provision_supplied": case.provision is not None},
         "model": {name: run.levels[name].lp.size for name in ("aligned", "pooled")},
+        # One plan whatever the solver (optimiser.objective: the fixed preference), or, above
+        # its size, the solver's own choice among equally good plans.
+        "unique_plan": all(unique_plan(run.levels[name].lp.n) for name in ("aligned", "pooled")),
     }
     if aligned is not None and not aligned.proven_optimal:
         out["note"] = "the solver stopped at its time limit: figures are the best found, not proven optimal"

@@ -646,10 +646,11 @@ def _need_within_term(recs: dict[str, list[_Rec]], settings: Settings, where: st
         p = pots.get(b["pot_code"])
         if p is None or b["year"] is None or not b["amount"]:
             continue
-        for k in range(int(p["carry_forward"] or 0) + 1):
-            y = fy.shift(b["year"], k)
-            if fy.overlaps(y, p["start"], p["end"]):
-                funded.add(fy.parse_year(y))
+        first, last = fy.parse_year(b["year"]), fy.parse_year(fy.year_of(p["end"]))
+        # Up to the pot's end (a carry-forward beyond MAX_CARRY_FORWARD is an error elsewhere).
+        for start in range(first, min(first + int(p["carry_forward"] or 0), last, first + MAX_CARRY_FORWARD) + 1):
+            if fy.overlaps(fy.year_label(start), p["start"], p["end"]):
+                funded.add(start)
     outside: dict[str, bool] = {}
 
     def out_of_term(year: str) -> bool:

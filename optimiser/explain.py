@@ -175,27 +175,66 @@ def _money_left(case: Case, level: LevelResult) -> dict[tuple[str, str], float]:
 def rules_holding_back(case: Case, level: LevelResult, solver: str) -> frozenset[int]:
     """The ``rules`` rows (positions in ``case.rules``) whose removal raises the level's optimum.
 
-    Only rows tight at the level are tried, each by one warm re-solve of the level without it.
+    Only rows that could be named as a reason are tried — tight at the level, and either
+    covering a gap cell the way :func:`gap_flags` reads a rule, or (a maximum) capping a pot
+    with money left that year, as :func:`idle_flags` reads it — each by one warm re-solve of
+    the level without it. A rule no flag could name is not measured: it would change nothing.
     """
-    from .build import create_model
     from .solve import solve
 
     cons = level.constraints
     if cons is None or level.solution is None:
         return frozenset()
     tight = cons[(cons["family"] == "rule") & cons["tight"]]
-    indices = sorted({int(i) for i in tight["rule_index"].dropna()})
+    if tight.empty:
+        return frozenset()
+    every = frozenset(int(i) for i in tight["rule_index"].dropna())
+    worth = _rules_that_could_be_named(case, level, tight, every)
     base = level.solution.objective
     out = set()
-    for i in indices:
-        changed = case.with_changes(rules=tuple(r for j, r in enumerate(case.rules) if j != i))
-        lp = create_model(changed, pool=level.pool)
-        if lp.infeasible_rules:
-            continue
-        sol = solve(lp, solver=solver, lexicographic=False, warm=level.solution.warm)
+    for i in sorted(worth):
+        # The level's own LP with that rule's rows opened: the same rows and columns, so the
+        # level's basis maps whole and nothing is built again.
+        sol = solve(_without_rule(level.lp, i), solver=solver, lexicographic=False, warm=level.solution.warm)
         if sol.status == "optimal" and sol.objective - base > 1e-7 * max(1.0, abs(base)):
             out.add(i)
     return frozenset(out)
+
+
+def _without_rule(lp, index: int):
+    """``lp`` with every row of rules row ``index`` unbounded (a copy; ``lp`` is unchanged)."""
+    blocks = []
+    for b in lp.blocks:
+        if b.family == "rule":
+            off = (b.meaning["rule_index"] == index).to_numpy()
+            b = replace(b, lower=np.where(off, -np.inf, b.lower), upper=np.where(off, np.inf, b.upper))
+        blocks.append(b)
+    return replace(lp, blocks=blocks)
+
+
+def _rules_that_could_be_named(case: Case, level: LevelResult, tight: pd.DataFrame, every: frozenset[int]) -> set[int]:
+    """The tight rules rows a gap or an idle flag of this level could name (see above)."""
+    v = level.lp.variables
+    v = v[v["kind"] == "alloc"]
+    need = case.need_frame[case.need_frame["people"] > 0]
+    served = level.allocations.groupby(CELL, sort=False)["participants"].sum().rename("served").reset_index()
+    cells = need.merge(served, on=CELL, how="left")
+    cells = cells[cells["people"] - cells["served"].fillna(0.0) >= GAP_PEOPLE][CELL]
+    reach = v[CELL + ["pot_code"]].drop_duplicates().merge(cells, on=CELL, how="inner")
+    gaps = reach.groupby(CELL, sort=False)["pot_code"].agg(list).rename("pots").reset_index()  # unmet cells some pot reaches
+    left = _money_left(case, level)
+    out = set()
+    for r in tight.itertuples(index=False):
+        if r.rule_index is None or pd.isna(r.rule_index):
+            continue
+        i = int(r.rule_index)
+        scope = _rule_scopes(case, tight[tight["rule_index"] == r.rule_index], every)
+        if any(_rule_covering(case, scope, g.pots, g.area_code, g.cohort_code, g.year) is not None
+               for g in gaps[gaps["year"] == r.year].itertuples(index=False)):
+            out.add(i)
+        elif np.isfinite(r.upper) and r.pot_code in case.pot and left.get((r.pot_code, r.year), 0.0) >= IDLE_THRESHOLD:
+            out.add(i)
+    return out
 
 
 def _rule_scopes(case: Case, tight: pd.DataFrame, holding: frozenset[int]) -> list[tuple]:
@@ -346,7 +385,7 @@ def explain_run(run: RunResult, asks: bool = True, max_measured: int = 12, progr
 
     case = run.case
     flags: list[Flag] = []
-    pm = provision_map(case)
+    pm = provision_map(case, baseline=run.levels["baseline"].allocations)
     map_flags = pm.flags_frame
     for name in ("aligned", "pooled"):
         lv = run.levels[name]

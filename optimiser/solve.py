@@ -53,7 +53,7 @@ def choose_solver(requested: str, variables: int) -> tuple[str, str]:
         return "cbc", (f"cbc (auto: {variables:,} variables would suit HiGHS, but highspy is not installed: "
                        "pip install highspy)")
     return "highs", f"highs (auto: {variables:,} variables, above {AUTO_HIGHS_ABOVE:,} HiGHS is measurably faster)"
-OPTIMALITY_SLACK = 1e-10  # relative slack on the primary objective in phase two
+OPTIMALITY_SLACK = 1e-9  # relative slack on the primary objective in phase two
 # A warm start is used only when at least this share of the new model's columns and rows
 # are named in the old basis (see WarmStart.apply).
 MIN_WARM_SHARE = 0.5
@@ -374,6 +374,7 @@ def _solve_highs(lp: LinearProgram, time_limit: float | None, lexicographic: boo
                  lp.objective[nz].astype(float))
         h.changeColsCost(lp.n, np.arange(lp.n, dtype=np.int32), lp.tiebreak.astype(float))
         h.setOptionValue("solver", "simplex")  # phase two starts from phase one's basis
+        h.setOptionValue("simplex_strategy", WARM_SIMPLEX["primal"])
         h.run()
         if _highs_status(h) == "optimal":
             x = np.asarray(h.getSolution().col_value)

@@ -284,9 +284,11 @@ def test_objectives_choose_different_cells(tmp_path, solver, objective, cell, pe
     lv = aligned(case, solver)
     assert amounts(lv.allocations) == {("P", "A1", cell, Y1): 10_000}
     assert by(lv.allocations, "cohort_code", column="participants") == approx({cell: people})
-    assert lv.solution.objective == approx(measure, rel=1e-9)
+    # Phase two may give up to the documented 1e-9 of the primary to the tie-breaks (the
+    # fixed preference always takes it), so the optimum reads within 2e-9.
+    assert lv.solution.objective == approx(measure, rel=2e-9)
     natural = {"outcomes": "outcomes", "value": "value", "coverage": "participants"}[objective]
-    assert lv.totals[natural] == approx(measure, rel=1e-9)
+    assert lv.totals[natural] == approx(measure, rel=2e-9)
 
 
 # ---- lexicographic tie-break: soonest-expiring money first ----------------------------------------
