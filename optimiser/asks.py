@@ -333,8 +333,18 @@ class BaseLevel:
 def gains(before: pd.DataFrame, after: pd.DataFrame, objective: str) -> dict[str, float]:
     """``gain`` (in the objective's measure) and the gains in outcomes, participants and value
     from one allocation to another (ALLOCATION_COLUMNS frames)."""
-    d = {f"gain_{k}": float(after[k].sum() - before[k].sum()) for k in ("outcomes", "participants", "value")}
+    # Both allocations are floored to the penny cell by cell, so a gain that is really zero
+    # (an ask that moves money between cohorts at one unit cost gains no participants) reads
+    # as a few hundred-thousandths of a person: below ROUNDING it is 0, and never a signed zero.
+    d = {}
+    for k in ("outcomes", "participants", "value"):
+        x = float(after[k].sum() - before[k].sum())
+        d[f"gain_{k}"] = 0.0 if abs(x) < ROUNDING[k] else x
     return {"gain": d[f"gain_{GAIN_OF[objective]}"], **d}
+
+
+# Below these a gain is penny rounding: a hundredth of a person or an outcome, £1 of value.
+ROUNDING = {"outcomes": 0.01, "participants": 0.01, "value": 1.0}
 
 
 @dataclass
