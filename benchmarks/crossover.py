@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cbc-limit", type=float, default=600.0, help="time limit for CBC per phase")
     args = ap.parse_args(argv)
     from benchmarks.generate import generate
-    from commissioning.validate import load_case
+    from commissioning.inputs.validate import load_case
     from optimiser.build import create_model
     from optimiser.solve import solve
 

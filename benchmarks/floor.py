@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from commissioning.model import ALL, Case
+from commissioning.case.model import ALL, Case
 
 K = 1000.0  # model money unit: £ thousands, as ours
 
@@ -132,7 +132,7 @@ def build_floor(case: Case) -> FloorLP:
         add("pot_budget", codes, fcols, np.ones(nf), -np.inf, rhs, len(first))
         aidx = np.flatnonzero(cf > 0)
         codes, first = group(np.concatenate([pot[aidx], fpa]), np.concatenate([year[aidx], fta]))
-        # An equality (optimiser.budget since 162ba1a): flows say exactly whose money is spent.
+        # An equality (optimiser.families.budget since 162ba1a): flows say exactly whose money is spent.
         add("carry_forward", codes, np.concatenate([aidx, fcols]),
             np.concatenate([np.ones(len(aidx)), -np.ones(nf)]), 0.0, 0.0, len(first))
 

@@ -44,8 +44,8 @@ from pathlib import Path
 
 import numpy as np
 
-from commissioning import years as fy
-from commissioning.model import (
+from commissioning.case import years as fy
+from commissioning.case.model import (
     Area,
     Budget,
     Case,
@@ -426,7 +426,7 @@ def _rules(size, rng, pots, pots_spec, p_cohorts, p_years, p_areas, unit_cost, n
 
 
 def write(size: str, out: Path, force: bool = False) -> Case:
-    from commissioning.casewriter import write_case
+    from commissioning.writers.casewriter import write_case
 
     case = generate(size)
     write_case(case, Path(out), force=force)
@@ -435,7 +435,7 @@ def write(size: str, out: Path, force: bool = False) -> Case:
 
 def check(out: Path) -> int:
     """Read the case back, validate it, and print its size and the aligned LP's size."""
-    from commissioning.validate import validate_path
+    from commissioning.inputs.validate import validate_path
     from optimiser.build import create_model
 
     v = validate_path(out)

@@ -20,7 +20,7 @@ warm starts (each against a cold solve of the changed LP):
   ``ask``      an add-cohort ask: new rows (``addRows``) and columns (``addCols``) added
                to the solved model in place;
   ``ask-basis`` the same ask built from scratch (``create_model``) with the old optimal
-               basis mapped onto it by meaning (``setBasis``) — what ``optimiser.asks``
+               basis mapped onto it by meaning (``setBasis``) — what ``commissioning.analysis.asks``
                could do without keeping a model around;
   ``pooled``   the pooled LP started from the aligned basis (``setBasis``), vs cold;
   ``ipm-warm`` a cold solve by interior point + crossover, then warm simplex re-solves
@@ -168,7 +168,7 @@ def mapped_basis(old_lp, old_basis, new_lp):
 def pick_ask(case, lp, run=None):
     """The ask to re-solve: the best-priced add-cohort/add-area candidate of a solved run
     (``--run``), else the broadest pot that may not fund some cohort."""
-    from optimiser.asks import Candidate, candidates
+    from commissioning.analysis.asks import Candidate, candidates
 
     if run is not None:
         cands = [c for c in candidates(run) if c.change in ("add_cohort", "add_area")]
@@ -242,8 +242,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--run", type=Path, help="a pickled RunResult of the same case: the ask is its best candidate")
     args = ap.parse_args(argv)
     from benchmarks.generate import generate
-    from commissioning.validate import load_case
-    from optimiser.asks import apply_candidate
+    from commissioning.inputs.validate import load_case
+    from commissioning.analysis.asks import apply_candidate
     from optimiser.build import create_model
     from optimiser.levels import default_pool
     from optimiser.solve import highs_model
@@ -365,7 +365,7 @@ def main(argv: list[str] | None = None) -> int:
                 # then warm from the old basis mapped by meaning.
                 import pickle
 
-                from optimiser.asks import candidates
+                from commissioning.analysis.asks import candidates
 
                 with open(args.run, "rb") as fh:
                     run = pickle.load(fh)
@@ -402,7 +402,7 @@ def main(argv: list[str] | None = None) -> int:
                 # ``WarmStart`` (the basis mapped by domain keys) with each simplex strategy.
                 import pickle
 
-                from optimiser.asks import candidates
+                from commissioning.analysis.asks import candidates
                 from optimiser.solve import solve
 
                 with open(args.run, "rb") as fh:

@@ -95,9 +95,9 @@ def profile_build(case, top: int) -> None:
 
 
 def profile_interpret(run, top: int) -> None:
-    from commissioning.mapping import provision_map
-    from optimiser import explain
-    from optimiser.asks import candidates
+    from commissioning.analysis.mapping import provision_map
+    from commissioning.analysis import explain
+    from commissioning.analysis.asks import candidates
 
     case = run.case
     holding = {n: explain.rules_holding_back(case, run.levels[n], run.solver) for n in ("aligned", "pooled")}
@@ -133,8 +133,8 @@ def profile_write(run, top: int) -> None:
     """``write_run_outputs`` (CSV, JSON, results.xlsx) of a pickled run, with its explanation (no asks)."""
     import tempfile
 
-    from commissioning.results_writer import write_run_outputs
-    from optimiser.explain import explain_run
+    from commissioning.writers.results import write_run_outputs
+    from commissioning.analysis.explain import explain_run
 
     ex = explain_run(run, asks=False)
     with tempfile.TemporaryDirectory() as d:
@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
             profile_interpret(run, args.top)
         return 0
     from benchmarks.generate import generate
-    from commissioning.validate import load_case
+    from commissioning.inputs.validate import load_case
 
     case = load_case(args.case) if args.case else generate(args.size)
     profile_build(case, args.top)

@@ -14,7 +14,7 @@ that its memory is not counted) into a temporary folder. Then, in this one proce
    then ``measured_asks`` with ``--asks N`` measured candidates (each one a build and a
    solve, timed the same way);
 4. **write** — ``write_run_outputs`` into a temporary folder (CSV, JSON and
-   ``results.xlsx`` when ``commissioning.resultsbook`` exists);
+   ``results.xlsx`` when ``commissioning.writers.resultsbook`` exists);
 5. **the floor** — the aligned LP built straight from the case with numpy/scipy
    (:mod:`benchmarks.floor`) and solved by highspy with our HiGHS options; its objective
    must equal ours (relative 1e-6).
@@ -85,7 +85,7 @@ def _wrap(module, attr: str, label):
 
 
 def _instrument():
-    import optimiser.asks as asks_mod
+    import commissioning.analysis.asks as asks_mod
     import optimiser.levels as levels_mod
 
     def build_label(args, kwargs, lp):
@@ -170,10 +170,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"generated {size} case in {time.perf_counter() - t:.1f} s (subprocess) → {case_path}")
 
     _instrument()
-    from commissioning.results_writer import write_run_outputs
-    from commissioning.validate import validate_path
-    from optimiser.asks import measured_asks
-    from optimiser.explain import explain_run
+    from commissioning.writers.results import write_run_outputs
+    from commissioning.inputs.validate import validate_path
+    from commissioning.analysis.asks import measured_asks
+    from commissioning.analysis.explain import explain_run
     from optimiser.levels import optimise_case
 
     base_mb = peak_mb()
@@ -185,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     case = v.case
     if args.aligned_only:
         return aligned_only(case, args.solver, args.skip_floor, tmp)
-    from optimiser.workers import for_case
+    from commissioning.analysis.workers import for_case
 
     # As the CLI does: the asks' second process starts once the case is read.
     workers = for_case(args.jobs, len(case.eligible_cells()))

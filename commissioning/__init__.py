@@ -1,8 +1,8 @@
 """commissioning: line up employment-and-skills funding pots against evidenced need.
 
-Read a case (:func:`commissioning.validate.load_case`), map provision against need
-(:mod:`commissioning.mapping`), optimise (:mod:`optimiser`), and write an auditable
-Local Labour Market Agreement (:mod:`commissioning.agreement`).
+Read a case (:func:`commissioning.inputs.validate.load_case`), map provision against need
+(:mod:`commissioning.analysis.mapping`), optimise (:mod:`optimiser`), and write an auditable
+Local Labour Market Agreement (:mod:`commissioning.analysis.agreement`).
 """
 
 import os

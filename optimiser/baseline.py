@@ -35,10 +35,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from commissioning.model import Case
-from commissioning.money import walk
+from commissioning.case.model import Case
+from commissioning.case.money import walk
 
-from .variables import VAR_COLUMNS
+from optimiser.variables import VAR_COLUMNS
 
 
 def baseline_allocation(case: Case) -> pd.DataFrame:
@@ -81,7 +81,7 @@ def baseline_allocation(case: Case) -> pd.DataFrame:
 
 def _money_limits(case: Case, alloc: pd.DataFrame) -> np.ndarray:
     """Per row, the factor that scales each pot-year's spending down to money really left
-    (:func:`commissioning.money.walk`: the oldest money first)."""
+    (:func:`commissioning.case.money.walk`: the oldest money first)."""
     spend = alloc.groupby(["pot_code", "year"])["amount"].sum()
     factor: dict[tuple[str, str], float] = {}
     for pot_code in spend.index.get_level_values(0).unique():

@@ -4,12 +4,12 @@
 LP otherwise. Every constraint family lives in its own module, with its rule and maths
 in the docstring:
 
-* :mod:`optimiser.budget` — pot budgets by year, carry-forward;
-* :mod:`optimiser.need_cap` — participants never exceed need;
-* :mod:`optimiser.match` — match funding per area and year;
-* :mod:`optimiser.rules` — ``rules`` rows (min/max share and amount);
-* :mod:`optimiser.equity` — the equity floor;
-* :mod:`optimiser.lock` — provision a scenario keeps exactly as it is.
+* :mod:`optimiser.families.budget` — pot budgets by year, carry-forward;
+* :mod:`optimiser.families.need_cap` — participants never exceed need;
+* :mod:`optimiser.families.match` — match funding per area and year;
+* :mod:`optimiser.families.rules` — ``rules`` rows (min/max share and amount);
+* :mod:`optimiser.families.equity` — the equity floor;
+* :mod:`optimiser.families.lock` — provision a scenario keeps exactly as it is.
 """
 
 from __future__ import annotations
@@ -19,17 +19,17 @@ import contextlib
 import numpy as np
 import pandas as pd
 
-from commissioning.model import Case
+from commissioning.case.model import Case
 
-from .budget import carry_forward_flows, define_pot_budget
-from .equity import define_equity, equity_variables
-from .lock import define_lock
-from .lp import LinearProgram
-from .match import define_match
-from .need_cap import define_need_cap
-from .objective import expiry_weights, primary
-from .rules import define_rules
-from .variables import allocation_variables
+from optimiser.families.budget import carry_forward_flows, define_pot_budget
+from optimiser.families.equity import define_equity, equity_variables
+from optimiser.families.lock import define_lock
+from optimiser.lp import LinearProgram
+from optimiser.families.match import define_match
+from optimiser.families.need_cap import define_need_cap
+from optimiser.objective import expiry_weights, primary
+from optimiser.families.rules import define_rules
+from optimiser.variables import allocation_variables
 
 
 FAMILIES = (

@@ -20,10 +20,10 @@ import numpy as np
 import pandas as pd
 
 from commissioning.errors import Collision
-from commissioning.model import Case
+from commissioning.case.model import Case
 
-from .lp import LinearProgram
-from .solve import solve
+from optimiser.lp import LinearProgram
+from optimiser.solve import solve
 
 DEMANDING = ("rule", "equity", "lock")
 
@@ -47,7 +47,7 @@ def diagnose_infeasible(case: Case, lp: LinearProgram, solver: str = "highs") ->
     )
     for b in lp.blocks:
         elastic.blocks.append(b)
-    from .lp import meaning_frame
+    from optimiser.lp import meaning_frame
 
     elastic.add("elastic", meaning_frame(k, description="slack"), np.arange(k), n + np.arange(k), np.ones(k),
                 -np.inf, np.inf)
@@ -102,7 +102,7 @@ def diagnose_infeasible(case: Case, lp: LinearProgram, solver: str = "highs") ->
     dual = sol.row_dual[: len(registry)]
     hard = ~registry["family"].isin(DEMANDING).to_numpy()
     tight = hard & np.isfinite(up) & (np.abs(activity - up) <= 1e-6 * np.maximum(1, np.abs(up))) & (np.abs(dual) > 1e-9)
-    from .explain import _words
+    from commissioning.analysis.explain import _words
 
     limits = registry[tight]
     for m in limits.head(8).itertuples(index=False):

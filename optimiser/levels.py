@@ -22,12 +22,12 @@ import numpy as np
 import pandas as pd
 
 from commissioning.errors import Collision, InfeasibleError
-from commissioning.model import Case
+from commissioning.case.model import Case
 
-from .baseline import baseline_allocation
-from .build import create_model
-from .lp import MONEY_SCALE, LinearProgram
-from .solve import Solution, solve
+from optimiser.baseline import baseline_allocation
+from optimiser.build import create_model
+from optimiser.lp import MONEY_SCALE, LinearProgram
+from optimiser.solve import Solution, solve
 
 LEVELS = ("baseline", "aligned", "pooled")
 ALLOCATION_COLUMNS = ["pot_code", "area_code", "cohort_code", "year", "amount", "participants", "outcomes",
@@ -193,7 +193,7 @@ def solve_level(case: Case, level: str, pool: frozenset[str], solver: str, time_
     if lp.infeasible_rules:
         # Name every collision at once: the rules with nothing in scope, and whatever the
         # elastic diagnosis finds among the rest.
-        from .diagnose import diagnose_infeasible
+        from optimiser.diagnose import diagnose_infeasible
 
         found = [Collision("rule", r, "relax or remove this rule") for r in lp.infeasible_rules]
         sol = solve(lp, solver=solver, time_limit=time_limit, lexicographic=False)
@@ -203,7 +203,7 @@ def solve_level(case: Case, level: str, pool: frozenset[str], solver: str, time_
     say(f"solving the {level} model ({lp.size['variables']:,} variables, {lp.size['rows']:,} rows) with {solver}")
     sol = solve(lp, solver=solver, time_limit=time_limit, warm=warm)
     if sol.status == "infeasible":
-        from .diagnose import diagnose_infeasible
+        from optimiser.diagnose import diagnose_infeasible
 
         collisions = diagnose_infeasible(case, lp, solver)
         if not collisions:
@@ -247,7 +247,7 @@ def optimise_case(case: Case, solver: str = "auto", time_limit: float | None = N
     levels = {"baseline": LevelResult("baseline", "computed", base_alloc, level_totals(case, base_alloc))}
     timings["baseline"] = time.perf_counter() - t
     # The size decides `auto`: the pooled model is the larger of the two.
-    from .solve import choose_solver
+    from optimiser.solve import choose_solver
 
     size = len(case.eligible_cells(with_need_only=True))
     solver, reason = choose_solver(solver, size)

@@ -54,7 +54,7 @@ class LinearProgram:
     objective_name: str = "outcomes"
     objective_scale: float = 1.0  # natural objective = objective_scale × (c·x)
     infeasible_rules: list[str] = field(default_factory=list)  # rows known impossible before solving
-    skipped_rules: list[str] = field(default_factory=list)  # rule instances left out, in words (optimiser.rules)
+    skipped_rules: list[str] = field(default_factory=list)  # rule instances left out, in words (optimiser.families.rules)
 
     @property
     def n(self) -> int:

@@ -40,9 +40,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from commissioning.model import Case, lookup
+from commissioning.case.model import Case, lookup
 
-from .lp import MONEY_SCALE
+from optimiser.lp import MONEY_SCALE
 
 VALUE_SCALE = 1000.0
 

@@ -27,7 +27,7 @@ import pandas as pd
 
 from commissioning.errors import SolverError
 
-from .lp import LinearProgram
+from optimiser.lp import LinearProgram
 
 SOLVERS = ("cbc", "highs")
 # Measured on the 2-core machine of benchmarks/README.md: at 1,800 variables (the example)

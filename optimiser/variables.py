@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from commissioning.model import Case
+from commissioning.case.model import Case
 
 VAR_COLUMNS = [
     "kind", "pot_code", "area_code", "cohort_code", "year", "programme", "budget_year",

@@ -1,7 +1,7 @@
 """Small optimiser cases written to the contract, as CSV folders, for tests to solve by hand.
 
 The optimiser tests go through the same door as a commissioner: each case is written as a
-folder of CSV files (``case-format``) and read back with :func:`commissioning.validate.load_case`,
+folder of CSV files (``case-format``) and read back with :func:`commissioning.inputs.validate.load_case`,
 so that what is tested is what a user would run. The helpers keep a case short to write:
 
 * :func:`pot`, :func:`cohort`, :func:`rule` give one row with the contract's defaults
@@ -28,8 +28,8 @@ from typing import Any, Mapping
 
 import yaml
 
-from commissioning.model import Case
-from commissioning.validate import load_case
+from commissioning.case.model import Case
+from commissioning.inputs.validate import load_case
 
 Y1, Y2, Y3 = "2025-26", "2026-27", "2027-28"
 YEARS = (Y1, Y2, Y3)

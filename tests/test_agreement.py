@@ -18,9 +18,9 @@ import yaml
 
 from agreementcase import allocation_rows, cli, defined_cell, header, write_agreement_case
 from casefactory import changed
-from commissioning import limits as L
-from commissioning.agreementbook import SHEETS
-from commissioning.validate import load_case
+from commissioning.analysis import limits as L
+from commissioning.writers.agreementbook import SHEETS
+from commissioning.inputs.validate import load_case
 
 EVIL = '=HYPERLINK("http://x","y")'
 
@@ -249,7 +249,7 @@ def test_scenario_is_applied_and_fingerprinted(agreed, tmp_path):
     wb = openpyxl.load_workbook(tmp_path / "out" / "agreement.xlsx", data_only=True)
     cover = {wb["Cover"].cell(r, 1).value: wb["Cover"].cell(r, 2).value for r in range(1, 40)}
     assert cover["Scenario"] == "half-skills"
-    from commissioning.scenario import load_case_with_scenario
+    from commissioning.inputs.scenario import load_case_with_scenario
 
     assert cover["Fingerprint"] == load_case_with_scenario(case, scenario)[0].fingerprint() != \
         load_case(case).fingerprint()

@@ -2,7 +2,7 @@
 
 Each case is a tiny CSV folder (local helper below) loaded through the validator and
 optimised in-process, so that each listed ask can be re-solved here, independently, with
-``optimiser.asks.apply_candidate`` + ``create_model`` + ``solve``: every ``gain_outcomes``
+``commissioning.analysis.asks.apply_candidate`` + ``create_model`` + ``solve``: every ``gain_outcomes``
 must equal that re-solve, and the hand arithmetic in each case's docstring.
 Unless said: one area A1 "Northtown", year 2025-26, £1,000 a head, every rate 0.5,
 no carry-forward, no match, not poolable; objective outcomes.
@@ -17,8 +17,8 @@ import pytest
 from click.testing import CliRunner
 
 from commissioning.cli import main
-from commissioning.validate import load_case
-from optimiser.asks import ASK_COLUMNS, Candidate, apply_candidate, measured_asks
+from commissioning.inputs.validate import load_case
+from commissioning.analysis.asks import ASK_COLUMNS, Candidate, apply_candidate, measured_asks
 from optimiser.build import create_model
 from optimiser.levels import optimise_case
 from optimiser.solve import solve
@@ -273,8 +273,8 @@ def joining_case(folder: Path) -> Path:
 
 
 def test_pool_joins_are_estimated_not_measured_above_the_size(tmp_path, monkeypatch):
-    import optimiser.asks as asks_module
-    from optimiser.explain import explain_run
+    import commissioning.analysis.asks as asks_module
+    from commissioning.analysis.explain import explain_run
 
     run = optimise_case(load_case(joining_case(tmp_path / "case")), solver="highs")
     assert asks_module.pool_join_limit(run, None) is None  # a small pooled model: every join measured
@@ -296,7 +296,7 @@ def test_pool_joins_are_estimated_not_measured_above_the_size(tmp_path, monkeypa
 def test_pool_join_limit_through_the_command_line(tmp_path, monkeypatch):
     import json
 
-    import optimiser.asks as asks_module
+    import commissioning.analysis.asks as asks_module
 
     monkeypatch.setattr(asks_module, "LARGE_POOLED_MODEL", 0)
     case = joining_case(tmp_path / "case")
@@ -365,7 +365,7 @@ def test_gain_per_million_of_a_pure_reallocation(tmp_path):
 def test_equal_estimates_tie_whatever_the_rounding(tmp_path, monkeypatch):
     # Equal prices summed in a different order differ in the last bits (7008.1 against
     # 7008.099999999999); they must still tie, and the pot codes decide the order.
-    import optimiser.asks as asks_module
+    import commissioning.analysis.asks as asks_module
 
     run = optimise_case(load_case(cohort_and_area_case(tmp_path / "case")), solver="highs")
     cands = [Candidate("add_cohort", "NCS", cohort_code="Y", estimate=7008.1),

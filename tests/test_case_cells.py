@@ -10,9 +10,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from commissioning import years as fy
-from commissioning.model import Case
-from commissioning.validate import load_case
+from commissioning.case import years as fy
+from commissioning.case.model import Case
+from commissioning.inputs.validate import load_case
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "west-yorkshire"
 

@@ -18,8 +18,8 @@ from click.testing import CliRunner
 from scenariocases import write_case, write_scenario
 
 from commissioning.cli import main
-from commissioning.compare import COMPARISON_COLUMNS, EXTRA_COLUMNS
-from commissioning.validate import load_case
+from commissioning.analysis.compare import COMPARISON_COLUMNS, EXTRA_COLUMNS
+from commissioning.inputs.validate import load_case
 from optimiser.levels import LEVELS, METRICS
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "west-yorkshire"

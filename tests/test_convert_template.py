@@ -16,11 +16,11 @@ import pytest
 from click.testing import CliRunner
 
 from casefactory import changed, tiny_rows, write_tiny_case
-from commissioning import schema as S
-from commissioning.casewriter import write_case
+from commissioning.inputs import schema as S
+from commissioning.writers.casewriter import write_case
 from commissioning.cli import main
-from commissioning.template import readme_text
-from commissioning.validate import load_case, validate_path
+from commissioning.writers.template import readme_text
+from commissioning.inputs.validate import load_case, validate_path
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "west-yorkshire"
 

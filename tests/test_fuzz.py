@@ -1,7 +1,7 @@
 """Fuzzing the readers and validation: no tracebacks, ever, for user input.
 
 Hypothesis mutates the West Yorkshire example in both of its forms — the folder of CSVs
-(plus ``case.yaml``) and the workbook that :func:`commissioning.casewriter.write_case`
+(plus ``case.yaml``) and the workbook that :func:`commissioning.writers.casewriter.write_case`
 makes of it — and a scenario file beside it, then runs ``commissioning validate``. Every
 run must end in exit 0 (the mutation happened to be harmless, or only warned) or exit 2
 with every problem line naming its place (a file of the case, a sheet, the workbook or
@@ -43,9 +43,9 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from commissioning.casewriter import write_case
+from commissioning.writers.casewriter import write_case
 from commissioning.cli import main
-from commissioning.validate import load_case
+from commissioning.inputs.validate import load_case
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "west-yorkshire"

@@ -44,8 +44,8 @@ from click.testing import CliRunner
 
 from casefactory import tiny_rows, write_tiny_case
 from commissioning.cli import main
-from commissioning.outputs import output_file, output_folder, sweep_leftovers
-from commissioning.validate import load_case
+from commissioning.writers.files import output_file, output_folder, sweep_leftovers
+from commissioning.inputs.validate import load_case
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "west-yorkshire"
@@ -489,7 +489,7 @@ def test_formulas_in_an_input_workbook_are_never_evaluated(tmp_path):
     import xlsxwriter
 
     case = load_case(tiny_case(tmp_path / "folder"))
-    from commissioning.casewriter import write_case
+    from commissioning.writers.casewriter import write_case
 
     write_case(case, tmp_path / "case.xlsx")
     wb = openpyxl.load_workbook(tmp_path / "case.xlsx")
@@ -512,7 +512,7 @@ def test_formulas_in_an_input_workbook_are_never_evaluated(tmp_path):
                     out.write_number(r, c, v)
     sheets["budgets"].write_formula(1, 2, "=1+1", None, 100000)  # a cached value unlike the formula's
     book.close()
-    from commissioning.validate import validate_path
+    from commissioning.inputs.validate import validate_path
 
     v = validate_path(tmp_path / "cached.xlsx")
     assert v.ok, v.errors
@@ -565,7 +565,7 @@ def test_billion_laughs_is_refused_quickly(tmp_path):
 
 def test_macro_workbooks_are_refused(tmp_path):
     case = load_case(tiny_case(tmp_path / "folder"))
-    from commissioning.casewriter import write_case
+    from commissioning.writers.casewriter import write_case
 
     write_case(case, tmp_path / "case.xlsx")
     shutil.copy(tmp_path / "case.xlsx", tmp_path / "case.xlsm")
@@ -657,7 +657,7 @@ def test_zip_bombs_are_refused_before_they_are_opened(tmp_path, kind):
 
 def test_a_csv_that_is_a_workbook_and_a_workbook_that_is_csv(tmp_path):
     case = tiny_case(tmp_path / "case")
-    from commissioning.casewriter import write_case
+    from commissioning.writers.casewriter import write_case
 
     write_case(load_case(case), tmp_path / "case.xlsx")
     shutil.copy(tmp_path / "case.xlsx", case / "pots.csv")

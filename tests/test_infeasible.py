@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from commissioning.cli import main
 from commissioning.errors import InfeasibleError
-from commissioning.validate import load_case
+from commissioning.inputs.validate import load_case
 from optimiser.levels import optimise_case
 
 from explaincases import SOLVERS, Y1, pot, rule, write_case

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from commissioning.mapping import provision_map
-from commissioning.validate import load_case
-from optimiser.asks import measured_asks
-from optimiser.explain import explain_run
+from commissioning.analysis.mapping import provision_map
+from commissioning.inputs.validate import load_case
+from commissioning.analysis.asks import measured_asks
+from commissioning.analysis.explain import explain_run
 from optimiser.levels import optimise_case
 from optimiser.variables import best_programmes
 
@@ -234,7 +234,7 @@ def test_a_lock_keeps_its_own_programme_in_the_pool(tmp_path, solver):
                         budgets={("DEAR", Y1): 10_000, ("CHEAP", Y1): 1}, need={("A1", "C", Y1): 100})
     extra(folder, provision={("DEAR", "A1", "C", Y1): 10_000})
     (tmp_path / "lock.yaml").write_text("name: lock-dear\nlock:\n  - {pot_code: DEAR}\n", encoding="utf-8")
-    from commissioning.scenario import apply_scenario, load_scenario
+    from commissioning.inputs.scenario import apply_scenario, load_scenario
 
     base = load_case(folder)
     case = apply_scenario(base, load_scenario(tmp_path / "lock.yaml", base))
@@ -325,7 +325,7 @@ def test_the_example_gives_the_same_flags_and_asks_with_cbc_and_highs():
     # The West Yorkshire example has many equally good allocations (identical districts, pots
     # with the same programme). Before the fixed preference, CBC and HiGHS disagreed on 236 of
     # ~850 flags and on which twelve asks were measured; now the register and the asks are one.
-    from optimiser.explain import explain_run
+    from commissioning.analysis.explain import explain_run
 
     case = load_case(Path(__file__).resolve().parents[1] / "examples" / "west-yorkshire")
     seen = []

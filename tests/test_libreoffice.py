@@ -33,12 +33,12 @@ import pandas as pd
 import pytest
 
 from agreementcase import allocation_rows, defined_cell, header, write_agreement_case
-from commissioning import agreementbook
-from commissioning.agreement import AgreementInputs
-from commissioning.agreementbook import SHEETS, write_agreement
-from commissioning.outputs import write_frame_csv
-from commissioning.results_writer import ALLOCATION_CSV_COLUMNS
-from commissioning.validate import load_case
+from commissioning.writers import agreementbook
+from commissioning.analysis.agreement import AgreementInputs
+from commissioning.writers.agreementbook import SHEETS, write_agreement
+from commissioning.writers.files import write_frame_csv
+from commissioning.writers.results import ALLOCATION_CSV_COLUMNS
+from commissioning.inputs.validate import load_case
 from optimiser.levels import optimise_case
 
 pytestmark = pytest.mark.libreoffice

@@ -16,9 +16,9 @@ import pytest
 from click.testing import CliRunner
 
 from commissioning.cli import main
-from commissioning.flags import FLAG_COLUMNS, Flag, flags_frame
-from commissioning.mapping import COVERAGE_COLUMNS, PROVISION_NOT_SUPPLIED, provision_map
-from commissioning.validate import load_case
+from commissioning.analysis.flags import FLAG_COLUMNS, Flag, flags_frame
+from commissioning.analysis.mapping import COVERAGE_COLUMNS, PROVISION_NOT_SUPPLIED, provision_map
+from commissioning.inputs.validate import load_case
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "west-yorkshire"
 HYPERLINK = '=HYPERLINK("http://x","y")'

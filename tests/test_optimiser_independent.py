@@ -34,7 +34,7 @@ from hypothesis import strategies as st
 from scipy.optimize import linprog
 
 from commissioning.errors import InfeasibleError
-from commissioning.validate import load_case
+from commissioning.inputs.validate import load_case
 from lpcases import load_spec, random_case_specs
 from optimiser.levels import optimise_case
 

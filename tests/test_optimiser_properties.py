@@ -34,9 +34,9 @@ from collections import defaultdict
 import pytest
 from hypothesis import HealthCheck, Phase, assume, given, settings
 
-from commissioning import years as fy
+from commissioning.case import years as fy
 from commissioning.errors import InfeasibleError
-from commissioning.model import ALL
+from commissioning.case.model import ALL
 from lpcases import load_spec, random_case_specs
 from optimiser.levels import LEVELS, optimise_case
 

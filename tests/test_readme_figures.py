@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from commissioning.validate import load_case
+from commissioning.inputs.validate import load_case
 from optimiser.levels import optimise_case
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -13,10 +13,10 @@ import openpyxl
 import pytest
 
 from agreementcase import cli, header, write_agreement_case
-from commissioning.resultsbook import write_results_workbook
-from commissioning.results_writer import write_run_outputs
-from commissioning.validate import load_case
-from optimiser.explain import explain_run
+from commissioning.writers.resultsbook import write_results_workbook
+from commissioning.writers.results import write_run_outputs
+from commissioning.inputs.validate import load_case
+from commissioning.analysis.explain import explain_run
 from optimiser.levels import optimise_case
 
 

@@ -14,8 +14,8 @@ from scenariocases import BUDGET, NEED, Y1, Y2, write_case, write_scenario
 
 from commissioning.cli import main
 from commissioning.errors import CaseError, InfeasibleError
-from commissioning.scenario import apply_scenario, load_scenario
-from commissioning.validate import load_case
+from commissioning.inputs.scenario import apply_scenario, load_scenario
+from commissioning.inputs.validate import load_case
 from optimiser.levels import optimise_case
 
 FIELDS = ("areas", "cohorts", "pots", "budgets", "need", "footprints", "rates", "provision", "rules", "settings",

@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from scenariocases import write_case, write_scenario
 
 from commissioning.cli import main
-from commissioning.sensitivity import SENSITIVITY_COLUMNS, drawn_case, need_factors, run_sensitivity
-from commissioning.validate import load_case
+from commissioning.analysis.sensitivity import SENSITIVITY_COLUMNS, drawn_case, need_factors, run_sensitivity
+from commissioning.inputs.validate import load_case
 from optimiser.levels import optimise_case
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from commissioning.validate import load_case
+from commissioning.inputs.validate import load_case
 from optimiser import solve as solve_module
 from optimiser.build import create_model
 from optimiser.levels import default_pool

@@ -19,10 +19,10 @@ from click.testing import CliRunner
 import explaincases as E
 import scenariocases as SC
 from casefactory import tiny_rows, write_tiny_case
-from commissioning.casewriter import write_case
+from commissioning.writers.casewriter import write_case
 from commissioning.cli import main
-from commissioning.scenario import apply_scenario, changes_rules, load_scenario
-from commissioning.validate import load_case, validate_path
+from commissioning.inputs.scenario import apply_scenario, changes_rules, load_scenario
+from commissioning.inputs.validate import load_case, validate_path
 from optimiser.levels import optimise_case
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "west-yorkshire"

@@ -15,9 +15,9 @@ import pytest
 from click.testing import CliRunner
 
 from casefactory import TINY_MONEY, TINY_NEED, changed, tiny_rows, write_tiny_case
-from commissioning.casewriter import write_case
+from commissioning.writers.casewriter import write_case
 from commissioning.cli import main
-from commissioning.validate import load_case, validate_path
+from commissioning.inputs.validate import load_case, validate_path
 
 
 def run(*args):

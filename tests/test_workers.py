@@ -1,6 +1,6 @@
 """The asks' second process: the same asks as one process, and a failure measured here.
 
-``optimiser.workers`` measures every other ask in a spawned interpreter. Nothing about the
+``commissioning.analysis.workers`` measures every other ask in a spawned interpreter. Nothing about the
 answer may depend on it: the asks frame must be identical, and when the worker fails its
 asks are measured in the main process with a message on standard error.
 """
@@ -11,9 +11,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from commissioning.validate import load_case
-from optimiser import workers as workers_module
-from optimiser.asks import choose_candidates, measured_asks
+from commissioning.inputs.validate import load_case
+from commissioning.analysis import workers as workers_module
+from commissioning.analysis.asks import choose_candidates, measured_asks
 from optimiser.levels import optimise_case
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "west-yorkshire"
@@ -139,8 +139,8 @@ def test_through_the_command_line(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("worker", ["inline", "gone"])
 def test_outputs_written_with_a_worker_are_the_same_bytes(run, tmp_path, monkeypatch, capsys, worker):
-    from commissioning import results_writer
-    from optimiser.explain import explain_run
+    from commissioning.writers import results as results_writer
+    from commissioning.analysis.explain import explain_run
 
     monkeypatch.setattr(results_writer, "AWAY_ABOVE_ROWS", 0)  # every CSV goes to the worker
     explanation = explain_run(run, max_measured=2)

@@ -1,0 +1,307 @@
+"""What a Local Labour Market Agreement is drawn from, gathered in one object.
+
+An agreement is written from one optimisation of a case (optionally with a scenario):
+the ``pooled`` allocation is its proposal, the three levels and the dividends its
+headline, the flags its register of duplication and gaps, the measured asks its
+flexibilities. :class:`AgreementInputs` holds exactly that, built either
+
+* from a fresh run and its explanation (:meth:`AgreementInputs.from_run`), or
+* from the results folder of an earlier ``optimise`` (:meth:`AgreementInputs.from_results`),
+  after checking that its fingerprint is the case's — a folder computed from other
+  inputs is refused, so an agreement never mixes one case's numbers with another's text.
+
+Also here: the agreement's term and parties from the case's settings, the governance text
+from the editable template ``templates/governance.md`` with the case's values filled in,
+and each ask put as a devolution ask.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import string
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from commissioning.case import years as fy
+from commissioning.errors import CaseError, Problem
+from commissioning.case.model import Case
+
+POOLED_COLUMNS = ["pot_code", "area_code", "cohort_code", "year", "programme", "amount", "participants",
+                  "outcomes", "value", "unit_cost", "outcome_rate"]
+LEVEL_NAMES = ("baseline", "aligned", "pooled")
+METRICS = ("allocated", "participants", "outcomes", "value", "unmet_people", "idle_amount")
+
+
+@dataclass
+class AgreementInputs:
+    case: Case
+    scenario: str
+    status: str
+    solver: str
+    objective: str
+    pool: frozenset[str]
+    pooled: pd.DataFrame  # POOLED_COLUMNS: the proposal, one row per allocation
+    levels: dict[str, dict[str, float]]  # level -> METRICS
+    dividends: dict[str, dict[str, float]]
+    flags: pd.DataFrame | None = None
+    asks: pd.DataFrame | None = None
+    drafted: date | None = None
+    source: str = ""  # where the numbers came from, in words
+
+    # ---- built from ----------------------------------------------------------------------
+    @classmethod
+    def from_run(cls, run, explanation=None) -> "AgreementInputs":
+        """From a :class:`~optimiser.levels.RunResult` (and its explanation, when there is one)."""
+        pooled = run.levels["pooled"].allocations.reindex(columns=POOLED_COLUMNS).reset_index(drop=True)
+        flags = asks = None
+        if explanation is not None:
+            flags, asks = explanation.flags, explanation.asks
+        else:
+            from commissioning.analysis.mapping import provision_map
+
+            flags = provision_map(run.case).flags_frame
+        return cls(run.case, run.scenario, run.status, run.solver, run.objective, frozenset(run.pool), pooled,
+                   {n: {k: float(run.levels[n].totals[k]) for k in METRICS} for n in LEVEL_NAMES},
+                   run.dividends(), flags, asks, drafting_date(), "optimised for this agreement")
+
+    @classmethod
+    def from_results(cls, folder: Path, case: Case) -> "AgreementInputs":
+        """From an ``optimise`` results folder; refuses one computed from other inputs."""
+        folder = Path(folder)
+        if not folder.is_dir():
+            raise CaseError(Problem(str(folder), None, None, "is not a results folder",
+                                    "the --out folder of 'commissioning optimise'"))
+        summary = _read_json(folder / "summary.json")
+        found = (summary.get("case") or {}).get("fingerprint")
+        if found != case.fingerprint():
+            raise CaseError(Problem(str(folder / "summary.json"), None, "case.fingerprint",
+                                    f"the results were computed from other inputs (fingerprint {found or 'missing'}, "
+                                    f"this case {case.fingerprint()})",
+                                    "results of this case and scenario: run 'commissioning optimise' again, "
+                                    "or leave out --from"))
+        alloc = _read_csv(folder / "allocations.csv")
+        missing = [c for c in ["level", *POOLED_COLUMNS] if c not in alloc.columns]
+        if missing:
+            raise CaseError(Problem("allocations.csv", 1, None, f"lacks the column(s) {', '.join(missing)}",
+                                    "the allocations.csv that optimise wrote"))
+        pooled = alloc[alloc["level"] == "pooled"].reindex(columns=POOLED_COLUMNS).reset_index(drop=True)
+        for c in ("amount", "participants", "outcomes", "value", "unit_cost", "outcome_rate"):
+            pooled[c] = pd.to_numeric(pooled[c], errors="coerce")
+        flags_path, asks_path = folder / "flags.csv", folder / "asks.csv"
+        if flags_path.exists():
+            flags = _read_csv(flags_path)
+            for c in ("people", "amount"):
+                if c in flags.columns:
+                    flags[c] = pd.to_numeric(flags[c], errors="coerce")
+        else:
+            from commissioning.analysis.mapping import provision_map
+
+            flags = provision_map(case).flags_frame
+        asks = None
+        if asks_path.exists():
+            asks = _read_csv(asks_path)
+            for c in ("rank", "gain", "gain_outcomes", "gain_participants", "gain_value", "gain_per_million",
+                      "estimated_gain"):
+                if c in asks.columns:
+                    asks[c] = pd.to_numeric(asks[c], errors="coerce")
+        try:
+            levels = {n: {k: float(summary["levels"][n][k]) for k in METRICS} for n in LEVEL_NAMES}
+            dividends = {d: {k: float(v) for k, v in summary["dividends"][d].items()}
+                         for d in ("alignment", "devolution")}
+        except (KeyError, TypeError, ValueError):
+            raise CaseError(Problem("summary.json", None, None, "lacks the levels or dividends",
+                                    "the summary.json that optimise wrote")) from None
+        return cls(case, str(summary.get("scenario") or case.scenario or case.settings.name),
+                   str(summary.get("status", "")), str(summary.get("solver", "")),
+                   str(summary.get("objective", case.settings.objective)),
+                   frozenset(summary.get("pool") or ()), pooled, levels, dividends, flags, asks, drafting_date(),
+                   f"reused from the results folder {folder.name}")
+
+    # ---- the agreement's facts -------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self.case.settings.name
+
+    @property
+    def parties(self) -> tuple[str, ...]:
+        s = self.case.settings
+        if s.parties:
+            return tuple(s.parties)
+        return (s.lead_body,) if s.lead_body else ()
+
+    @property
+    def lead_body(self) -> str:
+        s = self.case.settings
+        return s.lead_body or (s.parties[0] if s.parties else "the lead body (not named in the case)")
+
+    @property
+    def term_years(self) -> int:
+        return int(self.case.settings.term_years)
+
+    @property
+    def start_year(self) -> str:
+        s = self.case.settings.start_year
+        if s:
+            return s
+        return self.case.years[0] if self.case.years else fy.year_of(self.drafted or date.today())
+
+    @property
+    def agreement_years(self) -> list[str]:
+        return [fy.shift(self.start_year, k) for k in range(max(self.term_years, 1))]
+
+    @property
+    def end_year(self) -> str:
+        return self.agreement_years[-1]
+
+    @property
+    def pool_codes(self) -> list[str]:
+        return [p for p in self.case.pot if p in self.pool]
+
+    def pooled_budget(self) -> float:
+        return float(sum(b.amount for b in self.case.budgets if b.pot_code in self.pool))
+
+
+def drafting_date() -> date:
+    """Today, or the date of ``SOURCE_DATE_EPOCH`` when set (reproducible builds)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.strip().isdigit():
+        return datetime.fromtimestamp(int(epoch), tz=timezone.utc).date()
+    return date.today()
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CaseError(Problem(str(path), None, None, "is missing", "a folder written by 'commissioning optimise'")) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise CaseError(Problem(path.name, None, None, f"is not valid JSON ({e})", "the file optimise wrote")) from None
+    if not isinstance(data, dict):
+        raise CaseError(Problem(path.name, None, None, "is not a JSON object", "the file optimise wrote"))
+    return data
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    """A CSV the engine wrote, with its formula-escaping apostrophes undone (text stays text)."""
+    from commissioning.inputs.readers import _unescaped
+
+    try:
+        with open(path, encoding="utf-8", newline="") as fh:
+            rows = list(csv.reader(fh))
+    except FileNotFoundError:
+        raise CaseError(Problem(str(path), None, None, "is missing", "a folder written by 'commissioning optimise'")) from None
+    except (UnicodeDecodeError, csv.Error) as e:
+        raise CaseError(Problem(path.name, None, None, f"cannot be read ({e})", "the file optimise wrote")) from None
+    if not rows:
+        raise CaseError(Problem(path.name, None, None, "is empty", "the file optimise wrote"))
+    header, body = rows[0], rows[1:]
+    frame = pd.DataFrame([[(_unescaped(c) if c != "" else None) for c in r] for r in body], columns=header)
+    return frame
+
+
+# ---- governance ------------------------------------------------------------------------------------
+GOVERNANCE_TEMPLATE = "governance.md"
+
+
+class _Blanks(dict):
+    """Unknown placeholders stay as written, so an edited template never fails to format."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def governance_values(inputs: AgreementInputs) -> dict[str, str]:
+    """The values a governance template may use, each as text."""
+    parties = inputs.parties
+    case = inputs.case
+    return {
+        "name": inputs.name,
+        "lead_body": inputs.lead_body,
+        "parties": "; ".join(parties) if parties else "the parties (not named in the case)",
+        "parties_list": "\n".join(f"- {p}" for p in parties) if parties else "- (the case names no parties)",
+        "party_count": str(len(parties)),
+        "term_years": str(inputs.term_years),
+        "start_year": inputs.start_year,
+        "end_year": inputs.end_year,
+        "review_years": ", ".join(inputs.agreement_years),
+        "midpoint_year": inputs.agreement_years[len(inputs.agreement_years) // 2],
+        "pool_pots": "; ".join(f"{case.pot[p].name} ({p})" for p in inputs.pool_codes) or "none",
+        "pooled_budget": f"£{inputs.pooled_budget():,.0f}",
+        "scenario": inputs.scenario,
+        "fingerprint": case.fingerprint(),
+    }
+
+
+def governance_lines(inputs: AgreementInputs, template: Path | None = None) -> list[str]:
+    """The governance text, one line per row, from ``template`` (default: the shipped one).
+
+    ``<!-- … -->`` notes for the template's editors are left out. Placeholders such as
+    ``{lead_body}`` take the case's values (:func:`governance_values`);
+    an unknown placeholder stays as written, and a template that cannot be formatted at all
+    (an unbalanced brace) is shown as written rather than refused.
+    """
+    text = re.sub(r"<!--.*?-->\n?", "", read_governance_template(template), flags=re.S)
+    try:
+        text = string.Formatter().vformat(text, (), _Blanks(governance_values(inputs)))
+    except (ValueError, IndexError, KeyError, AttributeError):
+        pass
+    return text.splitlines()
+
+
+def read_governance_template(template: Path | None = None) -> str:
+    if template is not None:
+        try:
+            return Path(template).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise CaseError(Problem(str(template), None, None, f"cannot be read ({e})",
+                                    "a UTF-8 text file like templates/governance.md")) from None
+    from importlib.resources import files
+
+    return (files("commissioning.templates") / GOVERNANCE_TEMPLATE).read_text(encoding="utf-8")
+
+
+# ---- asks as devolution asks -------------------------------------------------------------------------
+def ask_words(case: Case, change: str, pot: str | None, area: str | None, cohort: str | None,
+              year: str | None, detail: str | None) -> str:
+    """One ask, as a combined authority would put it to government."""
+    def pot_name(p):
+        return f"{case.pot[p].name} ({p})" if p in case.pot else (p or "the pot")
+
+    def area_name(a):
+        return case.area[a].name if a in case.area else (a or "more areas")
+
+    def cohort_name(c):
+        return case.cohort[c].name if c in case.cohort else (c or "more cohorts")
+
+    pot = _text(pot)
+    area, cohort, year = _text(area), _text(cohort), _text(year)
+    if change == "pool":
+        if pot:
+            return f"Bring {pot_name(pot)} into the local pooled budget under the joint board"
+        return "Transfer the poolable pots into a single local pooled budget, commissioned by the joint board"
+    if change == "add_cohort":
+        return f"Freedom for {pot_name(pot)} to fund {cohort_name(cohort)}"
+    if change == "add_area":
+        return f"Freedom for {pot_name(pot)} to be spent in {area_name(area)}"
+    if change == "extend_years":
+        return f"Extend the spending period of {pot_name(pot)}" + (f" into {year}" if year else " by a year")
+    if change == "carry_forward":
+        return f"Allow {pot_name(pot)} to carry unspent money into the following year"
+    if change == "drop_match":
+        return f"Remove the match-funding condition on {pot_name(pot)}"
+    if change == "relax_rule":
+        return "Relax a funding condition: " + (_text(detail) or "see detail")
+    return _text(detail) or change
+
+
+def _text(v) -> str:
+    if v is None or (isinstance(v, float) and v != v):
+        return ""
+    return str(v)

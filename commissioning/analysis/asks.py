@@ -1,0 +1,490 @@
+"""Devolution asks: which single flexibility would buy the most, measured.
+
+Every candidate is one change to today's rules, judged against the ``aligned`` level:
+
+* ``add_cohort`` — let a pot fund a cohort it may not today (where it has money and the
+  cohort has need in its areas);
+* ``add_area`` — let a pot fund an area outside its geography;
+* ``extend_years`` — let a pot's money be spent for one more year after its end date;
+* ``carry_forward`` — one more year of carry-forward for a pot with money left idle;
+* ``drop_match`` — remove a pot's match-funding requirement;
+* ``relax_rule`` — remove a ``rules`` row that binds;
+* ``pool`` — form the pool (all ``poolable`` pots; its gain is the devolution dividend),
+  or add a pot that is not ``poolable`` to it (measured against the pooled level).
+
+**Pricing.** Each candidate is first priced from the aligned duals: the reduced cost
+``rc = c_j - Σ_i y_i a_ij`` of each variable the change would create (budget, carry-
+forward, need-cap and match rows; equity rows are left out of the estimate), times the
+money it could absorb (need × unit cost, capped at the pot's money); for a rule, a match
+requirement or idle money, the dual times the amount it holds back.
+
+**Measuring.** The most promising candidates (``max_measured``, best estimate first) are
+solved again with that one change, lexicographically like the levels (so the allocation
+reached is the same one whatever the solver). Each measured ask reports ``gain`` in the
+objective's own measure (outcomes, £ of value or participants) and, whatever the
+objective, ``gain_outcomes``, ``gain_participants`` and ``gain_value`` — each exactly what
+its name says, from the allocations with and without the change (under ``value`` an ask
+may add value and lose outcomes, and says so). Only asks with a positive ``gain`` are
+listed, best first. ``gain_per_million`` is ``gain`` per £1m of money the change moves
+(the larger of the money added to cells and the money taken from them), so that a small
+targeted flexibility can be compared with a large one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from commissioning.case import years as fy
+from commissioning.case.model import ALL, Case
+
+from optimiser.build import create_model
+from optimiser.levels import RunResult, allocations_from, settle
+from optimiser.lp import MONEY_SCALE
+from optimiser.solve import solve
+
+# The contract's columns first, in its order; then the estimate and the gains in every measure.
+ASK_COLUMNS = ["rank", "pot_code", "change", "area_code", "cohort_code", "year", "gain_outcomes",
+               "gain_per_million", "detail", "estimated_gain", "gain", "gain_participants", "gain_value"]
+GAIN_OF = {"outcomes": "outcomes", "value": "value", "coverage": "participants"}  # objective -> measure
+UNIT = {"outcomes": "outcomes", "value": "£ of value", "coverage": "participants"}
+KEY = ["pot_code", "area_code", "cohort_code", "year", "programme"]
+UNMEASURED_COLUMNS = ["pot_code", "change", "estimated_gain", "detail"]
+# Above this many variables in the pooled model, pool-join asks are not measured by default
+# (see pool_join_limit): each one is a re-solve of about a minute at national size.
+LARGE_POOLED_MODEL = 100_000
+
+
+@dataclass
+class Candidate:
+    change: str
+    pot_code: str | None
+    area_code: str | None = None
+    cohort_code: str | None = None
+    year: str | None = None
+    estimate: float = 0.0
+    words: str = ""
+    rule_index: int | None = None
+    pool_against: bool = False  # measured against the pooled level
+
+
+def _duals(run: RunResult):
+    cons = run.levels["aligned"].constraints
+    d = {}
+    for fam in ("pot_budget", "carry_forward", "need_cap", "match"):
+        sub = cons[cons["family"] == fam]
+        if fam == "need_cap":
+            keys = zip(sub["area_code"], sub["cohort_code"], sub["year"])
+        elif fam == "match":
+            keys = zip(sub["area_code"], sub["year"])
+        else:
+            keys = zip(sub["pot_code"], sub["year"])
+        # constraint_table reports duals in natural units per model unit
+        d[fam] = dict(zip(keys, sub["dual"].to_numpy() / run.levels["aligned"].lp.objective_scale))
+    return d
+
+
+def _objective_per_k(case: Case, objective: str, cohorts: list[str], unit_cost: np.ndarray,
+                     rate: np.ndarray) -> np.ndarray:
+    """The objective bought by £1k of a programme with these unit costs and rates, per cohort."""
+    per = MONEY_SCALE / unit_cost
+    if objective == "outcomes":
+        return per * rate
+    if objective == "value":
+        vpo = np.array([case.cohort[c].value_per_outcome or 0.0 for c in cohorts])
+        return per * rate * vpo / 1000.0
+    return per
+
+
+class CellPricer:
+    """Estimated gain of letting a pot fund cells it may not today, from the aligned duals.
+
+    For pot ``p``, area ``a``, cohort ``c`` and year ``t`` (in ``p``'s life, with money):
+    the reduced cost ``rc = c_pc - y_budget(p,t) - y_need(a,c,t)·1000/uc_pc - y_match(a,t)·m_p``
+    of the variable the change would create, times the money it could absorb,
+    ``min(need·uc, available) / 1000``, where positive. Worked out for a whole pot at once as
+    an areas × cohorts × years array (cell by cell it took seconds at national size).
+    """
+
+    def __init__(self, run: RunResult, duals):
+        case = run.case
+        self.case, self.objective, self.d = case, run.objective, duals
+        self.areas, self.cohorts, self.years = list(case.area), list(case.cohort), list(case.years)
+        ai = {a: i for i, a in enumerate(self.areas)}
+        ci = {c: i for i, c in enumerate(self.cohorts)}
+        ti = {t: i for i, t in enumerate(self.years)}
+        shape = (len(self.areas), len(self.cohorts), len(self.years))
+        nf = case.need_frame
+        nf = nf[nf["area_code"].isin(ai) & nf["cohort_code"].isin(ci) & nf["year"].isin(ti)]
+        self.need = np.zeros(shape)
+        self.need[nf["area_code"].map(ai).to_numpy(int), nf["cohort_code"].map(ci).to_numpy(int),
+                  nf["year"].map(ti).to_numpy(int)] = nf["people"].to_numpy(float)
+        self.y_need = np.zeros(shape)
+        for (a, c, t), v in duals["need_cap"].items():
+            if a in ai and c in ci and t in ti:
+                self.y_need[ai[a], ci[c], ti[t]] = v
+        self.y_match = np.zeros((len(self.areas), len(self.years)))
+        for (a, t), v in duals["match"].items():
+            if a in ai and t in ti:
+                self.y_match[ai[a], ti[t]] = v
+        self.available = {p: np.zeros(len(self.years)) for p in case.pot}
+        py = case.pot_year_frame
+        for p, t, v in zip(py["pot_code"], py["year"], py["available"]):
+            if t in ti:
+                self.available[p][ti[t]] = v
+
+    def pot(self, pot: str) -> np.ndarray:
+        """Estimated gain per (area, cohort, year) of ``pot`` funding that cell (0 where none)."""
+        case, p = self.case, self.case.pot[pot]
+        avail = np.where([p.in_life(t) for t in self.years], self.available[pot], 0.0)
+        uc = np.array([case.unit_cost(pot, c) for c in self.cohorts])
+        rate = np.array([case.outcome_rate(pot, c) for c in self.cohorts])
+        gain = _objective_per_k(case, self.objective, self.cohorts, uc, rate)
+        budget = self.d["carry_forward"] if p.carry_forward > 0 else self.d["pot_budget"]
+        y_pot = np.array([budget.get((pot, t), 0.0) for t in self.years])
+        rc = gain[None, :, None] - y_pot[None, None, :] - self.y_need * (MONEY_SCALE / uc)[None, :, None]
+        if p.match_rate > 0:
+            rc = rc - self.y_match[:, None, :] * p.match_rate
+        money_k = np.minimum(self.need * uc[None, :, None], avail[None, None, :]) / MONEY_SCALE
+        # A reduced cost within rounding of zero gains nothing: it is not a candidate.
+        ok = (self.need > 0) & (avail[None, None, :] > 0) & (rc > 1e-9 * np.maximum(1.0, np.abs(gain))[None, :, None])
+        return np.where(ok, rc * money_k, 0.0)
+
+
+def candidates(run: RunResult) -> list[Candidate]:
+    case = run.case
+    d = _duals(run)
+    aligned = run.levels["aligned"]
+    out: list[Candidate] = []
+    pricer = CellPricer(run, d)
+    has_need = pricer.need.sum(axis=2) > 0  # (area, cohort) with need in some year
+    for p in case.pots:
+        areas, cohorts = case.pot_areas[p.code], case.pot_cohorts[p.code]
+        est = pricer.pot(p.code).sum(axis=2)  # (area, cohort)
+        mine_a = np.array([a in areas for a in pricer.areas], dtype=bool)
+        mine_c = np.array([c in cohorts for c in pricer.cohorts], dtype=bool)
+        by_cohort = est[mine_a].sum(axis=0)
+        reached = has_need[mine_a].any(axis=0)
+        for j, c in enumerate(pricer.cohorts):
+            if mine_c[j] or not reached[j] or by_cohort[j] <= 0:
+                continue
+            out.append(Candidate("add_cohort", p.code, cohort_code=c, estimate=float(by_cohort[j]),
+                                 words=f"Allow {p.name} to fund {case.cohort[c].name} in the areas it covers"))
+        by_area = est[:, mine_c].sum(axis=1)
+        for i, a in enumerate(pricer.areas):
+            if mine_a[i] or by_area[i] <= 0:
+                continue
+            out.append(Candidate("add_area", p.code, area_code=a, estimate=float(by_area[i]),
+                                 words=f"Allow {p.name} to fund residents of {case.area[a].name}"))
+    # Idle money: carry-forward and extended years.
+    idle = _idle_by_pot(run)
+    for p in case.pots:
+        left = idle.get(p.code, 0.0)
+        if left <= 1.0:
+            continue
+        later = [t for t in case.years if fy.parse_year(t) > fy.parse_year(fy.year_of(p.start))]
+        best = max((d["pot_budget"].get((q.code, t), 0.0) for q in case.pots for t in later), default=0.0)
+        if p.carry_forward < len(case.years) - 1:
+            out.append(Candidate("carry_forward", p.code, estimate=left / MONEY_SCALE * best * 0.5,
+                                 words=f"Let {p.name} carry unspent money forward {p.carry_forward + 1} year(s) "
+                                       f"instead of {p.carry_forward}"))
+        last = fy.year_of(p.end)
+        if case.years and fy.parse_year(last) < fy.parse_year(case.years[-1]) and p.carry_forward > 0:
+            nxt = fy.shift(last, 1)
+            out.append(Candidate("extend_years", p.code, year=nxt, estimate=left / MONEY_SCALE * best * 0.5,
+                                 words=f"Extend {p.name} to {fy.year_end(nxt):%-d %B %Y} so money carried "
+                                       "forward can still be spent"))
+    # Match requirements.
+    for p in case.pots:
+        if p.match_rate <= 0:
+            continue
+        spend = aligned.allocations[aligned.allocations["pot_code"] == p.code]
+        est = sum(d["match"].get((a, t), 0.0) * p.match_rate * amt / MONEY_SCALE
+                  for a, t, amt in zip(spend["area_code"], spend["year"], spend["amount"]))
+        est += idle.get(p.code, 0.0) / MONEY_SCALE * max(d["pot_budget"].values(), default=0.0) * 0.5
+        if est > 0:
+            out.append(Candidate("drop_match", p.code, estimate=est,
+                                 words=f"Drop the {p.match_rate:.0%} match-funding condition on {p.name}"))
+    # Rules that bind.
+    cons = aligned.constraints
+    rules = cons[(cons["family"] == "rule") & cons["binding"]]
+    for idx, grp in rules.groupby("rule_index"):
+        rule = case.rules[int(idx)]
+        est = float((grp["dual"].abs() * np.abs(np.where(np.isfinite(grp["upper"]), grp["upper"],
+                                                           grp["lower"]))).sum() / aligned.lp.objective_scale)
+        out.append(Candidate("relax_rule", None if rule.pot_code == ALL else rule.pot_code,
+                             area_code=None if rule.area_code == ALL else rule.area_code,
+                             cohort_code=None if rule.cohort_code == ALL else rule.cohort_code,
+                             year=None if rule.year == ALL else rule.year, estimate=est, rule_index=int(idx),
+                             words=f"Relax the rule {rule.describe()}"))
+    # Pooling beyond the agreed pool: pots that are not poolable today.
+    pooled = run.levels["pooled"]
+    pdual = pooled.constraints[pooled.constraints["family"] == "pot_budget"]["dual"]
+    best_pool = float(pdual.max()) / pooled.lp.objective_scale if len(pdual) else 0.0
+    for p in case.pots:
+        if p.code in run.pool or len(run.pool) < 2:
+            continue
+        own = d["pot_budget"]
+        mine = [v for (q, _), v in own.items() if q == p.code]
+        gap = best_pool - (float(np.mean(mine)) if mine else 0.0)
+        money = sum(b.amount for b in case.budgets if b.pot_code == p.code)
+        if gap > 0 and money > 0:
+            out.append(Candidate("pool", p.code, estimate=gap * money / MONEY_SCALE * 0.25, pool_against=True,
+                                 words=f"Let {p.name} join the local pool"))
+    return out
+
+
+def _idle_by_pot(run: RunResult) -> dict[str, float]:
+    a = run.levels["aligned"].allocations.groupby("pot_code")["amount"].sum()
+    budget: dict[str, float] = {}
+    for b in run.case.budgets:
+        budget[b.pot_code] = budget.get(b.pot_code, 0.0) + b.amount
+    return {p: budget.get(p, 0.0) - float(a.get(p, 0.0)) for p in budget}
+
+
+def apply_candidate(case: Case, cand: Candidate) -> Case:
+    """The case with that one change made."""
+    if cand.change == "relax_rule":
+        rules = tuple(r for i, r in enumerate(case.rules) if i != cand.rule_index)
+        return case.with_changes(rules=rules)
+    if cand.change == "pool":
+        pots = tuple(p.model_copy(update={"poolable": True}) if p.code == cand.pot_code else p for p in case.pots)
+        return case.with_changes(pots=pots)
+    pot = case.pot[cand.pot_code]
+    if cand.change == "add_cohort":
+        new = pot.model_copy(update={"cohorts": tuple(pot.cohorts) + (cand.cohort_code,)})
+    elif cand.change == "add_area":
+        new = pot.model_copy(update={"geography": tuple(pot.geography) + (cand.area_code,)})
+    elif cand.change == "carry_forward":
+        new = pot.model_copy(update={"carry_forward": pot.carry_forward + 1})
+    elif cand.change == "extend_years":
+        new = pot.model_copy(update={"end": fy.year_end(cand.year)})
+    elif cand.change == "drop_match":
+        new = pot.model_copy(update={"match_rate": 0.0})
+    else:
+        raise ValueError(cand.change)
+    return case.with_changes(pots=tuple(new if p.code == pot.code else p for p in case.pots))
+
+
+def _moved(before: pd.DataFrame, after: pd.DataFrame) -> float:
+    a = before.groupby(KEY)["amount"].sum()
+    b = after.groupby(KEY)["amount"].sum()
+    diff = b.sub(a, fill_value=0.0)
+    return float(max(diff.clip(lower=0).sum(), -diff.clip(upper=0).sum()))
+
+
+def pool_join_limit(run: RunResult, pool_joins: int | None) -> int | None:
+    """How many pool-join asks to measure: ``None`` means no limit.
+
+    A pool-join ask re-solves the whole pooled model with one more pot in the pool, and the
+    optimum moves far (at national size +10%): about a minute each there even from the
+    pooled basis, against 0.5-5 s for the other kinds. So above :data:`LARGE_POOLED_MODEL`
+    variables none is measured unless asked for (``--pool-join-asks N``); they are reported
+    as estimates instead (:func:`unmeasured_asks`).
+    """
+    if pool_joins is not None:
+        return max(0, int(pool_joins))
+    return 0 if run.levels["pooled"].lp.n > LARGE_POOLED_MODEL else None
+
+
+def choose_candidates(run: RunResult, max_measured: int = 12,
+                      pool_joins: int | None = None) -> tuple[list[Candidate], list[Candidate]]:
+    """The candidates to measure (best estimate first) and the pool joins left out by the limit."""
+    # Estimates rounded to 12 significant figures for the order: equal prices summed in a
+    # different order differ in the last bits, and must still tie (then the codes decide).
+    cands = sorted(candidates(run), key=lambda c: (-float(f"{c.estimate:.12g}"), c.change, c.pot_code or "",
+                                                   c.area_code or "", c.cohort_code or ""))
+    limit = pool_join_limit(run, pool_joins)
+    chosen: list[Candidate] = []
+    skipped: list[Candidate] = []
+    joins = 0
+    for cand in cands:
+        if len(chosen) >= max_measured:
+            break
+        if cand.change == "pool" and limit is not None and joins >= limit:
+            skipped.append(cand)
+            continue
+        joins += cand.change == "pool"
+        chosen.append(cand)
+    return chosen, skipped
+
+
+def unmeasured_frame(run: RunResult, skipped: list[Candidate]) -> pd.DataFrame:
+    """Pool joins ranked high enough to be measured but left out by :func:`pool_join_limit`,
+    with their estimated gains (priced from shadow prices, not solved)."""
+    scale = run.levels["aligned"].lp.objective_scale
+    return pd.DataFrame([dict(pot_code=c.pot_code, change=c.change, estimated_gain=c.estimate * scale,
+                              detail=f"{c.words}: about +{c.estimate * scale:,.0f} (estimated, not measured)")
+                         for c in skipped], columns=UNMEASURED_COLUMNS)
+
+
+@dataclass
+class BaseLevel:
+    """What an ask is measured against: a level's objective, allocations and optimal basis."""
+
+    objective: float
+    allocations: pd.DataFrame
+    warm: object | None
+
+
+def gains(before: pd.DataFrame, after: pd.DataFrame, objective: str) -> dict[str, float]:
+    """``gain`` (in the objective's measure) and the gains in outcomes, participants and value
+    from one allocation to another (ALLOCATION_COLUMNS frames)."""
+    # Both allocations are floored to the penny cell by cell, so a gain that is really zero
+    # (an ask that moves money between cohorts at one unit cost gains no participants) reads
+    # as a few hundred-thousandths of a person: below ROUNDING it is 0, and never a signed zero.
+    d = {}
+    for k in ("outcomes", "participants", "value"):
+        x = float(after[k].sum() - before[k].sum())
+        d[f"gain_{k}"] = 0.0 if abs(x) < ROUNDING[k] else x
+    return {"gain": d[f"gain_{GAIN_OF[objective]}"], **d}
+
+
+# Below these a gain is penny rounding: a hundredth of a person or an outcome, £1 of value.
+ROUNDING = {"outcomes": 0.01, "participants": 0.01, "value": 1.0}
+
+
+@dataclass
+class AskContext:
+    """Everything :func:`_measure` reads: small enough to send to a worker process once."""
+
+    case: Case
+    pool: frozenset[str]
+    solver: str
+    objective: str
+    scale: float  # the aligned LP's objective scale (estimates are in its units)
+    aligned: BaseLevel
+    pooled: BaseLevel
+
+    @classmethod
+    def of(cls, run: RunResult) -> "AskContext":
+        def base(name: str) -> BaseLevel:
+            lv = run.levels[name]
+            return BaseLevel(lv.solution.objective, lv.allocations, lv.solution.warm)
+
+        return cls(run.case, run.pool, run.solver, run.objective, run.levels["aligned"].lp.objective_scale,
+                   base("aligned"), base("pooled"))
+
+
+def measured_asks(run: RunResult, max_measured: int = 12, progress=None, pool_joins: int | None = None,
+                  chosen: list[Candidate] | None = None, workers=None) -> pd.DataFrame:
+    """asks.csv: the pool as a whole, then each chosen candidate measured (see the module
+    docstring). ``chosen`` defaults to :func:`choose_candidates`; with ``workers`` (an
+    :class:`commissioning.analysis.workers.Workers`) every other candidate is measured in the worker."""
+    case = run.case
+    rows = []
+    aligned, pooled = run.levels["aligned"], run.levels["pooled"]
+    z_aligned = aligned.solution.objective
+    # The pool as a whole: its gain is the devolution dividend, already measured.
+    if len(run.pool) >= 2:
+        g = gains(aligned.allocations, pooled.allocations, run.objective)
+        if g["gain"] > 1e-6 * max(1.0, abs(z_aligned)):
+            moved = _moved(aligned.allocations, pooled.allocations)
+            names = ", ".join(p for p in case.pot if p in run.pool)
+            rows.append(dict(pot_code=None, change="pool", area_code=None, cohort_code=None, year=None, **g,
+                             gain_per_million=g["gain"] / (moved / 1e6) if moved > 0 else None,
+                             detail=f"Pool {names} under a local agreement: +{g['gain']:,.0f} {UNIT[run.objective]} "
+                                    "(measured)",
+                             estimated_gain=g["gain"]))
+    if chosen is None:
+        chosen, _ = choose_candidates(run, max_measured, pool_joins)
+    rows.extend(r for r in _measure_all(AskContext.of(run), chosen, progress, workers) if r is not None)
+    if not rows:
+        return pd.DataFrame(columns=ASK_COLUMNS)
+    out = pd.DataFrame(rows)
+    out = out.sort_values(["gain", "change", "pot_code"], ascending=[False, True, True],
+                          na_position="first", kind="mergesort").reset_index(drop=True)
+    out["rank"] = np.arange(1, len(out) + 1)
+    return out.reindex(columns=ASK_COLUMNS)
+
+
+def _measure_all(ctx: AskContext, chosen: list[Candidate], progress=None, workers=None) -> list[dict | None]:
+    """Each candidate measured, in order; with ``k`` worker processes, candidate ``i`` goes to
+    process ``i mod (k + 1)`` (0 is this one)."""
+    counted = getattr(progress, "counted", None)
+    bar = counted("measuring asks", total=len(chosen), unit="re-solves") if counted and chosen else \
+        contextlib.nullcontext(lambda steps=1, what=None: None)
+    results: list[dict | None] = [None] * len(chosen)
+    procs = 1 + min(getattr(workers, "extra", 0), max(0, len(chosen) - 1))
+    shares = {w: list(range(w, len(chosen), procs)) for w in range(1, procs)}
+    futures, failed = {}, []
+    if shares:
+        import pickle
+
+        # Pickled here, once, before any ask is measured: not in the executor's feeder
+        # thread while this one fills caches on the case it is pickling.
+        blob = pickle.dumps(ctx, protocol=pickle.HIGHEST_PROTOCOL)
+        for w, idx in shares.items():
+            try:
+                futures[w] = workers.submit(_measure_batch, blob, [chosen[i] for i in idx])
+            except Exception as e:  # the worker is gone already (killed, failed to start)
+                failed.append((w, e))
+    mine = set(range(0, len(chosen), procs))
+    with bar as advance:
+        for i, cand in enumerate(chosen):
+            if i not in mine:
+                continue
+            advance(0, cand.words)
+            results[i] = _measure(ctx, cand)
+            advance(1)
+        for w, future in futures.items():
+            advance(0, f"waiting for the {len(shares[w])} asks measured in another process")
+            try:
+                for i, row in zip(shares[w], future.result()):
+                    results[i] = row
+                advance(len(shares[w]))
+            except Exception as e:  # the worker died or failed: measure its share here, and say so
+                failed.append((w, e))
+        for w, e in failed:
+            import sys
+
+            print(f"commissioning: the second process for the asks failed ({type(e).__name__}: {e}); "
+                  "measuring its asks here instead", file=sys.stderr)
+            for i in shares[w]:
+                results[i] = _measure(ctx, chosen[i])
+                advance(1)
+    return results
+
+
+def _measure_batch(blob: bytes, cands: list[Candidate]) -> list[dict | None]:
+    """In a worker process: measure these candidates, in order, against the pickled context."""
+    import pickle
+
+    ctx = pickle.loads(blob)
+    return [_measure(ctx, c) for c in cands]
+
+
+def _measure(ctx: AskContext, cand: Candidate) -> dict | None:
+    """Solve again with one change (from the previous optimal basis) and measure the gain.
+
+    Returns the asks.csv row, or None when the change gains nothing (or cannot be solved).
+    """
+    # Joining the pool changes only which pots the pooled model opens up (``pool``), not the
+    # case: the case's cached tables (eligibility, need) then serve the build unchanged.
+    changed = ctx.case if cand.change == "pool" and cand.pool_against else apply_candidate(ctx.case, cand)
+    base = ctx.pooled if cand.pool_against else ctx.aligned
+    pool = frozenset(ctx.pool | {cand.pot_code}) if cand.pool_against else frozenset()
+    lp = create_model(changed, pool=pool)
+    if lp.infeasible_rules:
+        return None
+    # Solved like the levels (primary, then the tie-breaks), so the allocation reached, and
+    # with it the money moved, is the same whatever the solver or its path.
+    sol = solve(lp, solver=ctx.solver, warm=base.warm)
+    if sol.status != "optimal":
+        return None
+    if sol.objective - base.objective <= 1e-6 * max(1.0, abs(base.objective)):
+        return None
+    alloc = allocations_from(lp.variables, settle(lp, sol.x))
+    g = gains(base.allocations, alloc, ctx.objective)
+    if g["gain"] <= 1e-6 * max(1.0, abs(base.objective)):
+        return None
+    moved = _moved(base.allocations, alloc)
+    return dict(pot_code=cand.pot_code, change=cand.change, area_code=cand.area_code,
+                cohort_code=cand.cohort_code, year=cand.year, **g,
+                gain_per_million=g["gain"] / (moved / 1e6) if moved > 0 else None,
+                detail=f"{cand.words}: +{g['gain']:,.0f} {UNIT[ctx.objective]} (measured"
+                       f"{' against the pooled level' if cand.pool_against else ''})",
+                estimated_gain=cand.estimate * ctx.scale)

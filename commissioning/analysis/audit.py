@@ -1,0 +1,466 @@
+"""``commissioning check``: re-check an agreement a finance team has edited.
+
+The workbook is read with openpyxl *without evaluating anything*: the allocation is the
+``amount`` input cells of the Allocations sheet (found by their header names, not their
+positions), and every figure the checks need — unit costs, outcome rates, budgets, need,
+rules, eligibility — comes from the case, not from the workbook's formulas or cached
+values. Then:
+
+* every row is checked for **eligibility** (the pot may fund that area, cohort, year and
+  programme under the agreement's pool — :func:`commissioning.analysis.limits.why_ineligible`);
+* every **limit** (:mod:`commissioning.analysis.limits`: pot budgets with carry-forward windows,
+  need caps, rules, match funding, equity floor, locks) is measured on the amounts;
+* each breach names the sheet and the cell(s) that cause it — the edited cells in the
+  breach's scope first — and the Checks sheet row that shows it;
+* the **diff** from the proposal compares each ``amount`` with the row's ``proposed (£)``
+  (the amount as issued), lists new rows and rows removed (by their ``ref``), and gives
+  the effect on participants, outcomes and value at the case's rates.
+
+An amount typed as a formula of numbers only (``=1000*12``) is read as its arithmetic; a
+formula that refers to other cells cannot be checked without evaluating the workbook
+and is reported as unreadable. Exit codes: 0 everything holds; 1 a breach; 2 the
+workbook (or a cell the checks need) cannot be read, or the case is invalid.
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from commissioning.analysis import limits as L
+from commissioning.errors import CaseError, Problem
+from commissioning.case.model import Case
+from commissioning.inputs.readers import check_workbook_safe
+
+ALLOCATIONS = "Allocations"
+REQUIRED = ("pot_code", "area_code", "cohort_code", "year", "amount")
+OPTIONAL = ("ref", "programme", "proposed (£)", "unit_cost", "issued as")
+MAX_CELLS_NAMED = 4
+
+
+@dataclass
+class AgreementRow:
+    sheet_row: int
+    amount_cell: str
+    ref: str | None
+    pot_code: str
+    area_code: str
+    cohort_code: str
+    year: str
+    programme: str
+    amount: float
+    proposed: float | None
+    sheet_unit_cost: float | None
+    unit_cost_cell: str | None
+    programme_given: bool = True
+    issued: tuple[str, str, str, str, str] | None = None  # pot, area, cohort, year, programme as issued
+
+
+@dataclass
+class Audit:
+    path: Path
+    case: Case
+    breaches: list[str] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)
+    changes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    checks: int = 0
+    rows: int = 0
+    net: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def exit_code(self) -> int:
+        if self.unreadable:
+            return 2
+        return 1 if self.breaches else 0
+
+    def lines(self) -> list[str]:
+        out = [f"Checked {self.path.name} against '{self.case.settings.name}' "
+               f"(fingerprint {self.case.fingerprint()}): {self.rows:,} allocation rows, {self.checks:,} checks."]
+        for n in self.notes:
+            out.append(f"note: {n}")
+        if self.unreadable:
+            out.append(f"{len(self.unreadable)} cell(s) could not be read, so the check is incomplete:")
+            out.extend(f"  - {u}" for u in self.unreadable)
+        if self.breaches:
+            out.append(f"{len(self.breaches)} breach{'es' if len(self.breaches) != 1 else ''}:")
+            out.extend(f"  - {b}" for b in self.breaches)
+        if self.changes:
+            out.append(f"Changes from the proposal ({len(self.changes)}):")
+            out.extend(f"  - {c}" for c in self.changes)
+            n = self.net
+            out.append(f"  Net effect: {_signed_money(n.get('amount', 0.0))} allocated; "
+                       f"{n.get('participants', 0.0):+,.1f} participants; {n.get('outcomes', 0.0):+,.1f} outcomes; "
+                       f"{_signed_money(n.get('value', 0.0))} public value (at the case's rates; removed rows "
+                       "counted by their money only).")
+        else:
+            out.append("No changes from the proposal.")
+        if not self.breaches and not self.unreadable:
+            out.append("Everything holds: every pot budget, need cap, eligibility and rule is respected.")
+        return out
+
+
+# ---- reading the workbook ------------------------------------------------------------------------
+def _open(path: Path):
+    import openpyxl
+
+    check_workbook_safe(path)
+    try:
+        # Read-only mode streams just the sheets the check reads; formulas stay formulas.
+        return openpyxl.load_workbook(path, read_only=True, data_only=False, keep_vba=False, keep_links=False)
+    except CaseError:
+        raise
+    except Exception as e:  # openpyxl raises many types for damaged files
+        raise CaseError(Problem(path.name, None, None, f"cannot be opened as a workbook ({type(e).__name__}: {e})",
+                                "an agreement.xlsx saved by Excel or LibreOffice")) from None
+
+
+def _text(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    return str(v).strip()
+
+
+_OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
+        ast.USub: operator.neg, ast.UAdd: operator.pos}
+
+
+def arithmetic(formula: str) -> float | None:
+    """The value of a formula made only of numbers and + − × ÷ (``=1000*12``); None otherwise."""
+    text = formula.lstrip("=").replace(" ", "")
+    if not text or not re.fullmatch(r"[0-9.+\-*/()eE]+", text):
+        return None
+
+    def ev(node):
+        if isinstance(node, ast.Expression):
+            return ev(node.body)
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+            return float(node.value)
+        if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
+            return _OPS[type(node.op)](ev(node.left), ev(node.right))
+        if isinstance(node, ast.UnaryOp) and type(node.op) in _OPS:
+            return _OPS[type(node.op)](ev(node.operand))
+        raise ValueError("not arithmetic")
+
+    try:
+        return float(ev(ast.parse(text, mode="eval")))
+    except (ValueError, SyntaxError, ZeroDivisionError, TypeError, RecursionError):
+        return None
+
+
+def _amount(v: Any) -> tuple[float | None, str | None]:
+    """(amount, problem) of an amount cell as typed."""
+    if v is None or (isinstance(v, str) and not v.strip()):
+        return 0.0, None
+    if isinstance(v, bool):
+        return None, f"holds {v}, not an amount"
+    if isinstance(v, (int, float)):
+        return float(v), None
+    text = str(v).strip()
+    if text.startswith("="):
+        x = arithmetic(text)
+        if x is None:
+            return None, (f"holds the formula {text[:60]}, which refers to other cells; enter the amount as a number "
+                          "(the check never evaluates formulas)")
+        return x, None
+    cleaned = re.sub(r"[£,\s]", "", text)
+    try:
+        return float(cleaned), None
+    except ValueError:
+        return None, f"holds the text '{text[:40]}', not an amount"
+
+
+def _number(v: Any) -> float | None:
+    if isinstance(v, bool) or v is None:
+        return None
+    if isinstance(v, (int, float)):
+        return float(v)
+    return None
+
+
+def _sheet_rows(wb, name: str) -> list[tuple]:
+    """Every row of a sheet as a tuple of cell values (formulas as their text), row 1 first."""
+    ws = wb[name]
+    if hasattr(ws, "reset_dimensions"):
+        ws.reset_dimensions()  # a saved dimension may be stale: read every row there is
+    return [tuple(r) for r in ws.iter_rows(values_only=True)]
+
+
+def _cell_of(table: list[tuple], r: int, c: int | None) -> Any:
+    """The value at spreadsheet row ``r`` and column ``c`` (both from 1) of a sheet read as rows."""
+    if c is None or r - 1 >= len(table):
+        return None
+    row = table[r - 1]
+    return row[c - 1] if c - 1 < len(row) else None
+
+
+def read_allocations(wb, case: Case, pool: frozenset[str], audit: Audit) -> list[AgreementRow]:
+    """The allocation rows of the Allocations sheet, found by header name; subtotal rows (no pot code,
+    a formula amount) are skipped, a typed amount without a pot is a breach, and an amount that cannot
+    be read is recorded as unreadable."""
+    if ALLOCATIONS not in wb.sheetnames:
+        raise CaseError(Problem(audit.path.name, None, None, f"has no '{ALLOCATIONS}' sheet",
+                                "an agreement.xlsx written by 'commissioning agree'"))
+    table = _sheet_rows(wb, ALLOCATIONS)
+    header_row, cols = None, {}
+    for r, values in enumerate(table[:40], start=1):
+        names = {_text(v): c for c, v in enumerate(values, start=1)}
+        if all(h in names for h in ("pot_code", "amount")):
+            header_row, cols = r, {k: v for k, v in names.items() if k}
+            break
+    where = f"sheet '{ALLOCATIONS}'"
+    if header_row is None:
+        raise CaseError(Problem(where, None, None, "has no header row naming 'pot_code' and 'amount'",
+                                "the Allocations sheet of an agreement.xlsx"))
+    missing = [h for h in REQUIRED if h not in cols]
+    if missing:
+        raise CaseError(Problem(where, header_row, None, f"lacks the column(s) {', '.join(missing)}",
+                                f"the headers {', '.join(REQUIRED)}"))
+    from openpyxl.utils import get_column_letter
+
+    rows: list[AgreementRow] = []
+    for r in range(header_row + 1, len(table) + 1):
+        def get(name):
+            return _cell_of(table, r, cols.get(name))
+
+        pot = _text(get("pot_code"))
+        amount_cell = f"{get_column_letter(cols['amount'])}{r}"
+        raw = get("amount")
+        if not pot:
+            # Subtotal rows hold formulas; a typed amount without a pot is a mistake.
+            if raw is not None and not (isinstance(raw, str) and (raw.startswith("=") or not raw.strip())):
+                x, _ = _amount(raw)
+                if x:
+                    audit.breaches.append(f"{where}, cell {amount_cell}: an amount ({_money(x)}) on a row without "
+                                          "a pot code — say which pot, area, cohort and year it funds")
+            continue
+        amount, problem = _amount(raw)
+        if problem:
+            audit.unreadable.append(f"{where}, cell {amount_cell}: {problem}")
+            continue
+        cohort = _text(get("cohort_code"))
+        programme = _text(get("programme"))
+        given = bool(programme)
+        if not programme:
+            programme = L.default_programme(case, pool, pot, cohort)
+        proposed = _number(get("proposed (£)"))
+        uc_col = cols.get("unit_cost")
+        issued = tuple(_text(get("issued as")).split(";"))
+        rows.append(AgreementRow(
+            sheet_row=r, amount_cell=amount_cell, ref=_text(get("ref")) or None, pot_code=pot,
+            area_code=_text(get("area_code")), cohort_code=cohort, year=_text(get("year")), programme=programme,
+            amount=float(amount), proposed=proposed, sheet_unit_cost=_number(get("unit_cost")),
+            unit_cost_cell=f"{get_column_letter(uc_col)}{r}" if uc_col else None, programme_given=given,
+            issued=issued if len(issued) == 5 else None))
+    return rows
+
+
+def _cover_facts(wb) -> dict[str, Any]:
+    if "Cover" not in wb.sheetnames:
+        return {}
+    table = _sheet_rows(wb, "Cover")
+    facts = {}
+    for r in range(1, min(len(table), 80) + 1):
+        label = _text(_cell_of(table, r, 1))
+        if label and label not in facts:
+            facts[label] = _cell_of(table, r, 2)
+    return facts
+
+
+def _checks_rows(wb) -> dict[tuple[str, str, str, str, str], int]:
+    """Checks sheet rows by (check words, pot, area, cohort, year), to point a breach at its row."""
+    if "Checks" not in wb.sheetnames:
+        return {}
+    table = _sheet_rows(wb, "Checks")
+    head, cols = None, {}
+    for r, values in enumerate(table[:20], start=1):
+        names = {_text(v): c for c, v in enumerate(values, start=1)}
+        if "check" in names and "holds" in names:
+            head, cols = r, names
+            break
+    if head is None:
+        return {}
+    out = {}
+    for r in range(head + 1, len(table) + 1):
+        key = tuple(_text(_cell_of(table, r, cols.get(c))) for c in ("check", "pot", "area", "cohort", "year"))
+        out.setdefault(key, r)
+    return out
+
+
+# ---- the audit ----------------------------------------------------------------------------------------
+def audit_agreement(path: str | Path, case: Case) -> Audit:
+    """Re-check an edited agreement against ``case``; raise :class:`CaseError` if it cannot be read."""
+    path = Path(path)
+    if not path.exists():
+        raise CaseError(Problem(str(path), None, None, "no such file", "an agreement.xlsx"))
+    if path.suffix.lower() == ".xlsm":
+        raise CaseError(Problem(path.name, None, None, "a macro-enabled workbook (.xlsm) is refused",
+                                "the .xlsx agreement"))
+    wb = _open(path)
+    audit = Audit(path, case)
+    pool = L.agreement_pool(case)
+    try:
+        rows = read_allocations(wb, case, pool, audit)
+        facts = _cover_facts(wb)
+        checks_at = _checks_rows(wb)
+    finally:
+        wb.close()
+    audit.rows = len(rows)
+    fp = _text(facts.get("Fingerprint"))
+    if fp and fp != case.fingerprint():
+        audit.notes.append(f"the workbook was drawn from other inputs (fingerprint {fp}; this case and scenario "
+                           f"{case.fingerprint()}): it is checked against this case all the same")
+    where = f"sheet '{ALLOCATIONS}'"
+
+    # Eligibility and amounts, row by row.
+    for row in rows:
+        if row.amount < 0:
+            audit.breaches.append(f"{where}, cell {row.amount_cell}: a negative amount ({_money(row.amount)}) — "
+                                  "an allocation is zero or more")
+        if row.amount == 0:
+            continue
+        why = L.why_ineligible(case, pool, row.pot_code, row.area_code, row.cohort_code, row.year, row.programme)
+        if why:
+            audit.breaches.append(f"{where}, cell {row.amount_cell} (row {row.sheet_row}): {_money(row.amount)} "
+                                  f"funds an ineligible cell — {row.pot_code} / {row.area_code} / "
+                                  f"{row.cohort_code} / {row.year}: {why}")
+        if not row.programme_given:
+            audit.notes.append(f"{where}, row {row.sheet_row}: no programme given; read as {row.programme}")
+        if row.sheet_unit_cost is not None and row.programme in case.pot and row.cohort_code in case.cohort:
+            uc = case.unit_cost(row.programme, row.cohort_code)
+            if abs(row.sheet_unit_cost - uc) > 1e-9 * max(1.0, uc):
+                audit.notes.append(f"{where}, cell {row.unit_cost_cell}: unit_cost {_money(row.sheet_unit_cost)} "
+                                   f"differs from the case's {_money(uc)} for {row.programme} / {row.cohort_code}; "
+                                   "the check uses the case (change the case to change a unit cost)")
+
+    frame = pd.DataFrame([(r.pot_code, r.area_code, r.cohort_code, r.year, r.programme, r.amount) for r in rows],
+                         columns=L.ROW_COLUMNS)
+    frame = L.with_participants(case, frame)
+    limits = L.case_limits(case, pool)
+    audit.checks = len(limits)
+    changed = np.array([r.proposed is None or abs(r.amount - r.proposed) > 0.005 for r in rows], dtype=bool)
+    for m in L.measure_all(case, limits, frame):
+        if m.holds:
+            continue
+        audit.breaches.append(_breach_text(m, rows, changed, checks_at))
+
+    _diff(audit, rows, frame, facts)
+    return audit
+
+
+def _cells(m: L.Measured, rows: list[AgreementRow], changed: np.ndarray) -> str:
+    pos = m.rows  # for match funding, both sides (the pots needing match and those giving it)
+    edited = [p for p in pos if changed[p]]
+    chosen = edited or list(pos)
+    if not chosen:
+        return f"sheet '{ALLOCATIONS}' (no allocation row in its scope)"
+    names = [rows[p].amount_cell for p in chosen[:MAX_CELLS_NAMED]]
+    more = len(chosen) - len(names)
+    label = "cell" if len(chosen) == 1 else "cells"
+    text = f"sheet '{ALLOCATIONS}', {label} {', '.join(names)}"
+    return text + (f" and {more} more" if more > 0 else "")
+
+
+def _breach_text(m: L.Measured, rows: list[AgreementRow], changed: np.ndarray, checks_at: dict) -> str:
+    lim = m.limit
+    place = _cells(m, rows, changed)
+    if lim.family == "pot_budget":
+        years = lim.year
+        if len(lim.years or ()) == 1:
+            what = (f"pot {lim.pot_code} {years} spends {_money(m.value)} of {_money(m.bound)} "
+                    f"(over by {_money(m.value - m.bound)})")
+        else:
+            what = (f"pot {lim.pot_code} spends {_money(m.value)} in {years} against {_money(m.bound)} of budgets "
+                    f"that can reach those years (over by {_money(m.value - m.bound)})")
+    elif lim.family == "need_cap":
+        what = (f"{lim.area_code} / {lim.cohort_code} / {lim.year} serves {m.value:,.1f} participants against a "
+                f"need of {m.bound:,.1f} (over by {m.value - m.bound:,.1f})")
+    elif lim.family == "rule":
+        kind = "minimum" if lim.sense == "min" else "maximum"
+        what = f"{lim.words}: {_money(m.value)} against a {kind} of {_money(m.bound)}"
+    elif lim.family == "match":
+        what = (f"match funding in {lim.area_code} {lim.year}: {_money(m.value)} of match needed, "
+                f"{_money(m.bound)} spent by pots that count as match")
+    elif lim.family == "equity":
+        what = f"{lim.words}: {m.value:,.1f} participants against at least {m.bound:,.1f}"
+    elif lim.family == "lock":
+        what = f"{lim.words}: the sheet holds {_money(m.value)}"
+    else:  # pragma: no cover
+        what = f"{lim.words}: {m.value} against {m.bound}"
+    row = checks_at.get((lim.words, lim.pot_code, lim.area_code, lim.cohort_code, lim.year))
+    return f"{place}: {what}" + (f" [Checks sheet, row {row}]" if row else "")
+
+
+def _effect(case: Case, key: tuple[str, str, str, str, str], amount: float) -> tuple[float, float, float]:
+    """Participants, outcomes and value that ``amount`` buys for (pot, area, cohort, year, programme)."""
+    _, _, cohort, _, programme = key
+    if amount == 0 or programme not in case.pot or cohort not in case.cohort:
+        return 0.0, 0.0, 0.0
+    people = amount / case.unit_cost(programme, cohort)
+    outcomes = people * case.outcome_rate(programme, cohort)
+    return people, outcomes, outcomes * (case.cohort[cohort].value_per_outcome or 0.0)
+
+
+def _diff(audit: Audit, rows: list[AgreementRow], frame: pd.DataFrame, facts: dict) -> None:
+    """What changed from the proposal: amounts, re-pointed rows, new rows, removed rows."""
+    case = audit.case
+    net = {"amount": 0.0, "participants": 0.0, "outcomes": 0.0, "value": 0.0}
+    where = f"sheet '{ALLOCATIONS}'"
+    for row in rows:
+        key = (row.pot_code, row.area_code, row.cohort_code, row.year, row.programme)
+        old_key = row.issued or key
+        before = row.proposed if row.proposed is not None else 0.0
+        moved = old_key != key
+        if row.proposed is not None and abs(row.amount - before) <= 0.005 and not moved:
+            continue
+        if row.proposed is None and row.amount == 0:
+            continue
+        new = _effect(case, key, row.amount)
+        old = _effect(case, old_key, before)
+        d = [n - o for n, o in zip(new, old)]
+        delta = row.amount - before
+        for k, v in zip(("amount", "participants", "outcomes", "value"), (delta, *d)):
+            net[k] += v
+        what = f"{row.ref + ' ' if row.ref else ''}{' '.join(key[:4])}"
+        effect = f"{d[1]:+,.1f} outcomes; {_signed_money(d[2])} value"
+        if row.proposed is None:
+            audit.changes.append(f"{where}, cell {row.amount_cell} (new row {row.sheet_row}): {what}: "
+                                 f"{_money(row.amount)} ({effect})")
+        elif moved:
+            audit.changes.append(f"{where}, row {row.sheet_row} ({row.ref or 'no ref'}): re-pointed from "
+                                 f"{' '.join(old_key[:4])} (programme {old_key[4]}) to {' '.join(key[:4])} "
+                                 f"(programme {key[4]}), {_money(before)} → {_money(row.amount)} ({effect})")
+        else:
+            audit.changes.append(f"{where}, cell {row.amount_cell} ({what}): {_money(row.proposed)} → "
+                                 f"{_money(row.amount)} ({_signed_money(delta)}; {effect})")
+    issued = _number(facts.get("Allocation rows as issued"))
+    if issued:
+        present = {r.ref for r in rows if r.ref}
+        missing = [f"A{i:04d}" for i in range(1, int(issued) + 1) if f"A{i:04d}" not in present]
+        if missing:
+            proposed_total = _number(facts.get("Proposed total (£)"))
+            kept = sum(r.proposed for r in rows if r.proposed is not None and r.ref)
+            gone = (proposed_total - kept) if proposed_total is not None else None
+            shown = ", ".join(missing[:8]) + (f" and {len(missing) - 8} more" if len(missing) > 8 else "")
+            audit.changes.append(f"{where}: {len(missing)} proposed row(s) removed ({shown})"
+                                 + (f", {_money(gone)} of the proposal" if gone is not None else ""))
+            if gone is not None:
+                net["amount"] -= gone
+    audit.net = net
+
+
+def _money(x: float) -> str:
+    return f"-£{-x:,.2f}" if x < 0 else f"£{x:,.2f}"
+
+
+def _signed_money(x: float) -> str:
+    return f"-£{-x:,.2f}" if x < 0 else f"+£{x:,.2f}"

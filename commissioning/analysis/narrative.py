@@ -1,0 +1,170 @@
+"""A plain-English account of a finished run, from its results folder alone.
+
+``commissioning explain RESULTS_DIR`` reads ``summary.json``, ``flags.csv`` and
+``asks.csv`` (nothing is solved again) and tells a board: what the three levels buy,
+what binds, where need goes unmet and why, what money is stranded and by which rule,
+and the asks worth most.
+
+It names what was run — ``Case 'NAME'``, or ``Scenario 'X' on case 'NAME'`` — and calls the
+aligned level "today's rules" only when the scenario left them as they are
+(``summary.json``'s ``scenario_applied`` and ``rules_changed``; see
+:func:`commissioning.inputs.scenario.changes_rules`); a scenario that pools pots marked
+``poolable = no`` is said in one sentence.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from commissioning.errors import CaseError, Problem
+from commissioning.inputs.scenario import rules_words, run_label
+
+REASON_WORDS = {
+    "no_eligible_pot": "no pot may fund them at all",
+    "geography": "a pot would fit but for its geography",
+    "cohort": "a pot would fit but for its cohort rules",
+    "timing": "a pot would fit but for its dates",
+    "funding": "the eligible pots' money is spent",
+    "match": "match funding cannot be found",
+    "rule": "a local or national rule holds it back",
+    "eligibility": "the pot may fund no cell with need while its money lasts",
+    "need_met": "everything the pot may fund is already served",
+}
+
+
+def _read(folder: Path):
+    if not folder.is_dir():
+        raise CaseError(Problem(str(folder), None, None, "is not a results folder", "the --out folder of optimise"))
+    try:
+        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CaseError(Problem(str(folder / "summary.json"), None, None, "is missing",
+                                "a folder written by 'commissioning optimise'")) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise CaseError(Problem("summary.json", None, None, f"is not valid JSON ({e})", "the file optimise wrote")) from None
+    if not isinstance(summary, dict) or not isinstance(summary.get("levels", {}), dict):
+        raise CaseError(Problem("summary.json", None, None, "does not hold a run's summary (an object with levels)",
+                                "the file optimise wrote"))
+    frames = {}
+    for name in ("flags", "asks"):
+        f = folder / f"{name}.csv"
+        if f.exists():
+            try:
+                frames[name] = pd.read_csv(f, dtype={"year": str}, keep_default_na=False, na_values=[""])
+            except (pd.errors.ParserError, UnicodeDecodeError) as e:
+                raise CaseError(Problem(f.name, None, None, f"cannot be read ({e})", "the file optimise wrote")) from None
+        else:
+            frames[name] = None
+    return summary, frames["flags"], frames["asks"]
+
+
+def _n(x: float) -> str:
+    return f"{x:,.0f}"
+
+
+def _m(x: float) -> str:
+    return f"£{x / 1e6:,.1f}m" if abs(x) >= 1e6 else f"£{x:,.0f}"
+
+
+def narrate(folder: Path, top: int = 3) -> list[str]:
+    summary, flags, asks = _read(Path(folder))
+    L = summary.get("levels", {})
+    obj = summary.get("objective", "outcomes")
+    case = summary.get("case") if isinstance(summary.get("case"), dict) else {}
+    case_name = case.get("name", summary.get("scenario"))
+    scenario = summary.get("scenario") if summary.get("scenario_applied") else None
+    out = [f"{run_label(case_name, scenario)} — {summary.get('status')}, objective: {obj}."]
+    if summary.get("status") == "time_limit":
+        out.append("  Note: the figures are the best found within the time limit, not proven optimal.")
+    not_poolable = summary.get("pool_not_poolable") or []
+    if not_poolable:
+        out.append(f"  The scenario pools {', '.join(not_poolable)} although the case marks "
+                   f"{'it' if len(not_poolable) == 1 else 'them'} poolable = no: the pooled level is a what-if "
+                   "beyond the pots that may join a pool today.")
+    out.append(f"Budget {_m(summary.get('budget', 0))} against the need of {_n(summary.get('need_people', 0))} people.")
+    for name, label in (("baseline", "Today"),
+                        ("aligned", f"Aligned under {rules_words(bool(summary.get('rules_changed')))}"),
+                        ("pooled", "Pooled under an agreement")):
+        t = L.get(name)
+        if t:
+            out.append(f"  {label}: {_m(t['allocated'])} reaches {_n(t['participants'])} people for "
+                       f"{_n(t['outcomes'])} outcomes ({_m(t['value'])} of value); {_n(t['unmet_people'])} "
+                       f"people unmet, {_m(t['idle_amount'])} idle.")
+    d = summary.get("dividends", {})
+    if d:
+        out.append(f"  Coordination alone adds {_n(d['alignment']['outcomes'])} outcomes; pooling adds "
+                   f"{_n(d['devolution']['outcomes'])} more.")
+
+    binding = [b for b in summary.get("binding", []) if b.get("level") == "aligned"]
+    if binding:
+        out.append("")
+        out.append("What binds (aligned level):")
+        budgets = sorted((b for b in binding if b["family"] == "pot_budget"), key=lambda b: -b["shadow_price"])
+        for b in budgets[:5]:
+            out.append(f"  - {b['words']}: each extra £1m would buy {b['shadow_price']:,.0f} {obj}.")
+        others = [b for b in binding if b["family"] not in ("pot_budget", "need_cap", "carry_forward")]
+        for b in others[:5]:
+            out.append(f"  - {b['words']}.")
+        caps = [b for b in binding if b["family"] == "need_cap"]
+        if caps:
+            out.append(f"  - {len(caps)} cells have their need fully met, e.g. {caps[0]['words'].replace(' is fully met', '')}.")
+
+    if flags is not None and len(flags):
+        opt = flags[(flags["stage"] == "optimise") & (flags["level"] == "aligned")]
+        gaps = opt[opt["kind"] == "gap"]
+        if len(gaps):
+            out.append("")
+            out.append(f"Where need goes unmet (aligned): {_n(gaps['people'].sum())} people in {len(gaps)} cells.")
+            by = gaps.groupby("reason")["people"].agg(["sum", "count"]).sort_values("sum", ascending=False)
+            for reason, r in by.iterrows():
+                out.append(f"  - {_n(r['sum'])} people in {int(r['count'])} cells because "
+                           f"{REASON_WORDS.get(reason, reason)}.")
+        idle = opt[opt["kind"] == "idle"]
+        if len(idle):
+            out.append("")
+            out.append(f"Money stranded (aligned): {_m(idle['amount'].sum())}.")
+            for r in idle.sort_values("amount", ascending=False).head(5).itertuples(index=False):
+                out.append(f"  - {_m(r.amount)} of {r.pot_code} {r.year}: {REASON_WORDS.get(r.reason, r.reason)}.")
+        dup = flags[(flags["stage"] == "map") & (flags["kind"] == "duplication")]
+        if len(dup):
+            out.append("")
+            out.append(f"Duplication today: {_n(dup['people'].sum())} people's worth of provision "
+                       f"({_m(dup['amount'].sum())}) stacked beyond need in {len(dup)} cells.")
+
+    if asks is not None and len(asks):
+        out.append("")
+        out.append(f"The {min(top, len(asks))} asks worth most (each measured by solving again):")
+        for r in asks.head(top).itertuples(index=False):
+            per = f", {r.gain_per_million:,.0f} per £1m moved" if pd.notna(r.gain_per_million) else ""
+            gain = r.gain if hasattr(r, "gain") and pd.notna(r.gain) else r.gain_outcomes
+            out.append(f"  {int(r.rank)}. {r.detail.rsplit(': +', 1)[0]} — +{gain:,.0f} {obj}{per}.")
+    if summary.get("unique_plan") is False:
+        out.append("")
+        out.append("At this size the engine does not fix one plan among equally good ones (that costs minutes "
+                   "per solve here): the figures are exact, but which of several equally good allocations is "
+                   "shown is the solver's choice, and another solver could show another.")
+    broken = summary.get("rules_broken_today") or []
+    if broken:
+        out.append("")
+        out.append(f"Today's provision breaks {len(broken)} rule instance(s) that the aligned and pooled plans "
+                   "honour, so part of the alignment dividend is the cost of honouring them:")
+        out.extend(f"  - {b['detail']}" for b in broken[:5])
+        if len(broken) > 5:
+            out.append(f"  … and {len(broken) - 5} more (flags.csv, kind breach).")
+    for level, said in (summary.get("rules_skipped") or {}).items():
+        out.append("")
+        out.append(f"Rules not applied at the {level} level (a pot may fund nothing in their scope):")
+        out.extend(f"  - {w}" for w in said[:5])
+    skipped = summary.get("asks_not_measured") or []
+    if skipped:
+        out.append("")
+        n = len(skipped)
+        out.append(f"Not measured at this size ({n} pool-join ask{'s' if n != 1 else ''}, each a re-solve of the "
+                   "whole pooled model): estimated from shadow prices only —")
+        for r in skipped[:top]:
+            out.append(f"  - {r['detail']}.")
+        out.append("  Measure them with: commissioning optimise … --pool-join-asks N")
+    return out

@@ -1,0 +1,249 @@
+"""Sensitivity: how robust is the allocation when need is only roughly known?
+
+Need figures are estimates. ``commissioning sensitivity CASE --need-spread s --draws N``
+re-solves the ``aligned`` and ``pooled`` levels ``N`` times, each time with every need
+cell drawn independently around its evidence::
+
+    need'[a,c,t] = need[a,c,t] × (1 + u),   u ~ Uniform(−s, +s)
+
+(numpy's ``default_rng(seed)``; the draws are made up front, so a seed gives the same
+figures every time), and reports:
+
+* ``sensitivity.csv`` — for each level and pot–area pairing that any draw (or the
+  undisturbed case) funds: ``level, pot_code, area_code, draws_used`` (how many draws
+  put money there), ``share_used`` (``draws_used`` / draws solved), ``mean_amount``,
+  ``p10_amount``, ``p90_amount`` (over every draw, a draw that does not fund the pairing
+  counting £0), then ``base_amount`` (the undisturbed optimum);
+* ``sensitivity.json`` — per level, the spread of outcomes over the draws (``mean``,
+  ``sd`` (sample), ``p5``, ``p50``, ``p95``, ``min``, ``max``; also of participants and
+  unmet need), the undisturbed figures, and the settings (``need_spread``, ``draws``,
+  ``seed``, ``solver``), and ``run``: what was run, ``Case 'NAME'`` or ``Scenario 'X' on
+  case 'NAME'``.
+
+Each draw is solved exactly as ``optimise`` solves a level, so with a spread of 0 every
+draw equals the undisturbed optimum. A draw whose rules cannot all hold (a ``min_``
+rule or a lock that the drawn need cannot absorb) is counted as infeasible and left out
+of the statistics; if every draw is infeasible the command fails (exit 3).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from commissioning.errors import InfeasibleError
+from commissioning.case.model import Case
+
+SOLVED_LEVELS = ("aligned", "pooled")
+SENSITIVITY_COLUMNS = ["level", "pot_code", "area_code", "draws_used", "share_used", "mean_amount", "p10_amount",
+                       "p90_amount", "base_amount"]
+SPREAD_METRICS = ("outcomes", "participants", "unmet_people")
+
+
+@dataclass
+class SensitivityResult:
+    """The undisturbed optimum and every draw's totals and money by pot and area."""
+
+    scenario: str
+    need_spread: float
+    draws: int
+    seed: int
+    solver: str
+    base: dict[str, dict[str, float]]  # level -> totals of the undisturbed case (baseline too)
+    totals: dict[str, list[dict[str, float]]]  # level -> totals of each solved draw
+    amounts: pd.DataFrame  # level, draw, pot_code, area_code, amount (draw -1: the undisturbed case)
+    infeasible: list[int] = field(default_factory=list)  # draws whose rules could not all hold
+    run: str = ""  # what was run, in words (commissioning.inputs.scenario.run_label)
+
+    @property
+    def solved(self) -> int:
+        """How many draws could be solved."""
+        return self.draws - len(self.infeasible)
+
+
+def need_factors(n_cells: int, spread: float, draws: int, seed: int) -> np.ndarray:
+    """``draws × n_cells`` multipliers ``1 + u``, ``u ~ U(−spread, +spread)``, independent per cell."""
+    rng = np.random.default_rng(seed)
+    return 1.0 + rng.uniform(-spread, spread, size=(draws, n_cells))
+
+
+def drawn_case(case: Case, factors: np.ndarray) -> Case:
+    """The case with each need cell multiplied by its factor (in ``case.need`` order)."""
+    need = tuple(n.model_copy(update={"people": n.people * float(f)}) for n, f in zip(case.need, factors))
+    return case.with_changes(need=need)
+
+
+def _pot_area(alloc: pd.DataFrame) -> pd.DataFrame:
+    return alloc.groupby(["pot_code", "area_code"], sort=False, as_index=False)["amount"].sum()
+
+
+def run_sensitivity(case: Case, need_spread: float, draws: int, seed: int = 0, solver: str = "cbc",
+                    on_draw: Callable[[int], None] | None = None) -> SensitivityResult:
+    """Solve the undisturbed case, then ``draws`` cases with need drawn around it (see the module)."""
+    from optimiser.levels import default_pool, optimise_case, solve_level
+
+    from commissioning.inputs.scenario import run_label
+
+    base_run = optimise_case(case, solver=solver)
+    solver = base_run.solver  # `auto` resolved once, by the base case's size
+    pool = default_pool(case)
+    base = {name: dict(lv.totals) for name, lv in base_run.levels.items()}
+    frames = [_pot_area(base_run.levels[lv].allocations).assign(level=lv, draw=-1) for lv in SOLVED_LEVELS]
+    totals: dict[str, list[dict[str, float]]] = {lv: [] for lv in SOLVED_LEVELS}
+    infeasible: list[int] = []
+    factors = need_factors(len(case.need), need_spread, draws, seed)
+    for d in range(draws):
+        c = drawn_case(case, factors[d])
+        try:
+            solved = {lv: solve_level(c, lv, pool, solver, None) for lv in SOLVED_LEVELS}
+        except InfeasibleError:
+            infeasible.append(d)
+        else:
+            for lv, res in solved.items():
+                totals[lv].append(dict(res.totals))
+                frames.append(_pot_area(res.allocations).assign(level=lv, draw=d))
+        if on_draw:
+            on_draw(d)
+    if draws and len(infeasible) == draws:
+        raise InfeasibleError("aligned or pooled", [])
+    amounts = pd.concat(frames, ignore_index=True)[["level", "draw", "pot_code", "area_code", "amount"]]
+    return SensitivityResult(base_run.scenario, need_spread, draws, seed, solver, base, totals, amounts,
+                             infeasible, run_label(case.settings.name, case.scenario))
+
+
+def sensitivity_frame(result: SensitivityResult, case: Case) -> pd.DataFrame:
+    """sensitivity.csv: how often, and how much, each pot–area pairing is funded across the draws."""
+    a = result.amounts
+    key = ["level", "pot_code", "area_code"]
+    keys = a[key].drop_duplicates()
+    base = a[a["draw"] < 0].groupby(key)["amount"].sum()
+    solved_draws = [d for d in range(result.draws) if d not in set(result.infeasible)]
+    # One row per pairing, one column per solved draw; a draw that does not fund it is £0.
+    drawn = a[a["draw"] >= 0]
+    if len(drawn) and len(keys):
+        per_draw = (drawn.pivot_table(index=key, columns="draw", values="amount", aggfunc="sum")
+                    .reindex(index=pd.MultiIndex.from_frame(keys), columns=solved_draws).fillna(0.0))
+        m = per_draw.to_numpy()
+    else:
+        m = np.zeros((len(keys), len(solved_draws)))
+    n = len(solved_draws)
+    rows = []
+    for i, (level, pot, area) in enumerate(keys.itertuples(index=False)):
+        v = m[i]
+        used = int((v > 0).sum())
+        rows.append({
+            "level": level, "pot_code": pot, "area_code": area, "draws_used": used,
+            "share_used": used / n if n else 0.0,
+            "mean_amount": float(v.mean()) if n else 0.0,
+            "p10_amount": float(np.percentile(v, 10)) if n else 0.0,
+            "p90_amount": float(np.percentile(v, 90)) if n else 0.0,
+            "base_amount": float(base.get((level, pot, area), 0.0)),
+        })
+    out = pd.DataFrame(rows, columns=SENSITIVITY_COLUMNS)
+    pot_order = {p.code: i for i, p in enumerate(case.pots)}
+    area_order = {ar.code: i for i, ar in enumerate(case.areas)}
+    level_order = {lv: i for i, lv in enumerate(SOLVED_LEVELS)}
+    out = out.assign(_l=out["level"].map(level_order), _p=out["pot_code"].map(pot_order),
+                     _a=out["area_code"].map(area_order))
+    return out.sort_values(["_l", "_p", "_a"]).drop(columns=["_l", "_p", "_a"]).reset_index(drop=True)
+
+
+def spread(values: list[float]) -> dict[str, float | None]:
+    """mean, sample sd, p5, p50, p95, min and max of a list of figures."""
+    if not values:
+        return {k: None for k in ("mean", "sd", "p5", "p50", "p95", "min", "max")}
+    v = np.asarray(values, dtype=float)
+    return {
+        "mean": float(v.mean()),
+        "sd": float(v.std(ddof=1)) if len(v) > 1 else 0.0,
+        "p5": float(np.percentile(v, 5)),
+        "p50": float(np.percentile(v, 50)),
+        "p95": float(np.percentile(v, 95)),
+        "min": float(v.min()),
+        "max": float(v.max()),
+    }
+
+
+def sensitivity_summary(result: SensitivityResult, frame: pd.DataFrame) -> dict[str, Any]:
+    """sensitivity.json: the settings, and per level the spread of outcomes over the draws."""
+    levels = {}
+    for lv in SOLVED_LEVELS:
+        t = result.totals[lv]
+        f = frame[frame["level"] == lv]
+        levels[lv] = {
+            **{m: spread([x[m] for x in t]) for m in SPREAD_METRICS},
+            "base": {m: result.base[lv][m] for m in ("allocated", "participants", "outcomes", "value",
+                                                     "unmet_people", "idle_amount")},
+            "pairings": int(len(f)),
+            "pairings_always_used": int((f["share_used"] >= 1.0).sum()),
+            "pairings_sometimes_used": int(((f["share_used"] > 0) & (f["share_used"] < 1.0)).sum()),
+        }
+    dividend = [p["outcomes"] - a["outcomes"] for a, p in zip(result.totals["aligned"], result.totals["pooled"])]
+    return {
+        "scenario": result.scenario,
+        "run": result.run,
+        "settings": {"need_spread": result.need_spread, "draws": result.draws, "seed": result.seed,
+                     "solver": result.solver},
+        "draws_solved": result.solved,
+        "draws_infeasible": list(result.infeasible),
+        "levels": levels,
+        "devolution_dividend_outcomes": spread(dividend),
+        "baseline": {m: result.base["baseline"][m] for m in ("allocated", "participants", "outcomes", "value",
+                                                              "unmet_people", "idle_amount")},
+    }
+
+
+def write_sensitivity_outputs(result: SensitivityResult, case: Case, folder) -> tuple[pd.DataFrame, dict]:
+    """sensitivity.csv and sensitivity.json into ``folder``; returns what was written."""
+    from commissioning.writers.files import write_frame_csv, write_json
+
+    frame = sensitivity_frame(result, case)
+    summary = sensitivity_summary(result, frame)
+    write_frame_csv(folder / "sensitivity.csv", frame, SENSITIVITY_COLUMNS)
+    write_json(folder / "sensitivity.json", summary)
+    return frame, summary
+
+
+def sensitivity_lines(summary: dict, frame: pd.DataFrame, top: int = 5,
+                      area_names: dict[str, str] | None = None) -> list[str]:
+    """A short report for the terminal: the spread of outcomes, and the least settled pairings."""
+    names = area_names or {}
+    s = summary["settings"]
+    lines = [f"{summary['run']}: need drawn within ±{s['need_spread']:.0%} of its evidence, "
+             f"{summary['draws_solved']} of {s['draws']} draws solved (seed {s['seed']}).",
+             f"  {'level':<8} {'base':>10} {'mean':>10} {'p5':>10} {'p95':>10} {'sd':>8}   pot–area pairings"]
+    for lv in SOLVED_LEVELS:
+        L = summary["levels"][lv]
+        o = L["outcomes"]
+        if o["mean"] is None:
+            lines.append(f"  {lv:<8} {L['base']['outcomes']:>10,.0f}   (no draw solved)")
+            continue
+        lines.append(f"  {lv:<8} {L['base']['outcomes']:>10,.0f} {o['mean']:>10,.0f} {o['p5']:>10,.0f} "
+                     f"{o['p95']:>10,.0f} {o['sd']:>8,.0f}   {L['pairings_always_used']} in every draw, "
+                     f"{L['pairings_sometimes_used']} in some")
+    shaky = frame[(frame["level"] == "pooled") & (frame["share_used"] > 0) & (frame["share_used"] < 1)]
+    shaky = shaky.sort_values("mean_amount", ascending=False).head(top)
+    if len(shaky):
+        lines.append("  Least settled pooled pairings (funded in some draws only), largest first:")
+        for r in shaky.itertuples(index=False):
+            where = f"{names[r.area_code]} ({r.area_code})" if r.area_code in names else r.area_code
+            lines.append(f"    {r.pot_code} in {where}: {r.share_used:.0%} of draws, "
+                         f"mean £{r.mean_amount:,.0f} (p10 £{r.p10_amount:,.0f}, p90 £{r.p90_amount:,.0f})")
+    return lines
+
+
+def progress_bar(total: int, quiet: bool, label: str):
+    """A rich progress bar on standard error; silent with ``--quiet`` or when stderr is not a terminal."""
+    import sys
+
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    enabled = not quiet and sys.stderr.isatty()
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                   console=Console(stderr=True), disable=not enabled, transient=False)
+    task = bar.add_task(label, total=total)
+    return bar, task

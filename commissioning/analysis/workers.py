@@ -1,0 +1,119 @@
+"""A second process for the asks' re-solves, on machines with more than one core.
+
+The measured asks are independent re-solves (a dozen by default). HiGHS holds Python's
+GIL while it solves, so threads cannot run two at once; a second *process* can. The
+worker is started with ``spawn`` — a fresh interpreter, never a fork of a process whose
+solver threads are running — as soon as the case is read, so that its imports overlap the
+optimisation; by the time the asks are measured it is ready, and it takes every other ask.
+
+Each ask is solved by the same code, from the same basis, in either process, so the asks
+are identical with or without the worker (tested). If the worker fails, the asks it held
+are measured in the main process and the failure is said on standard error: slower, never
+different.
+
+Used only where it pays (``worth_it``): a combined authority's dozen asks take ~2 s, a
+district's well under one, and starting an interpreter costs about one CPU second.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import Future, ProcessPoolExecutor
+
+# Below this many eligible cells (the aligned model's size) the asks take under a second
+# and a second interpreter is not worth starting. The same size at which `auto` picks HiGHS.
+PARALLEL_ABOVE = 10_000
+
+
+def default_jobs() -> int:
+    """Processes for the asks: 2 on a machine with two or more cores, else 1."""
+    return 2 if (os.cpu_count() or 1) >= 2 else 1
+
+
+def worth_it(jobs: int | None, cells: int) -> bool:
+    jobs = default_jobs() if jobs is None else jobs
+    return jobs > 1 and cells > PARALLEL_ABOVE
+
+
+def _ready(parent: int) -> None:
+    """In the worker: ignore Ctrl-C (the main process handles it and stops the worker), leave
+    when the main process is gone, and import what the asks need while it optimises."""
+    import signal
+    import threading
+    import time
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch() -> None:  # a killed parent cannot shut its pool down: do not linger
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True).start()
+    import commissioning.analysis.asks  # noqa: F401
+    import optimiser.solve  # noqa: F401
+
+
+def _nothing() -> None:
+    return None
+
+
+class Workers:
+    """``jobs - 1`` extra processes kept for the asks (one on a 2-core machine); a context
+    manager. The asks are dealt round-robin between this process and the workers."""
+
+    def __init__(self, jobs: int = 2):
+        self.jobs = max(1, int(jobs))
+        self._pool: ProcessPoolExecutor | None = None
+        if self.jobs > 1:
+            self._pool = ProcessPoolExecutor(self.jobs - 1, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=_ready, initargs=(os.getpid(),))
+            self._pool.submit(_nothing)  # start the interpreter now, not when the asks begin
+
+    @property
+    def extra(self) -> int:
+        """How many processes besides this one."""
+        return self.jobs - 1 if self._pool is not None else 0
+
+    def submit(self, fn, *args) -> Future:
+        if self._pool is None:
+            raise RuntimeError("no worker process")
+        return self._pool.submit(fn, *args)
+
+    def close(self, stop: bool = False) -> None:
+        """Shut the workers down; with ``stop`` (an error or Ctrl-C in the main process), end
+        them at once rather than wait for an ask they are solving (up to a minute at scale)."""
+        if self._pool is None:
+            return
+        pool, self._pool = self._pool, None
+        if stop:
+            for proc in list(getattr(pool, "_processes", {}).values()):
+                proc.terminate()
+        pool.shutdown(wait=not stop, cancel_futures=True)
+
+    def __enter__(self) -> "Workers":
+        return self
+
+    def __exit__(self, exc_type, *exc) -> None:
+        self.close(stop=exc_type is not None)
+
+
+class NoWorkers:
+    """Stands in for :class:`Workers` when the asks are measured in this process alone."""
+
+    extra = 0
+
+    def close(self, stop: bool = False) -> None:
+        pass
+
+    def __enter__(self) -> "NoWorkers":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+
+def for_case(jobs: int | None, cells: int) -> "Workers | NoWorkers":
+    """A worker for a case of ``cells`` eligible cells, when it pays (see the module docstring)."""
+    return Workers(default_jobs() if jobs is None else jobs) if worth_it(jobs, cells) else NoWorkers()

@@ -1,0 +1,445 @@
+"""The domain model: typed, frozen objects a case is made of.
+
+Everything after the readers works on these, never on sheet rows. Eligibility is a
+question the model answers (:meth:`Case.may_fund`, :func:`Case.eligible_cells`), so
+that no constraint builder reasons about geography, cohorts or dates itself.
+
+Decisions where the contract is silent (also in the README):
+
+* A pot's *available money* in year t is its budget for t plus the budgets of the
+  previous ``carry_forward`` years; money never arrives before its budget year.
+* A year is within a pot's life when any of its days falls between ``start`` and ``end``.
+* ``ALL`` in a pot's ``geography`` or ``cohorts`` means every area or cohort of the case.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import cached_property
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from commissioning.case import years as fy
+
+ALL = "ALL"
+
+
+
+def lookup(values, mapping: dict, default: float = np.nan, dtype=float) -> np.ndarray:
+    """``mapping[v]`` for each of ``values`` (``default`` where absent), as a numpy array.
+
+    A hash lookup of the keys (``Index.get_indexer``) and one take: ``Series.map`` with a
+    dict is pointwise Python on pandas' string columns, 3-4x slower on a national model.
+    """
+    keys = list(mapping)
+    table = np.append(np.array([mapping[k] for k in keys], dtype=dtype), np.array([default], dtype=dtype))
+    codes = pd.Index(keys, dtype=object).get_indexer(np.asarray(values, dtype=object))
+    return table[codes]  # -1 (absent) picks the appended default
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Area(_Frozen):
+    code: str
+    name: str
+    population: int | None = None
+
+
+class Cohort(_Frozen):
+    code: str
+    name: str
+    age_min: int | None = None
+    age_max: int | None = None
+    journey_stage: int | None = None
+    outcome: str
+    outcome_rate: float
+    value_per_outcome: float | None = None
+
+
+class Pot(_Frozen):
+    code: str
+    name: str
+    department: str
+    geography: tuple[str, ...]
+    cohorts: tuple[str, ...]
+    start: date
+    end: date
+    unit_cost: float
+    carry_forward: int = 0
+    match_rate: float = 0.0
+    can_match: bool = False
+    poolable: bool = False
+    basis: str
+    source: str | None = None
+
+    def in_life(self, year: str) -> bool:
+        """Whether any day of financial ``year`` falls within the pot's start–end."""
+        return fy.overlaps(year, self.start, self.end)
+
+
+class Budget(_Frozen):
+    pot_code: str
+    year: str
+    amount: float
+
+
+class Need(_Frozen):
+    area_code: str
+    cohort_code: str
+    year: str
+    people: float
+    source: str | None = None
+    as_of: date | None = None
+
+
+class FootprintMember(_Frozen):
+    footprint_code: str
+    footprint_name: str
+    area_code: str
+
+
+class Rate(_Frozen):
+    pot_code: str
+    cohort_code: str
+    unit_cost: float | None = None
+    outcome_rate: float | None = None
+
+
+class Provision(_Frozen):
+    pot_code: str
+    area_code: str
+    cohort_code: str
+    year: str
+    amount: float
+    provider: str | None = None
+
+
+class Rule(_Frozen):
+    rule: Literal["min_share", "max_share", "min_amount", "max_amount"]
+    pot_code: str = ALL
+    area_code: str = ALL
+    cohort_code: str = ALL
+    year: str = ALL
+    value: float
+    note: str | None = None
+    origin: str = "rules"  # where the rule came from: "rules" row n, or a scenario
+
+    def describe(self) -> str:
+        what = {
+            "min_share": f"at least {self.value:.0%} of the pot's money",
+            "max_share": f"at most {self.value:.0%} of the pot's money",
+            "min_amount": f"at least £{self.value:,.0f}",
+            "max_amount": f"at most £{self.value:,.0f}",
+        }[self.rule]
+        scope = ", ".join(
+            f"{label} {v}" for label, v in
+            (("pot", self.pot_code), ("area", self.area_code), ("cohort", self.cohort_code), ("year", self.year))
+            if v != ALL
+        ) or "everything"
+        text = f"{self.rule} ({what}) for {scope}"
+        return f"{text} — {self.note}" if self.note else text
+
+
+class Settings(_Frozen):
+    name: str = "case"
+    objective: Literal["outcomes", "value", "coverage"] = "outcomes"
+    equity_floor: float = Field(0.0, ge=0.0, le=1.0)
+    parties: tuple[str, ...] = ()
+    lead_body: str | None = None
+    term_years: int = 5
+    start_year: str | None = None
+
+
+class Case(_Frozen):
+    """A whole case. Lists are kept in input order; lookups are derived and cached."""
+
+    areas: tuple[Area, ...]
+    cohorts: tuple[Cohort, ...]
+    pots: tuple[Pot, ...]
+    budgets: tuple[Budget, ...]
+    need: tuple[Need, ...]
+    footprints: tuple[FootprintMember, ...] = ()
+    rates: tuple[Rate, ...] = ()
+    provision: tuple[Provision, ...] | None = None  # None: not supplied (unknown, not zero)
+    rules: tuple[Rule, ...] = ()
+    settings: Settings = Settings()
+    # Set by a scenario (commissioning.inputs.scenario); a plain case has none of them.
+    scenario: str | None = None  # the scenario's name, used as the `scenario` column
+    pool: tuple[str, ...] | None = None  # pots forming the pool; None: every poolable pot
+    locks: tuple[Provision, ...] = ()  # today's provision kept exactly as it is
+    rules_changed: bool = False  # whether the scenario changes today's rules (scenario.changes_rules)
+
+    # ---- lookups -----------------------------------------------------------------
+    @cached_property
+    def area(self) -> dict[str, Area]:
+        return {a.code: a for a in self.areas}
+
+    @cached_property
+    def cohort(self) -> dict[str, Cohort]:
+        return {c.code: c for c in self.cohorts}
+
+    @cached_property
+    def pot(self) -> dict[str, Pot]:
+        return {p.code: p for p in self.pots}
+
+    @cached_property
+    def footprint_members(self) -> dict[str, tuple[str, ...]]:
+        out: dict[str, list[str]] = {}
+        for m in self.footprints:
+            out.setdefault(m.footprint_code, []).append(m.area_code)
+        return {k: tuple(v) for k, v in out.items()}
+
+    @cached_property
+    def footprint_names(self) -> dict[str, str]:
+        return {m.footprint_code: m.footprint_name for m in self.footprints}
+
+    @cached_property
+    def years(self) -> tuple[str, ...]:
+        """Every financial year the case speaks of (budgets and need), in order."""
+        labels = {b.year for b in self.budgets} | {n.year for n in self.need}
+        if not labels:
+            return ()
+        return tuple(fy.years_between(min(labels), max(labels)))
+
+    def resolve_areas(self, codes: tuple[str, ...] | list[str] | str) -> tuple[str, ...]:
+        """Area codes named by a list of area codes, footprint codes or ``ALL``, in case order."""
+        if isinstance(codes, str):
+            codes = (codes,)
+        wanted: set[str] = set()
+        for code in codes:
+            if code == ALL:
+                return tuple(self.area)
+            if code in self.area:
+                wanted.add(code)
+            else:
+                wanted.update(self.footprint_members.get(code, ()))
+        return tuple(a for a in self.area if a in wanted)
+
+    def resolve_cohorts(self, codes: tuple[str, ...] | list[str] | str) -> tuple[str, ...]:
+        if isinstance(codes, str):
+            codes = (codes,)
+        if ALL in codes:
+            return tuple(self.cohort)
+        wanted = set(codes)
+        return tuple(c for c in self.cohort if c in wanted)
+
+    @cached_property
+    def pot_areas(self) -> dict[str, frozenset[str]]:
+        return {p.code: frozenset(self.resolve_areas(p.geography)) for p in self.pots}
+
+    @cached_property
+    def pot_cohorts(self) -> dict[str, frozenset[str]]:
+        return {p.code: frozenset(self.resolve_cohorts(p.cohorts)) for p in self.pots}
+
+    @cached_property
+    def budget(self) -> dict[tuple[str, str], float]:
+        return {(b.pot_code, b.year): b.amount for b in self.budgets}
+
+    def available(self, pot_code: str, year: str) -> float:
+        """Money that may be spent in ``year``: its budget plus the carry-forward window."""
+        pot = self.pot[pot_code]
+        return sum(
+            self.budget.get((pot_code, fy.shift(year, -k)), 0.0) for k in range(pot.carry_forward + 1)
+        )
+
+    def spend_years(self, pot_code: str, budget_year: str) -> tuple[str, ...]:
+        """The years in which money from ``budget_year`` may be spent (within the pot's life)."""
+        pot = self.pot[pot_code]
+        return tuple(
+            y for y in (fy.shift(budget_year, k) for k in range(pot.carry_forward + 1)) if pot.in_life(y)
+        )
+
+    def may_fund(self, pot_code: str, area_code: str, cohort_code: str, year: str) -> bool:
+        """The contract's eligibility: geography, cohort, life, and money available in ``year``."""
+        pot = self.pot[pot_code]
+        return (
+            area_code in self.pot_areas[pot_code]
+            and cohort_code in self.pot_cohorts[pot_code]
+            and pot.in_life(year)
+            and self.available(pot_code, year) > 0
+        )
+
+    def unit_cost(self, pot_code: str, cohort_code: str) -> float:
+        r = self.rate.get((pot_code, cohort_code))
+        return r.unit_cost if r is not None and r.unit_cost is not None else self.pot[pot_code].unit_cost
+
+    def outcome_rate(self, pot_code: str, cohort_code: str) -> float:
+        r = self.rate.get((pot_code, cohort_code))
+        if r is not None and r.outcome_rate is not None:
+            return r.outcome_rate
+        return self.cohort[cohort_code].outcome_rate
+
+    @cached_property
+    def rate(self) -> dict[tuple[str, str], Rate]:
+        return {(r.pot_code, r.cohort_code): r for r in self.rates}
+
+    # ---- tables for vectorised work ----------------------------------------------
+    @cached_property
+    def need_frame(self) -> pd.DataFrame:
+        """area_code, cohort_code, year, people — one row per need cell (people may be 0)."""
+        return pd.DataFrame(
+            {
+                "area_code": [n.area_code for n in self.need],
+                "cohort_code": [n.cohort_code for n in self.need],
+                "year": [n.year for n in self.need],
+                "people": np.array([n.people for n in self.need], dtype=float),
+            }
+        )
+
+    @cached_property
+    def pot_year_frame(self) -> pd.DataFrame:
+        """pot_code, year, budget, available — every pot × case year within the pot's life."""
+        rows = []
+        for p in self.pots:
+            for y in self.years:
+                if p.in_life(y):
+                    rows.append((p.code, y, self.budget.get((p.code, y), 0.0), self.available(p.code, y)))
+        return pd.DataFrame(rows, columns=["pot_code", "year", "budget", "available"])
+
+    @cached_property
+    def eligibility_frame(self) -> pd.DataFrame:
+        """Every (pot, area, cohort) a pot's geography and cohorts admit — years aside."""
+        frames = []
+        for p in self.pots:
+            areas = sorted(self.pot_areas[p.code], key=list(self.area).index)
+            cohorts = [c for c in self.cohort if c in self.pot_cohorts[p.code]]
+            if not areas or not cohorts:
+                continue
+            a, c = np.meshgrid(np.arange(len(areas)), np.arange(len(cohorts)), indexing="ij")
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "pot_code": p.code,
+                        "area_code": np.array(areas, dtype=object)[a.ravel()],
+                        "cohort_code": np.array(cohorts, dtype=object)[c.ravel()],
+                    }
+                )
+            )
+        if not frames:
+            return pd.DataFrame(columns=["pot_code", "area_code", "cohort_code"])
+        return pd.concat(frames, ignore_index=True)
+
+    @cached_property
+    def cell_tables(self) -> dict[bool, pd.DataFrame]:
+        """:meth:`eligible_cells` worked out once per case (every model of a case starts there)."""
+        return {}
+
+    def eligible_cells(self, with_need_only: bool = True) -> pd.DataFrame:
+        """Every eligible (pot, area, cohort, year), with its unit cost and outcome rate.
+
+        Columns: pot_code, area_code, cohort_code, year, unit_cost, outcome_rate,
+        value_per_outcome, need. With ``with_need_only`` (the optimiser's view) only cells
+        with need > 0 are kept: a variable there could buy nothing. A fresh copy each time.
+        """
+        if with_need_only not in self.cell_tables:
+            self.cell_tables[with_need_only] = self._eligible_cells(with_need_only)
+        return self.cell_tables[with_need_only].copy()
+
+    def _eligible_cells(self, with_need_only: bool, pots: set[str] | None = None) -> pd.DataFrame:
+        py = self.pot_year_frame
+        py = py[py["available"] > 0][["pot_code", "year"]]
+        elig = self.eligibility_frame
+        if pots is not None:
+            py, elig = py[py["pot_code"].isin(pots)], elig[elig["pot_code"].isin(pots)]
+        cells = elig.merge(py, on="pot_code", how="inner")
+        need = self.need_frame
+        cells = cells.merge(need, on=["area_code", "cohort_code", "year"], how="left")
+        cells["people"] = cells["people"].fillna(0.0)
+        if with_need_only:
+            cells = cells[cells["people"] > 0]
+        cells = cells.rename(columns={"people": "need"})
+        cells = self._attach_rates(cells)
+        order = self._order_keys(cells)
+        return cells.iloc[np.lexsort(order[::-1])].reset_index(drop=True)
+
+    def _attach_rates(self, cells: pd.DataFrame) -> pd.DataFrame:
+        cells = cells.copy()
+        cells["unit_cost"] = lookup(cells["pot_code"], {p.code: p.unit_cost for p in self.pots})
+        cells["outcome_rate"] = lookup(cells["cohort_code"], {c.code: c.outcome_rate for c in self.cohorts})
+        cells["value_per_outcome"] = lookup(cells["cohort_code"],
+                                            {c.code: (c.value_per_outcome or 0.0) for c in self.cohorts})
+        if self.rates and len(cells):
+            r = pd.DataFrame(
+                [(x.pot_code, x.cohort_code, x.unit_cost, x.outcome_rate) for x in self.rates],
+                columns=["pot_code", "cohort_code", "_uc", "_or"],
+            )
+            cells = cells.merge(r, on=["pot_code", "cohort_code"], how="left")
+            cells["unit_cost"] = cells["_uc"].astype(float).fillna(cells["unit_cost"])
+            cells["outcome_rate"] = cells["_or"].astype(float).fillna(cells["outcome_rate"])
+            cells = cells.drop(columns=["_uc", "_or"])
+        return cells
+
+    def _order_keys(self, cells: pd.DataFrame) -> list[np.ndarray]:
+        """Sort keys that put rows in case order (pots, areas, cohorts, years as listed)."""
+        def pos(col: str, order: list[str]) -> np.ndarray:
+            return pd.Categorical(cells[col], categories=order).codes
+        return [
+            pos("pot_code", list(self.pot)),
+            pos("area_code", list(self.area)),
+            pos("cohort_code", list(self.cohort)),
+            pos("year", list(self.years)),
+        ]
+
+    @cached_property
+    def total_budget(self) -> float:
+        return float(sum(b.amount for b in self.budgets))
+
+    @cached_property
+    def total_need(self) -> float:
+        return float(sum(n.people for n in self.need))
+
+    def fingerprint(self) -> str:
+        """A short hash of the inputs: which case (and scenario) produced an output.
+
+        Where each rule came from (file or sheet) is left out, so the two forms of the same
+        case share a fingerprint; so is ``rules_changed``, a label of the inputs rather
+        than one of them.
+        """
+        import hashlib
+
+        data = self.model_dump(mode="json")
+        data.pop("rules_changed", None)
+        for r in data.get("rules", []):
+            r.pop("origin", None)
+        text = __import__("json").dumps(data, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+    def model_copy(self, *, update: dict | None = None, deep: bool = False) -> "Case":
+        """A copy through :meth:`with_changes`: pydantic's own copy would share (and keep stale)
+        the tables cached on this case."""
+        return self.with_changes(**(update or {}))
+
+    def with_changes(self, **changes) -> "Case":
+        """A copy with some fields replaced (derived lookups are rebuilt).
+
+        When only ``pots`` change and the pot codes and their order stay the same (an ask
+        lets one pot fund another area or cohort, or for longer), the eligible-cell tables
+        already worked out are carried over and only the changed pots' cells are worked out
+        again: at national size that is 0.05 s instead of 0.35 s per ask.
+        """
+        data = {name: getattr(self, name) for name in type(self).model_fields}
+        data.update(changes)
+        new = Case(**data)
+        if set(changes) == {"pots"} and self.cell_tables:
+            new._carry_cells(self)
+        return new
+
+    def _carry_cells(self, old: "Case") -> None:
+        """Seed :attr:`cell_tables` from ``old``, which differs from this case only in its pots."""
+        codes = [p.code for p in self.pots]
+        if codes != [p.code for p in old.pots]:
+            return
+        changed = {p.code for p, q in zip(self.pots, old.pots) if p != q}
+        order = {code: i for i, code in enumerate(codes)}
+        for flag, table in old.cell_tables.items():
+            kept = table[~table["pot_code"].isin(changed)]
+            fresh = self._eligible_cells(flag, pots=changed) if changed else kept.iloc[:0]
+            both = pd.concat([kept, fresh], ignore_index=True) if len(fresh) else kept
+            # Both parts are in case order already; a stable sort on the pot puts the fresh
+            # block where the old one was.
+            rank = lookup(both["pot_code"], order, default=-1, dtype=np.int64)
+            self.cell_tables[flag] = both.iloc[np.argsort(rank, kind="stable")].reset_index(drop=True)

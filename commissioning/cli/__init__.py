@@ -1,0 +1,427 @@
+"""The command line: ``commissioning validate|convert|template|map|optimise|explain|agree|check|compare|sensitivity``.
+
+Exit codes: 0 success (warnings allowed); 1 ``check`` found a breach; 2 bad input or an
+output that cannot be written; 3 infeasible; 4 solver trouble. A user error is a short
+message, never a traceback (``--debug`` shows one).
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import traceback
+from pathlib import Path
+
+import click
+
+from commissioning.errors import CommissioningError, Problem
+
+
+class Context:
+    def __init__(self, debug: bool = False, quiet: bool = False):
+        self.debug = debug
+        self.quiet = quiet
+
+
+def _echo_err(text: str) -> None:
+    click.echo(text, err=True)
+
+
+def handle_errors(fn):
+    """Turn project errors into messages and exit codes; anything else is a bug."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        ctx = click.get_current_context()
+        debug = bool(ctx.find_object(Context) and ctx.find_object(Context).debug)
+        try:
+            return fn(*args, **kwargs)
+        except CommissioningError as e:
+            if debug:
+                traceback.print_exc()
+            _echo_err(f"error: {e}")
+            ctx.exit(e.exit_code)
+        except KeyboardInterrupt:
+            _echo_err("interrupted: nothing was written")
+            ctx.exit(130)
+        except MemoryError:
+            _echo_err("error: out of memory — the case is too large for this machine")
+            ctx.exit(2)
+        except BrokenPipeError:  # output piped into a command that stopped reading (head, less)
+            sys.stderr.close()
+            ctx.exit(0)
+        except click.exceptions.Exit:
+            raise
+        except click.ClickException:
+            raise
+        except Exception as e:  # a bug in this program, not the user's input
+            if debug:
+                traceback.print_exc()
+            _echo_err(f"internal error (a bug in commissioning, please report it): {type(e).__name__}: {e}\n"
+                      "run again with --debug for the traceback")
+            ctx.exit(70)
+
+    return wrapper
+
+
+def print_warnings(warnings: list[Problem], quiet: bool = False) -> None:
+    if quiet or not warnings:
+        return
+    _echo_err(f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''}:")
+    for w in warnings:
+        _echo_err(f"  - {w}")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show a traceback for errors (for developers).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress or warnings on standard error.")
+@click.version_option(package_name="commissioning")
+@click.pass_context
+def main(ctx: click.Context, debug: bool, quiet: bool) -> None:
+    """Line up employment-and-skills funding pots against need, and write the agreement.
+
+    CASE is a folder of CSV files (plus case.yaml) or one .xlsx workbook.
+    """
+    ctx.obj = Context(debug=debug, quiet=quiet)
+
+
+@main.command()
+@click.argument("case", type=click.Path(path_type=Path))
+@click.option("--scenario", type=click.Path(path_type=Path), help="Also check a scenario file against the case.")
+@click.pass_obj
+@handle_errors
+def validate(obj: Context, case: Path, scenario: Path | None) -> None:
+    """Check a case (and optionally a scenario); list every problem with its place.
+
+    The summary is of the case as it is run: with the scenario applied, when there is one.
+    """
+    from commissioning.inputs.validate import summary_lines, validate_path
+
+    v = validate_path(case)
+    print_warnings(v.warnings, obj.quiet)
+    if not v.ok:
+        from commissioning.errors import CaseError
+
+        raise CaseError(v.errors)
+    c, warnings = v.case, list(v.warnings)
+    if scenario is not None:
+        from commissioning.inputs.scenario import apply_scenario, load_scenario
+
+        sc = load_scenario(scenario, c)
+        c = apply_scenario(c, sc)
+        print_warnings(sc.warnings, obj.quiet)
+        warnings += sc.warnings
+        click.echo(f"Scenario '{sc.name}' is valid against the case.")
+    for line in summary_lines(c):
+        click.echo(line)
+    click.echo("Valid." if not warnings else f"Valid, with {len(warnings)} warning(s).")
+
+
+@main.command()
+@click.argument("case", type=click.Path(path_type=Path))
+@click.argument("out", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Replace OUT if it exists.")
+@click.pass_obj
+@handle_errors
+def convert(obj: Context, case: Path, out: Path, force: bool) -> None:
+    """Turn a case folder into a workbook (OUT ends in .xlsx), or a workbook into a folder."""
+    from commissioning.writers.casewriter import write_case
+    from commissioning.inputs.validate import load_case
+
+    c = load_case(case)
+    write_case(c, out, force=force, source=case)
+    click.echo(f"Wrote {out}")
+
+
+@main.command()
+@click.argument("out", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Replace OUT if it exists.")
+@click.pass_obj
+@handle_errors
+def template(obj: Context, out: Path, force: bool) -> None:
+    """Write a blank input workbook with every sheet, header comments and drop-downs."""
+    from commissioning.writers.template import write_template
+
+    write_template(out, force=force)
+    click.echo(f"Wrote {out}")
+
+
+@main.command(name="map")
+@click.argument("case", type=click.Path(path_type=Path))
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="Folder to write the map into.")
+@click.option("--force", is_flag=True, help="Replace OUT if it exists.")
+@click.pass_obj
+@handle_errors
+def map_command(obj: Context, case: Path, out: Path, force: bool) -> None:
+    """Map today's provision against need: coverage, duplication, gaps with reasons, idle money.
+
+    Writes coverage.csv, flags.csv, map.json and map.xlsx into OUT.
+    """
+    from commissioning.writers.mapbook import map_summary_lines, write_map_outputs
+    from commissioning.analysis.mapping import provision_map
+    from commissioning.writers.files import output_folder
+    from commissioning.inputs.validate import load_case
+
+    c = load_case(case)
+    pm = provision_map(c)
+    with output_folder(out, force, inputs=[case]) as work:
+        write_map_outputs(pm, c, work)
+    for line in map_summary_lines(pm):
+        click.echo(line)
+    click.echo(f"Wrote {out}: coverage.csv, flags.csv, map.json, map.xlsx")
+
+
+@main.command()
+@click.argument("case", type=click.Path(path_type=Path))
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="Output folder.")
+@click.option("--solver", type=click.Choice(["auto", "cbc", "highs"]), default="auto", show_default=True,
+              help="auto: CBC (bundled with PuLP) for small cases, HiGHS above 10,000 variables.")
+@click.option("--time-limit", type=float, default=None, help="Seconds per solve; the best answer so far is "
+              "kept and marked not proven optimal.")
+@click.option("--scenario", type=click.Path(path_type=Path), help="A scenario file overlaying the case.")
+@click.option("--pool-join-asks", "pool_joins", type=click.IntRange(min=0), default=None,
+              help="How many 'let this pot join the pool' asks to measure. Default: all that rank among the "
+              "12 measured asks, but none when the pooled model has over 100,000 variables (each is then a "
+              "re-solve of about a minute); those are reported as estimates in summary.json.")
+@click.option("--jobs", type=click.IntRange(min=1), default=None,
+              help="Processes for measuring the asks (default: 2 on a machine with two or more cores, for "
+              "cases above 10,000 eligible cells; 1 measures them all in this process).")
+@click.option("--force", is_flag=True, help="Replace the output folder if it exists.")
+@click.pass_obj
+@handle_errors
+def optimise(obj: Context, case: Path, out: Path, solver: str, time_limit: float | None, scenario: Path | None,
+             pool_joins: int | None, jobs: int | None, force: bool) -> None:
+    """Compute baseline, aligned and pooled allocations, and the dividends between them."""
+    from optimiser.levels import optimise_case
+
+    from commissioning.writers.files import check_target, output_folder
+    from commissioning.cli.progress import Progress
+    from commissioning.writers.results import write_run_outputs
+    from commissioning.inputs.scenario import load_case_with_scenario
+
+    check_target(out, force, [case] + ([scenario] if scenario else []))
+    c, warnings = load_case_with_scenario(case, scenario)
+    print_warnings(warnings, obj.quiet)
+    progress = Progress(obj.quiet)
+    from commissioning.analysis.explain import explain_run
+    from commissioning.analysis.workers import for_case
+
+    # Started now, so that its imports overlap the optimisation (commissioning.analysis.workers).
+    with for_case(jobs, len(c.eligible_cells())) as workers:
+        run = optimise_case(c, solver=solver, time_limit=time_limit, progress=progress)
+        explanation = explain_run(run, progress=progress, pool_joins=pool_joins, workers=workers)
+        with output_folder(out, force, [case] + ([scenario] if scenario else [])) as work:
+            progress(f"writing outputs to {out}")
+            write_run_outputs(run, work, explanation=explanation, progress=progress, workers=workers)
+    _print_run(run)
+    if len(explanation.unmeasured):
+        best = explanation.unmeasured.iloc[0]
+        click.echo(f"  {len(explanation.unmeasured)} pool-join ask(s) estimated, not measured (the pooled model has "
+                   f"{run.levels['pooled'].lp.n:,} variables); the best: {best['detail']}. "
+                   "Measure with --pool-join-asks N.")
+    click.echo(f"Wrote {out}")
+
+
+def _print_run(run) -> None:
+    from commissioning.inputs.scenario import run_label
+
+    L = run.levels
+    click.echo(f"{run_label(run.case.settings.name, run.case.scenario)}: {run.status} "
+               f"(solver {run.solver_reason or run.solver}; objective {run.objective})")
+    if run.status == "time_limit":
+        click.echo("  NOT PROVEN OPTIMAL: the solver stopped at its time limit; these are the best figures found")
+    click.echo(f"  {'level':<9} {'allocated':>16} {'participants':>13} {'outcomes':>11} {'value':>16}")
+    for name in ("baseline", "aligned", "pooled"):
+        t = L[name].totals
+        click.echo(f"  {name:<9} {'£' + format(t['allocated'], ',.0f'):>16} {t['participants']:>13,.0f} "
+                   f"{t['outcomes']:>11,.0f} {'£' + format(t['value'], ',.0f'):>16}")
+    d = run.dividends()
+    click.echo(f"  alignment dividend: {d['alignment']['outcomes']:+,.0f} outcomes; "
+               f"devolution dividend: {d['devolution']['outcomes']:+,.0f} outcomes")
+
+
+@main.command()
+@click.argument("results", type=click.Path(path_type=Path))
+@click.option("--top", type=int, default=3, show_default=True, help="How many asks to describe.")
+@click.pass_obj
+@handle_errors
+def explain(obj: Context, results: Path, top: int) -> None:
+    """Tell, in plain English, what a finished run found: what binds, gaps, idle money, asks."""
+    from commissioning.analysis.narrative import narrate
+
+    for line in narrate(results, top=top):
+        click.echo(line)
+
+
+@main.command()
+@click.argument("case", type=click.Path(path_type=Path))
+@click.argument("scenarios", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="Output folder.")
+@click.option("--solver", type=click.Choice(["auto", "cbc", "highs"]), default="auto", show_default=True,
+              help="auto: CBC (bundled with PuLP) for small cases, HiGHS above 10,000 variables.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Worker processes (default: one per scenario, at most one per CPU).")
+@click.option("--force", is_flag=True, help="Replace the output folder if it exists.")
+@click.pass_obj
+@handle_errors
+def compare(obj: Context, case: Path, scenarios: tuple[Path, ...], out: Path, solver: str, workers: int | None,
+            force: bool) -> None:
+    """Run every scenario and lay them side by side: comparison.csv, comparison.xlsx.
+
+    Each scenario is solved as `optimise --scenario` would solve it; the first is the one
+    the others are compared with.
+    """
+    from commissioning.analysis.compare import check_scenarios, comparison_lines, run_scenarios, write_comparison_outputs
+    from commissioning.writers.files import check_target, output_folder
+    from commissioning.analysis.sensitivity import progress_bar
+
+    inputs = [case, *scenarios]
+    check_target(out, force, inputs)
+    c, warnings, _ = check_scenarios(case, list(scenarios))
+    print_warnings(warnings, obj.quiet)
+    bar, task = progress_bar(len(scenarios), obj.quiet, "Solving scenarios")
+    with bar:
+        runs = run_scenarios(case, list(scenarios), solver=solver, workers=workers,
+                             on_done=lambda _: bar.advance(task))
+    with output_folder(out, force, inputs) as work:
+        write_comparison_outputs(runs, c, work)
+    for line in comparison_lines(runs):
+        click.echo(line)
+    for r in runs:
+        if not r.solved:
+            _echo_err(f"warning: scenario '{r.name}' is {r.status}:\n{r.error}")
+    click.echo(f"Wrote {out}: comparison.csv, comparison.xlsx, comparison.json, allocations.csv")
+
+
+@main.command()
+@click.argument("case", type=click.Path(path_type=Path))
+@click.option("--scenario", type=click.Path(path_type=Path), help="A scenario file overlaying the case.")
+@click.option("--need-spread", type=click.FloatRange(0.0, 1.0), default=0.1, show_default=True,
+              help="Each need cell is drawn within ± this share of its evidence (0 to 1).")
+@click.option("--draws", type=click.IntRange(min=1), default=50, show_default=True, help="How many draws to solve.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random draws (same seed, "
+              "same figures).")
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="Output folder.")
+@click.option("--solver", type=click.Choice(["auto", "cbc", "highs"]), default="auto", show_default=True,
+              help="auto: CBC (bundled with PuLP) for small cases, HiGHS above 10,000 variables.")
+@click.option("--force", is_flag=True, help="Replace the output folder if it exists.")
+@click.pass_obj
+@handle_errors
+def sensitivity(obj: Context, case: Path, scenario: Path | None, need_spread: float, draws: int, seed: int,
+                out: Path, solver: str, force: bool) -> None:
+    """Re-solve with need drawn around its evidence: how robust is each allocation?
+
+    Writes sensitivity.csv (how often each pot–area pairing is funded, and how much) and
+    sensitivity.json (the spread of outcomes per level, and the settings).
+    """
+    from commissioning.writers.files import check_target, output_folder
+    from commissioning.inputs.scenario import load_case_with_scenario
+    from commissioning.analysis.sensitivity import progress_bar, run_sensitivity, sensitivity_lines, write_sensitivity_outputs
+
+    inputs = [case] + ([scenario] if scenario else [])
+    check_target(out, force, inputs)
+    c, warnings = load_case_with_scenario(case, scenario)
+    print_warnings(warnings, obj.quiet)
+    bar, task = progress_bar(draws, obj.quiet, "Solving need draws")
+    with bar:
+        result = run_sensitivity(c, need_spread, draws, seed=seed, solver=solver,
+                                 on_draw=lambda _: bar.advance(task))
+    with output_folder(out, force, inputs) as work:
+        frame, summary = write_sensitivity_outputs(result, c, work)
+    for line in sensitivity_lines(summary, frame, area_names={a.code: a.name for a in c.areas}):
+        click.echo(line)
+    click.echo(f"Wrote {out}: sensitivity.csv, sensitivity.json")
+
+
+@main.command()
+@click.argument("case", type=click.Path(path_type=Path))
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path),
+              help="Folder to write agreement.xlsx (with allocations.csv and summary.json) into.")
+@click.option("--scenario", type=click.Path(path_type=Path), help="A scenario file overlaying the case.")
+@click.option("--from", "from_dir", type=click.Path(path_type=Path),
+              help="Reuse the results folder of an earlier 'optimise' instead of solving (its fingerprint must "
+                   "match the case and scenario).")
+@click.option("--solver", type=click.Choice(["auto", "cbc", "highs"]), default="auto", show_default=True,
+              help="auto: CBC (bundled with PuLP) for small cases, HiGHS above 10,000 variables.")
+@click.option("--time-limit", type=float, default=None, help="Seconds per solve.")
+@click.option("--governance", type=click.Path(path_type=Path),
+              help="A governance text to use instead of the shipped templates/governance.md.")
+@click.option("--force", is_flag=True, help="Replace the output folder if it exists.")
+@click.pass_obj
+@handle_errors
+def agree(obj: Context, case: Path, out: Path, scenario: Path | None, from_dir: Path | None, solver: str,
+          time_limit: float | None, governance: Path | None, force: bool) -> None:
+    """Write the Local Labour Market Agreement (agreement.xlsx) a finance team can audit and edit."""
+    import shutil
+
+    from commissioning.analysis.agreement import AgreementInputs
+    from commissioning.writers.agreementbook import write_agreement
+    from commissioning.writers.files import check_target, output_folder
+    from commissioning.cli.progress import Progress
+    from commissioning.inputs.scenario import load_case_with_scenario
+
+    sources = [case] + [p for p in (scenario, from_dir, governance) if p is not None]
+    check_target(out, force, sources)
+    c, warnings = load_case_with_scenario(case, scenario)
+    print_warnings(warnings, obj.quiet)
+    progress = Progress(obj.quiet)
+    run = explanation = None
+    if from_dir is not None:
+        inputs = AgreementInputs.from_results(from_dir, c)
+    else:
+        from commissioning.analysis.explain import explain_run
+        from optimiser.levels import optimise_case
+
+        from commissioning.analysis.workers import for_case
+
+        with for_case(None, len(c.eligible_cells())) as workers:
+            run = optimise_case(c, solver=solver, time_limit=time_limit, progress=progress)
+            explanation = explain_run(run, progress=progress, workers=workers)
+        inputs = AgreementInputs.from_run(run, explanation)
+    with output_folder(out, force, sources) as work:
+        progress(f"writing the agreement to {out}")
+        if run is not None:
+            from commissioning.writers.results import write_run_outputs
+
+            write_run_outputs(run, work, explanation=explanation)
+        else:
+            for name in ("allocations.csv", "summary.json", "flags.csv", "asks.csv"):
+                if (from_dir / name).exists():
+                    shutil.copyfile(from_dir / name, work / name)
+        write_agreement(inputs, work / "agreement.xlsx", governance)
+    from commissioning.inputs.scenario import run_label
+
+    total = float(inputs.pooled["amount"].sum())
+    click.echo(f"{run_label(inputs.name, c.scenario)}: agreement, DRAFT, {inputs.start_year} to {inputs.end_year}")
+    click.echo(f"  pooled budget £{inputs.pooled_budget():,.0f}; allocated £{total:,.2f}; "
+               f"{inputs.levels['pooled']['outcomes']:,.0f} outcomes; fingerprint {c.fingerprint()}")
+    click.echo(f"Wrote {out}: agreement.xlsx, allocations.csv, summary.json")
+
+
+@main.command()
+@click.argument("workbook", type=click.Path(path_type=Path))
+@click.option("--case", "case", required=True, type=click.Path(path_type=Path), help="The case the agreement is for.")
+@click.option("--scenario", type=click.Path(path_type=Path), help="The scenario the agreement was drawn with.")
+@click.pass_obj
+@handle_errors
+def check(obj: Context, workbook: Path, case: Path, scenario: Path | None) -> None:
+    """Re-check an edited agreement: every budget, need cap, eligibility and rule, and what changed.
+
+    Exit code 0 when everything holds, 1 when something is breached, 2 when the workbook
+    (or a cell the checks need) cannot be read.
+    """
+    from commissioning.analysis.audit import audit_agreement
+    from commissioning.inputs.scenario import load_case_with_scenario
+
+    c, warnings = load_case_with_scenario(case, scenario)
+    print_warnings(warnings, obj.quiet)
+    result = audit_agreement(workbook, c)
+    for line in result.lines():
+        click.echo(line)
+    code = result.exit_code
+    if code:
+        click.get_current_context().exit(code)
+
+
+def run() -> None:  # pragma: no cover - console entry for `python -m commissioning`
+    sys.exit(main())

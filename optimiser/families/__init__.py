@@ -1,0 +1,1 @@
+"""The constraint families: one module per rule, holding everything known about it."""

@@ -1,0 +1,90 @@
+"""Pot budgets by year, with carry-forward.
+
+Rule: money from a pot's budget for year *s* may be spent in *s* and in the next
+``carry_forward`` years, within the pot's life, and never before it arrives.
+
+Symbols: ``x[p,a,c,t,q]`` money (£k) pot *p* spends on area *a*, cohort *c*, year *t*
+through programme *q*; ``B[p,s]`` the budget of *p* for year *s* (£k);
+``y[p,s,t]`` money of *p*'s year-*s* budget spent in year *t* (carry-forward flows).
+
+* A pot without carry-forward (``carry_forward = 0``) — family ``pot_budget``, one row
+  per pot and year::
+
+      Σ_{a,c,q} x[p,a,c,t,q] <= B[p,t]
+
+* A pot with carry-forward ``k > 0`` — family ``pot_budget``, one row per pot and
+  budget year *s* (its dual is the value of one more pound of that year's money)::
+
+      Σ_{t = s..s+k, t in life} y[p,s,t] <= B[p,s]
+
+  and family ``carry_forward``, one row per pot and spending year *t*::
+
+      Σ_{a,c,q} x[p,a,c,t,q] - Σ_{s = t-k..t} y[p,s,t] = 0
+
+  An equality, not ≤: the flows then say exactly whose money was spent, so unspent money
+  of each budget year can be named (idle flags) and the tie-break can prefer the
+  soonest-expiring year's money.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from commissioning.case.model import Case, lookup
+
+from optimiser.lp import MONEY_SCALE, LinearProgram, group_rows, meaning_frame
+
+
+def carry_forward_flows(case: Case) -> pd.DataFrame:
+    """One flow variable per pot with carry-forward, budget year with money, and spending year."""
+    rows = []
+    years = set(case.years)
+    for b in case.budgets:
+        pot = case.pot[b.pot_code]
+        if pot.carry_forward <= 0 or b.amount <= 0:
+            continue
+        for t in case.spend_years(pot.code, b.year):
+            if t in years:
+                rows.append(("flow", pot.code, None, None, t, None, b.year))
+    return pd.DataFrame(rows, columns=["kind", "pot_code", "area_code", "cohort_code", "year", "programme",
+                                       "budget_year"])
+
+
+def define_pot_budget(lp: LinearProgram, case: Case) -> None:
+    """Add the ``pot_budget`` and ``carry_forward`` families (see the module docstring)."""
+    v = lp.variables
+    cf = lookup(v["pot_code"], {p.code: p.carry_forward for p in case.pots}, default=0.0)
+    alloc = (v["kind"] == "alloc").to_numpy()
+    flow = (v["kind"] == "flow").to_numpy()
+    budget = case.budget
+
+    # Pots that use it or lose it: one row per pot and year with allocation variables.
+    idx = np.flatnonzero(alloc & (cf == 0))
+    if len(idx):
+        codes, keys = group_rows(v.loc[idx, ["pot_code", "year"]])
+        rhs = np.array([budget.get((p, t), 0.0) for p, t in zip(keys["pot_code"], keys["year"])]) / MONEY_SCALE
+        lp.add("pot_budget", meaning_frame(len(keys), pot_code=keys["pot_code"], year=keys["year"],
+                                           description=[f"{p} {t} budget" for p, t in
+                                                        zip(keys["pot_code"], keys["year"])]),
+               codes, idx, np.ones(len(idx)), -np.inf, rhs)
+
+    # Pots with carry-forward: supply rows per budget year, balance rows per spending year.
+    fidx = np.flatnonzero(flow)
+    if len(fidx):
+        codes, keys = group_rows(v.loc[fidx, ["pot_code", "budget_year"]])
+        rhs = np.array([budget.get((p, s), 0.0) for p, s in zip(keys["pot_code"], keys["budget_year"])]) / MONEY_SCALE
+        lp.add("pot_budget", meaning_frame(len(keys), pot_code=keys["pot_code"], year=keys["budget_year"],
+                                           description=[f"{p} {s} budget (spendable for {case.pot[p].carry_forward} "
+                                                        "more year(s))" for p, s in
+                                                        zip(keys["pot_code"], keys["budget_year"])]),
+               codes, fidx, np.ones(len(fidx)), -np.inf, rhs)
+
+        aidx = np.flatnonzero(alloc & (cf > 0))
+        both = np.concatenate([aidx, fidx])
+        coef = np.concatenate([np.ones(len(aidx)), -np.ones(len(fidx))])
+        codes, keys = group_rows(v.loc[both, ["pot_code", "year"]])
+        lp.add("carry_forward", meaning_frame(len(keys), pot_code=keys["pot_code"], year=keys["year"],
+                                              description=[f"{p} spending in {t} within money carried forward"
+                                                           for p, t in zip(keys["pot_code"], keys["year"])]),
+               codes, both, coef, 0.0, 0.0)

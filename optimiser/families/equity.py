@@ -1,0 +1,80 @@
+"""Equity floor: no area is left far behind.
+
+Rule: each area's share of its need served is at least ``equity_floor`` × the overall
+share served, over the whole period. With ``P_a`` participants in area *a*, ``N_a`` its
+need (people, all cohorts and years), ``P = Σ_a P_a`` and ``N = Σ_a N_a``::
+
+    P_a / N_a >= e · P / N
+
+Decisions beyond the contract:
+
+* ``N_a`` counts only need that some pot may fund **under today's rules** (the aligned
+  level's cells), at every level. Need no pot can reach cannot be lifted by any
+  allocation; counting it would force every area's service to zero whenever one area has
+  such need (it is reported as a gap with its reason instead). And the pooled level
+  measures the floor against the same need as the aligned level: were each level to use
+  the need its own variables reach, pooling would open new need in one area, raise that
+  area's floor and could force a *worse* plan than alignment (a negative devolution
+  dividend). With one yardstick the aligned allocation stays feasible in the pool, so
+  pooled ≥ aligned holds with the floor on. ``P_a`` counts every participant in the area.
+
+To keep rows sparse (every variable would otherwise sit in every area's row), an
+auxiliary variable ``S`` carries total participants — family ``equity_total``::
+
+    S - Σ_all 1000 · x / u = 0
+
+and family ``equity``, one row per area with need::
+
+    Σ_{x in a} 1000 · x / u  -  e · (N_a / N) · S >= 0
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from commissioning.case.model import Case
+
+from optimiser.lp import MONEY_SCALE, LinearProgram, meaning_frame
+
+
+def equity_variables(case: Case, floor: float) -> pd.DataFrame:
+    if floor <= 0:
+        return pd.DataFrame(columns=["kind", "pot_code"])
+    return pd.DataFrame([{"kind": "aux", "pot_code": None, "description": "total participants"}])
+
+
+def reachable_need(case: Case) -> pd.Series:
+    """``N_a``: people in need, per area, in cells some pot may fund under today's rules."""
+    cells = case.eligible_cells(with_need_only=True)
+    cells = cells.drop_duplicates(subset=["area_code", "cohort_code", "year"])
+    return cells.groupby("area_code", sort=False)["need"].sum()
+
+
+def define_equity(lp: LinearProgram, case: Case, floor: float) -> None:
+    if floor <= 0:
+        return
+    v = lp.variables
+    aux = np.flatnonzero((v["kind"] == "aux").to_numpy())
+    alloc = np.flatnonzero((v["kind"] == "alloc").to_numpy())
+    if not len(aux) or not len(alloc):
+        return
+    s = aux[0]
+    per = MONEY_SCALE / v.loc[alloc, "unit_cost"].to_numpy()
+    lp.add("equity_total", meaning_frame(1, description="total participants"),
+           np.zeros(len(alloc) + 1, dtype=np.int64), np.append(alloc, s), np.append(-per, 1.0), 0.0, 0.0)
+
+    need = reachable_need(case)
+    total = float(need.sum())
+    if total <= 0:
+        return
+    areas = [a for a in case.area if need.get(a, 0.0) > 0]
+    row_of = {a: i for i, a in enumerate(areas)}
+    var_area = v.loc[alloc, "area_code"].map(row_of)
+    keep = var_area.notna().to_numpy()
+    rows = np.concatenate([var_area[keep].to_numpy(dtype=np.int64), np.arange(len(areas))])
+    cols = np.concatenate([alloc[keep], np.full(len(areas), s)])
+    coefs = np.concatenate([per[keep], [-floor * need[a] / total for a in areas]])
+    lp.add("equity", meaning_frame(len(areas), area_code=areas,
+                                   description=[f"equity floor for {case.area[a].name}" for a in areas]),
+           rows, cols, coefs, 0.0, np.inf)
