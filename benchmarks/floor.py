@@ -7,7 +7,7 @@ matrix handed to ``highspy.Highs.passModel``. It is the same LP as
 case-format contract and the family docstrings:
 
 * columns: one per eligible (pot, area, cohort, year) with need
-  (``Case.eligible_cells()``), then one carry-forward flow per pot with carry-forward,
+  (``case.eligibility.cells()``), then one carry-forward flow per pot with carry-forward,
   budget year with money and spending year; one auxiliary column (total participants)
   only when ``equity_floor > 0``;
 * objective: outcomes (``1000 · rate / unit cost`` per £k), value or coverage;
@@ -64,7 +64,7 @@ def group(*arrays: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def build_floor(case: Case) -> FloorLP:
     t0 = time.perf_counter()
-    cells = case.eligible_cells(with_need_only=True)
+    cells = case.eligibility.cells(with_need_only=True)
     n = len(cells)
     pot = cells["pot_code"].to_numpy(dtype=object)
     area = cells["area_code"].to_numpy(dtype=object)

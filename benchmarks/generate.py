@@ -449,7 +449,7 @@ def check(out: Path) -> int:
     lp = create_model(case)
     s = lp.size
     combos = len(case.pots) * len(case.areas) * len(case.cohorts) * len(case.years)
-    cells = case.eligible_cells(with_need_only=True)
+    cells = case.eligibility.cells(with_need_only=True)
     by_cell = cells.groupby(["area_code", "cohort_code", "year"])
     need = by_cell["need"].first()
     mean_cost, cheapest = by_cell["unit_cost"].mean(), by_cell["unit_cost"].min()

@@ -188,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     from commissioning.analysis.workers import for_case
 
     # As the CLI does: the asks' second process starts once the case is read.
-    workers = for_case(args.jobs, len(case.eligible_cells()))
+    workers = for_case(args.jobs, len(case.eligibility.cells()))
     print(f"asks measured in {1 + workers.extra} process(es)")
     with timed("optimise_case", phase="optimise") as r_opt:
         run = optimise_case(case, solver=args.solver)

@@ -43,7 +43,7 @@ from optimiser.variables import VAR_COLUMNS
 
 def baseline_allocation(case: Case) -> pd.DataFrame:
     """Money by pot, area, cohort and year, in £, with the variable columns of the LP."""
-    cells = case.eligible_cells(with_need_only=False)
+    cells = case.eligibility.cells(with_need_only=False)
     keys = ["pot_code", "area_code", "cohort_code", "year"]
     if case.provision is not None:
         prov = pd.DataFrame([(p.pot_code, p.area_code, p.cohort_code, p.year, p.amount) for p in case.provision],

@@ -1,8 +1,9 @@
 """Building the linear programme of one level: a list of ``define_*`` calls.
 
 ``create_model(case, pool)`` gives the aligned LP when ``pool`` is empty and the pooled
-LP otherwise. Every constraint family lives in its own module, with its rule and maths
-in the docstring:
+LP otherwise: the allocation variables, each family's own variables, then each family's
+rows, in the order of :data:`optimiser.families.registry.REGISTRY`. Every constraint
+family lives in its own module, with its rule and maths in the docstring:
 
 * :mod:`optimiser.families.budget` — pot budgets by year, carry-forward;
 * :mod:`optimiser.families.need_cap` — participants never exceed need;
@@ -21,33 +22,25 @@ import pandas as pd
 
 from commissioning.case.model import Case
 
-from optimiser.families.budget import carry_forward_flows, define_pot_budget
-from optimiser.families.equity import define_equity, equity_variables
-from optimiser.families.lock import define_lock
+from optimiser.families.base import BuildContext
+from optimiser.families.registry import REGISTRY, building
 from optimiser.lp import LinearProgram
-from optimiser.families.match import define_match
-from optimiser.families.need_cap import define_need_cap
 from optimiser.objective import expiry_weights, primary
-from optimiser.families.rules import define_rules
 from optimiser.variables import allocation_variables
-
-
-FAMILIES = (
-    ("pot budgets and carry-forward", define_pot_budget),
-    ("need caps", define_need_cap),
-    ("match funding", define_match),
-    ("rules", define_rules),
-    ("equity floor", None),
-    ("locks", define_lock),
-)
 
 
 def create_model(case: Case, pool: frozenset[str] = frozenset(), objective: str | None = None,
                  equity_floor: float | None = None, progress=None) -> LinearProgram:
+    """The linear programme of one level: aligned when ``pool`` is empty, pooled otherwise.
+
+    ``objective`` and ``equity_floor`` default to the case's settings; ``progress`` (the
+    CLI's) is told of each family as its rows are added.
+    """
     objective = objective or case.settings.objective
     floor = case.settings.equity_floor if equity_floor is None else equity_floor
+    ctx = BuildContext(pool=frozenset(pool), objective=objective, equity_floor=floor)
     variables = pd.concat(
-        [allocation_variables(case, pool, objective), carry_forward_flows(case), equity_variables(case, floor)],
+        [allocation_variables(case, pool, objective)] + [f.variables(case, ctx) for f in REGISTRY if f.variables],
         ignore_index=True,
     )
     c, scale = primary(variables, objective)
@@ -60,14 +53,12 @@ def create_model(case: Case, pool: frozenset[str] = frozenset(), objective: str 
         objective_scale=scale,
     )
     counted = getattr(progress, "counted", None)
-    bar = counted(f"building {len(variables):,}-variable model", total=len(FAMILIES), unit="constraint families") \
+    families = building()
+    bar = counted(f"building {len(variables):,}-variable model", total=len(families), unit="constraint families") \
         if counted else contextlib.nullcontext(lambda steps=1, what=None: None)
     with bar as advance:
-        for name, define in FAMILIES:
+        for fam in families:
             rows_before = lp.size["rows"]
-            if define is None:
-                define_equity(lp, case, floor)
-            else:
-                define(lp, case)
-            advance(what=f"{name}, {lp.size['rows'] - rows_before:,} rows")
+            fam.define(lp, case, ctx)
+            advance(what=f"{fam.title}, {lp.size['rows'] - rows_before:,} rows")
     return lp

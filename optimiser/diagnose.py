@@ -22,15 +22,16 @@ import pandas as pd
 from commissioning.errors import Collision
 from commissioning.case.model import Case
 
-from optimiser.lp import LinearProgram
+from optimiser.families.registry import demanding as demanding_families, family
+from optimiser.lp import MONEY_SCALE, LinearProgram
 from optimiser.solve import solve
-
-DEMANDING = ("rule", "equity", "lock")
 
 
 def diagnose_infeasible(case: Case, lp: LinearProgram, solver: str = "highs") -> list[Collision]:
+    """The demanding rows that cannot all hold, what they collide with, and what to relax
+    (empty when nothing demands money: the solver's "infeasible" was numerical trouble)."""
     A, lo, up, registry = lp.matrix()
-    demanding = registry["family"].isin(DEMANDING).to_numpy() & np.isfinite(lo)
+    demanding = registry["family"].isin(demanding_families()).to_numpy() & np.isfinite(lo)
     rows = np.flatnonzero(demanding)
     if not len(rows):
         return []  # nothing demands money, so nothing can collide: numerical trouble
@@ -73,17 +74,17 @@ def diagnose_infeasible(case: Case, lp: LinearProgram, solver: str = "highs") ->
     for j, r in enumerate(rows):
         if slack[j] > 1e-7 * max(1.0, abs(lo[r])):
             meaning = registry.iloc[r]
-            short = slack[j] * (1000.0 if meaning["family"] != "equity" else 1.0)
-            unit = "£" if meaning["family"] != "equity" else ""
+            fam = family(str(meaning["family"]))
+            money = fam.row_unit == "£"  # rows in £k; others (people) in their own unit
+            short = slack[j] * (MONEY_SCALE if money else 1.0)
+            unit = "£" if money else ""
             if lo[r] == 0:  # a share of the pot's spending: the row has no amount of its own
                 said = f"{meaning['description']}: falls short by {unit}{short:,.0f}"
             else:
                 said = (f"{meaning['description']}: can be met only up to "
-                        f"{unit}{max(0.0, lo[r] * (1000 if unit else 1) - short):,.0f} of {unit}{lo[r] * (1000 if unit else 1):,.0f}")
-            out.append(Collision(
-                str(meaning["family"]), said,
-                "relax or remove this " + ("rule" if meaning["family"] == "rule" else meaning["family"]),
-            ))
+                        f"{unit}{max(0.0, lo[r] * (MONEY_SCALE if money else 1) - short):,.0f} of "
+                        f"{unit}{lo[r] * (MONEY_SCALE if money else 1):,.0f}")
+            out.append(Collision(str(meaning["family"]), said, fam.relax_words()))
     # Demanding rows that were met but only at the expense of the ones that were not: tight
     # at their bound with a non-zero dual in the elastic answer. They are part of the
     # collision too (two floors that together exceed a budget: one is met, one is short).
@@ -96,17 +97,15 @@ def diagnose_infeasible(case: Case, lp: LinearProgram, solver: str = "highs") ->
         d = sol.row_dual[r] if r < len(sol.row_dual) else 0.0
         if abs(A_act[r] - lo[r]) <= 1e-6 * max(1.0, abs(lo[r])) and abs(d) > 1e-9:
             out.append(Collision(str(m["family"]), f"{m['description']}: met, but only at the expense of the above",
-                                 "relax or remove this " + ("rule" if m["family"] == "rule" else str(m["family"]))))
+                                 family(str(m["family"])).relax_words()))
     # What they collide with: tight hard rows with a non-zero dual in the elastic answer.
     activity = A @ sol.x[:n]
     dual = sol.row_dual[: len(registry)]
-    hard = ~registry["family"].isin(DEMANDING).to_numpy()
+    hard = ~registry["family"].isin(demanding_families()).to_numpy()
     tight = hard & np.isfinite(up) & (np.abs(activity - up) <= 1e-6 * np.maximum(1, np.abs(up))) & (np.abs(dual) > 1e-9)
-    from commissioning.analysis.explain import _words
-
     limits = registry[tight]
     for m in limits.head(8).itertuples(index=False):
-        out.append(Collision(str(m.family), f"collides with: {_words(case, m)}", ""))
+        out.append(Collision(str(m.family), f"collides with: {family(str(m.family)).words_for(case, m)}", ""))
     # Nothing short: every demanding row can be met, so the solver's "infeasible" was
     # numerical trouble, not colliding rules. The caller reports it as solver trouble.
     if all(c.description.startswith("collides with") for c in out):

@@ -25,6 +25,7 @@ from commissioning.errors import Collision, InfeasibleError
 from commissioning.case.model import Case
 
 from optimiser.baseline import baseline_allocation
+from optimiser.families.registry import demanding as demanding_families, settle_order
 from optimiser.build import create_model
 from optimiser.lp import MONEY_SCALE, LinearProgram
 from optimiser.solve import Solution, solve
@@ -95,7 +96,6 @@ def penny_floor(pounds: np.ndarray) -> np.ndarray:
     return np.floor(np.asarray(pounds) * 100 + 1e-3) / 100
 
 
-SETTLE_ORDER = ("rule", "need_cap", "pot_budget", "carry_forward", "match")
 
 
 def settle(lp: LinearProgram, x_model: np.ndarray) -> np.ndarray:
@@ -103,7 +103,7 @@ def settle(lp: LinearProgram, x_model: np.ndarray) -> np.ndarray:
 
     Solvers meet constraints to a tolerance relative to the row (CBC's answers overspend a
     £65m budget by a few pence). Finance needs exact reconciliation, so: round each amount
-    to the penny; then, family by family in :data:`SETTLE_ORDER`, take the excess of any ≤
+    to the penny; then, family by family in the registry's settle order (:func:`~optimiser.families.registry.settle_order`), take the excess of any ≤
     row still over its bound — rounded up to the penny — from as few of its terms as
     possible: the largest first, and those that a lock or a minimum rule also counts only
     when nothing else is left. Each step only lowers spending, so rows settled earlier
@@ -113,12 +113,12 @@ def settle(lp: LinearProgram, x_model: np.ndarray) -> np.ndarray:
     A, lo, up, registry = lp.matrix()
     A = A.tocsr()
     fam = registry["family"].to_numpy()
-    demanding = np.flatnonzero(np.isin(fam, ("lock", "rule", "equity")) & np.isfinite(lo))
+    demanding = np.flatnonzero(np.isin(fam, demanding_families()) & np.isfinite(lo))
     protected = np.zeros(lp.n, dtype=bool)
     if len(demanding):
         protected[A[demanding].indices] = True
-    for family in SETTLE_ORDER:
-        rows = np.flatnonzero((fam == family) & np.isfinite(up))
+    for name in settle_order():
+        rows = np.flatnonzero((fam == name) & np.isfinite(up))
         if not len(rows):
             continue
         act = A[rows] @ x / MONEY_SCALE
@@ -249,7 +249,7 @@ def optimise_case(case: Case, solver: str = "auto", time_limit: float | None = N
     # The size decides `auto`: the pooled model is the larger of the two.
     from optimiser.solve import choose_solver
 
-    size = len(case.eligible_cells(with_need_only=True))
+    size = len(case.eligibility.cells(with_need_only=True))
     solver, reason = choose_solver(solver, size)
     if progress:
         progress(f"solver: {reason}")

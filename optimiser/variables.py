@@ -1,5 +1,8 @@
 """Allocation variables: one per *eligible* pot, area, cohort and year (and programme).
 
+Which rows are eligible is the case's answer (:mod:`commissioning.case.eligibility`);
+this module turns them into the optimiser's columns.
+
 Ineligible combinations are never created (as linopy's masks do). A variable is money,
 in £ thousands, that pot ``p`` spends on cohort ``c`` in area ``a`` in year ``t`` through
 programme ``q`` — the pot whose unit cost and outcome rate apply:
@@ -19,7 +22,6 @@ programme ``q`` — the pot whose unit cost and outcome rate apply:
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from commissioning.case.model import Case
@@ -31,67 +33,13 @@ VAR_COLUMNS = [
 
 
 def best_programmes(case: Case, pool: frozenset[str], objective: str | None = None) -> pd.DataFrame:
-    """For each cohort some pool member may fund: the member with the lowest cost per unit
-    of the objective (``objective`` defaults to the case's).
-
-    Columns: cohort_code, programme, unit_cost, outcome_rate. Ties go to the cheaper unit
-    cost, then to the pot listed first in the case.
-    """
-    objective = objective or case.settings.objective
-    rows = []
-    order = {p: i for i, p in enumerate(case.pot)}
-    for c in case.cohort:
-        value = case.cohort[c].value_per_outcome or 0.0
-        best = None
-        for p in case.pot:
-            if p not in pool or c not in case.pot_cohorts[p]:
-                continue
-            uc, rate = case.unit_cost(p, c), case.outcome_rate(p, c)
-            per_head = {"outcomes": rate, "value": rate * value, "coverage": 1.0}[objective]
-            cost = uc / per_head if per_head > 0 else np.inf
-            key = (cost, uc, order[p])
-            if best is None or key < best[0]:
-                best = (key, p, uc, rate)
-        if best is not None:
-            rows.append((c, best[1], best[2], best[3]))
-    return pd.DataFrame(rows, columns=["cohort_code", "programme", "unit_cost", "outcome_rate"])
+    """For each cohort some pool member may fund, its best programme
+    (:meth:`~commissioning.case.eligibility.Eligibility.best_programmes`)."""
+    return case.eligibility.best_programmes(pool, objective)
 
 
 def allocation_variables(case: Case, pool: frozenset[str] = frozenset(), objective: str | None = None) -> pd.DataFrame:
-    """The allocation variables of a level (``pool`` empty: the aligned level)."""
-    own = case.eligible_cells(with_need_only=True)
-    own = own.assign(kind="alloc", programme=own["pot_code"], budget_year=None)
-    if len(pool) < 2:
-        return own.reindex(columns=VAR_COLUMNS).reset_index(drop=True)
-
-    members = [p for p in case.pot if p in pool]
-    areas = set().union(*(case.pot_areas[p] for p in members))
-    best = best_programmes(case, frozenset(members), objective)
-    need = case.need_frame[case.need_frame["people"] > 0]
-    need = need[need["area_code"].isin(areas) & need["cohort_code"].isin(best["cohort_code"])]
-    py = case.pot_year_frame
-    py = py[py["pot_code"].isin(members) & (py["available"] > 0)][["pot_code", "year"]]
-    pooled = py.merge(need, on="year").merge(best, on="cohort_code")
-    pooled = pooled.rename(columns={"people": "need"})
-    vpo = {c.code: (c.value_per_outcome or 0.0) for c in case.cohorts}
-    pooled["value_per_outcome"] = pooled["cohort_code"].map(vpo).astype(float)
-    pooled["kind"] = "alloc"
-    pooled["budget_year"] = None
-    # Own programmes of pool members stay available where today's rules allowed them.
-    keep_own = own[~own["pot_code"].isin(members)]
-    own_members = own[own["pot_code"].isin(members)]
-    merged = pd.concat([keep_own, pooled, own_members], ignore_index=True)
-    merged = merged.drop_duplicates(subset=["pot_code", "area_code", "cohort_code", "year", "programme"])
-    order = _case_order(case, merged)
-    merged = merged.iloc[np.lexsort(order[::-1])].reset_index(drop=True)
-    return merged.reindex(columns=VAR_COLUMNS)
-
-
-def _case_order(case: Case, cells: pd.DataFrame) -> list[np.ndarray]:
-    def pos(col: str, keys) -> np.ndarray:
-        return pd.Categorical(cells[col], categories=list(keys)).codes
-
-    return [
-        pos("pot_code", case.pot), pos("area_code", case.area), pos("cohort_code", case.cohort),
-        pos("year", case.years), pos("programme", case.pot),
-    ]
+    """The allocation variables of a level (``pool`` empty: the aligned level): one per row
+    the case's eligibility admits (:meth:`~commissioning.case.eligibility.Eligibility.rows`)."""
+    rows = case.eligibility.rows(frozenset(pool), objective)
+    return rows.assign(kind="alloc", budget_year=None).reindex(columns=VAR_COLUMNS)

@@ -19,6 +19,7 @@ import yaml
 from agreementcase import allocation_rows, cli, defined_cell, header, write_agreement_case
 from casefactory import changed
 from commissioning.analysis import limits as L
+from optimiser.families.budget import budget_limits
 from commissioning.writers.agreementbook import SHEETS
 from commissioning.inputs.validate import load_case
 
@@ -264,7 +265,7 @@ def test_scenario_is_applied_and_fingerprinted(agreed, tmp_path):
 def test_carry_forward_is_checked_over_every_window(tmp_path):
     # WORK may carry its money one year: spending in 2026-27 can draw on both budgets.
     case = load_case(write_agreement_case(tmp_path))
-    lims = [x for x in L.budget_limits(case) if x.pot_code == "WORK"]
+    lims = [x for x in budget_limits(case) if x.pot_code == "WORK"]
     assert [(x.years, x.budget_years, x.bound) for x in lims] == [
         (("2025-26",), ("2025-26",), 50000.0),
         (("2025-26", "2026-27"), ("2025-26", "2026-27"), 100000.0),

@@ -35,7 +35,7 @@ CHANGES = {
 @pytest.fixture(scope="module")
 def example():
     case = load_case(EXAMPLE)
-    case.eligible_cells(True), case.eligible_cells(False)  # worked out, so they can be carried
+    case.eligibility.cells(True), case.eligibility.cells(False)  # worked out, so they can be carried
     return case
 
 
@@ -45,29 +45,29 @@ def test_carried_cells_equal_cells_worked_out_afresh(example, change, which):
     pot = example.pots[which]
     new_pot = pot.model_copy(update=CHANGES[change](example, pot))
     changed = example.with_changes(pots=tuple(new_pot if p.code == pot.code else p for p in example.pots))
-    assert set(changed.cell_tables) == {True, False}  # carried, not left to be worked out
+    assert set(changed.eligibility.cells_worked_out) == {True, False}  # carried, not left to be worked out
     reference = fresh(changed)
     for flag in (True, False):
-        pd.testing.assert_frame_equal(changed.eligible_cells(flag), reference.eligible_cells(flag))
+        pd.testing.assert_frame_equal(changed.eligibility.cells(flag), reference.eligibility.cells(flag))
     # Where the change reaches new cells or drops some, the table did change (else the
     # comparison above would prove nothing). More carry-forward or a later end can change
     # nothing when the pot already has money in every year it may spend it.
     if change in ("add_area", "add_cohort", "shorter") and new_pot != pot:
-        assert len(changed.eligible_cells(False)) != len(example.eligible_cells(False))
+        assert len(changed.eligibility.cells(False)) != len(example.eligibility.cells(False))
 
 
 def test_other_changes_are_worked_out_afresh(example):
     fewer = example.with_changes(pots=example.pots[1:])  # codes differ: nothing carried
-    assert not fewer.cell_tables
-    pd.testing.assert_frame_equal(fewer.eligible_cells(), fresh(fewer).eligible_cells())
+    assert not fewer.eligibility.cells_worked_out
+    pd.testing.assert_frame_equal(fewer.eligibility.cells(), fresh(fewer).eligibility.cells())
     rates = example.with_changes(rates=())
-    assert not rates.cell_tables
+    assert not rates.eligibility.cells_worked_out
 
 
 def test_a_pydantic_copy_does_not_share_the_cached_tables(example):
-    before = example.eligible_cells(False)
+    before = example.eligibility.cells(False)
     cheap = example.model_copy(update={"pots": tuple(p.model_copy(update={"unit_cost": 1.0})
                                                      for p in example.pots)})
-    pd.testing.assert_frame_equal(cheap.eligible_cells(False), fresh(cheap).eligible_cells(False))
-    assert (cheap.eligible_cells(False)["unit_cost"] == 1.0).any()  # the copy's own costs (rates aside)
-    pd.testing.assert_frame_equal(example.eligible_cells(False), before)  # the original is untouched
+    pd.testing.assert_frame_equal(cheap.eligibility.cells(False), fresh(cheap).eligibility.cells(False))
+    assert (cheap.eligibility.cells(False)["unit_cost"] == 1.0).any()  # the copy's own costs (rates aside)
+    pd.testing.assert_frame_equal(example.eligibility.cells(False), before)  # the original is untouched

@@ -8,7 +8,7 @@ floored to the penny, participants and outcomes as reported) every level must:
   years, spending in the window ≤ the budgets that could reach it (a budget of year *s*
   reaches *s* … *s + carry_forward*); with no tolerance beyond 1e-6 £;
 * never fund a cell past its need (Σ participants ≤ need + 1e-9);
-* fund nothing its level's rules forbid: baseline and aligned only what ``Case.may_fund``
+* fund nothing its level's rules forbid: baseline and aligned only what ``case.eligibility.may_fund``
   allows, at the pot's own price; pooled — a pool member anywhere within the union of the
   members' areas and cohorts, in its own years with money, at its own price or the pool's
   best programme for the cohort; a non-member as in aligned;
@@ -83,7 +83,7 @@ def eligibility_respected(case, alloc, level: str, pool: frozenset[str]) -> list
         best[c] = min(options)[3]
     problems = []
     for r in alloc.itertuples():
-        own = case.may_fund(r.pot_code, r.area_code, r.cohort_code, r.year)
+        own = case.eligibility.may_fund(r.pot_code, r.area_code, r.cohort_code, r.year)
         if r.pot_code in members:
             ok = (r.area_code in areas and r.cohort_code in cohorts and case.pot[r.pot_code].in_life(r.year)
                   and case.available(r.pot_code, r.year) > 0)

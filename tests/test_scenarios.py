@@ -109,7 +109,7 @@ def test_eligibility_add_and_remove_cohorts(base, tmp_path):
     assert after.pot_cohorts["WORK"] == {"OLDER", "YOUNG"}
     assert after.pot_cohorts["SKILLS"] == {"YOUNG"}
     assert after.pot_cohorts["LOCAL"] == base.pot_cohorts["LOCAL"]
-    assert after.may_fund("WORK", "A2", "YOUNG", Y1) and not after.may_fund("SKILLS", "A1", "OLDER", Y1)
+    assert after.eligibility.may_fund("WORK", "A2", "YOUNG", Y1) and not after.eligibility.may_fund("SKILLS", "A1", "OLDER", Y1)
 
 
 def test_eligibility_add_and_remove_areas_with_footprints(base, tmp_path):

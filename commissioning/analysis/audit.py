@@ -34,6 +34,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from optimiser.families.registry import family
+
 from commissioning.analysis import limits as L
 from commissioning.errors import CaseError, Problem
 from commissioning.case.model import Case
@@ -373,29 +375,8 @@ def _cells(m: L.Measured, rows: list[AgreementRow], changed: np.ndarray) -> str:
 def _breach_text(m: L.Measured, rows: list[AgreementRow], changed: np.ndarray, checks_at: dict) -> str:
     lim = m.limit
     place = _cells(m, rows, changed)
-    if lim.family == "pot_budget":
-        years = lim.year
-        if len(lim.years or ()) == 1:
-            what = (f"pot {lim.pot_code} {years} spends {_money(m.value)} of {_money(m.bound)} "
-                    f"(over by {_money(m.value - m.bound)})")
-        else:
-            what = (f"pot {lim.pot_code} spends {_money(m.value)} in {years} against {_money(m.bound)} of budgets "
-                    f"that can reach those years (over by {_money(m.value - m.bound)})")
-    elif lim.family == "need_cap":
-        what = (f"{lim.area_code} / {lim.cohort_code} / {lim.year} serves {m.value:,.1f} participants against a "
-                f"need of {m.bound:,.1f} (over by {m.value - m.bound:,.1f})")
-    elif lim.family == "rule":
-        kind = "minimum" if lim.sense == "min" else "maximum"
-        what = f"{lim.words}: {_money(m.value)} against a {kind} of {_money(m.bound)}"
-    elif lim.family == "match":
-        what = (f"match funding in {lim.area_code} {lim.year}: {_money(m.value)} of match needed, "
-                f"{_money(m.bound)} spent by pots that count as match")
-    elif lim.family == "equity":
-        what = f"{lim.words}: {m.value:,.1f} participants against at least {m.bound:,.1f}"
-    elif lim.family == "lock":
-        what = f"{lim.words}: the sheet holds {_money(m.value)}"
-    else:  # pragma: no cover
-        what = f"{lim.words}: {m.value} against {m.bound}"
+    fam = family(lim.family)
+    what = fam.breach_words(m, _money) if fam.breach_words else f"{lim.words}: {m.value} against {m.bound}"
     row = checks_at.get((lim.words, lim.pot_code, lim.area_code, lim.cohort_code, lim.year))
     return f"{place}: {what}" + (f" [Checks sheet, row {row}]" if row else "")
 

@@ -2,7 +2,7 @@
 
 ``commissioning compare CASE S1.yaml S2.yaml … --out DIR`` runs each scenario as
 ``optimise --scenario`` would (the same loading, the same solve, the same
-:func:`~commissioning.writers.results.summary_dict`) and lays the results out together:
+:func:`~commissioning.analysis.summary.summary_dict`) and lays the results out together:
 
 * ``comparison.csv`` — one row per scenario: ``scenario, budget, need_people``, then for
   each level L of ``baseline``, ``aligned``, ``pooled`` the columns ``L_allocated,
@@ -110,7 +110,7 @@ def run_one(case_path: str, scenario_path: str, solver: str = "cbc",
     from optimiser.levels import optimise_case
 
     from commissioning.errors import InfeasibleError
-    from commissioning.writers.results import summary_dict
+    from commissioning.analysis.summary import summary_dict
     from commissioning.inputs.scenario import apply_scenario, load_scenario
     from commissioning.inputs.validate import validate_path
 
@@ -227,14 +227,9 @@ def allocation_by_pot_area(runs: list[ScenarioRun], level: str, case) -> pd.Data
     return table[["pot_code", "area_code"] + [r.name for r in runs]]
 
 
-def write_comparison_outputs(runs: list[ScenarioRun], case, folder: Path) -> None:
-    """comparison.csv, comparison.json, allocations.csv and comparison.xlsx into ``folder``."""
-    from commissioning.writers.comparebook import write_comparison_workbook
-    from commissioning.writers.files import write_frame_csv, write_json
-
-    write_frame_csv(folder / "comparison.csv", comparison_frame(runs))
-    write_frame_csv(folder / "allocations.csv", allocations_frame(runs))
-    write_json(folder / "comparison.json", {
+def comparison_record(runs: list[ScenarioRun], case) -> dict[str, Any]:
+    """What ``comparison.json`` holds: the case, the reference scenario, and each run's summary or error."""
+    return {
         "case": case.settings.name,
         "reference": runs[0].name if runs else None,
         "scenarios": [
@@ -242,8 +237,7 @@ def write_comparison_outputs(runs: list[ScenarioRun], case, folder: Path) -> Non
              **({"summary": r.summary} if r.summary is not None else {"error": r.error})}
             for r in runs
         ],
-    })
-    write_comparison_workbook(runs, case, folder / "comparison.xlsx")
+    }
 
 
 def comparison_lines(runs: list[ScenarioRun]) -> list[str]:

@@ -46,6 +46,7 @@ from commissioning.analysis.flags import FLAG_COLUMNS, Flag, flags_frame
 from commissioning.case.model import Case
 
 from commissioning.analysis.asks import UNIT, UNMEASURED_COLUMNS
+from optimiser.families.registry import REGISTRY, family
 from optimiser.levels import LevelResult, RunResult
 from optimiser.lp import MONEY_SCALE
 
@@ -332,42 +333,21 @@ def _cut_by_end(case: Case, pot, budget_year: str) -> bool:
 # ---- binding constraints --------------------------------------------------------------------------
 def binding_constraints(case: Case, level: LevelResult) -> pd.DataFrame:
     cons = level.constraints
-    b = cons[cons["binding"] & (cons["family"] != "equity_total")].copy()
+    reported = [f.name for f in REGISTRY if f.reported]
+    b = cons[cons["binding"] & cons["family"].isin(reported)].copy()
     if b.empty:
         return pd.DataFrame(columns=BINDING_COLUMNS)
     words, per_million = [], []
     unit = UNIT[case.settings.objective]
     for r in b.itertuples(index=False):
-        words.append(_words(case, r))
-        if r.family in ("pot_budget", "carry_forward", "rule") and r.family != "need_cap":
-            per_million.append(float(r.dual) * MONEY_SCALE)  # dual per £k → per £1m
-        elif r.family == "need_cap":
-            per_million.append(float(r.dual))  # per extra person of need
-        else:
-            per_million.append(float(r.dual))
+        fam = family(r.family)
+        words.append(fam.words_for(case, r))
+        per_million.append(float(r.dual) * fam.shadow_scale)  # per £k → per £1m, or per person, as the family says
     b["words"] = words
     b["shadow_price_per_million"] = per_million
     b["level"] = level.level
     b["unit"] = unit
     return b.reindex(columns=BINDING_COLUMNS + ["unit"]).reset_index(drop=True)
-
-
-def _words(case: Case, r) -> str:
-    f = r.family
-    if f == "pot_budget":
-        pot = case.pot[r.pot_code]
-        return f"the {pot.name} ({pot.code}) {r.year} budget is exhausted"
-    if f == "carry_forward":
-        return f"all the {r.pot_code} money that may be spent in {r.year} is spent"
-    if f == "need_cap":
-        return (f"{case.area[r.area_code].name} {case.cohort[r.cohort_code].name} {r.year} need is fully met")
-    if f == "match":
-        return f"the match funding in {case.area[r.area_code].name} {r.year} is fully used"
-    if f == "rule":
-        return f"the rule binds: {r.description}"
-    if f == "equity":
-        return f"the equity floor holds {case.area[r.area_code].name} at its minimum share of need served"
-    return str(r.description)
 
 
 # ---- everything --------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ gaps with their reason, and provision committed where the pot may not fund it.
 The rules (decisions taken for the ``map`` command):
 
 *Provision people.* A provision row buys ``amount / unit_cost(pot, cohort)`` participants
-(after ``rates``). Only rows the pot may legally fund (:meth:`Case.may_fund`: geography,
+(after ``rates``). Only rows the pot may legally fund (:meth:`Eligibility.may_fund`: geography,
 cohort, year within the pot's life and money available that year) count towards a cell's
 coverage, and only as much of them as the pot's money can pay for: each pot's eligible
 provision is set against its budgets year by year, oldest money first
@@ -230,7 +230,7 @@ def provision_map(case: Case, baseline: pd.DataFrame | None = None) -> Provision
     need = order.sort(need_all[need_all["people"] > 0]).rename(columns={"people": "need_people"})
     stage_of = {c.code: c.journey_stage for c in case.cohorts}
 
-    elig = case.eligible_cells(with_need_only=True)
+    elig = case.eligibility.cells(with_need_only=True)
     elig = elig.merge(case.pot_year_frame[["pot_code", "year", "available"]], on=["pot_code", "year"], how="left")
     per_cell = elig.groupby(CELL, sort=False).agg(
         eligible_pots=("pot_code", "size"), eligible_money=("available", "sum")
@@ -332,7 +332,7 @@ def _rule_pairs(case: Case) -> tuple[set, set, set]:
     """(pot, area), (pot, cohort) and (pot, year) pairs each rule admits.
 
     A (pot, year) pair is admitted when the year is within the pot's life and the pot has
-    money available in it — the timing half of :meth:`Case.may_fund`.
+    money available in it — the timing half of :meth:`Eligibility.may_fund`.
     """
     geo = {(p, a) for p, areas in case.pot_areas.items() for a in areas}
     coh = {(p, c) for p, cohorts in case.pot_cohorts.items() for c in cohorts}
@@ -450,7 +450,9 @@ def breach_flags(case: Case, baseline: pd.DataFrame | None = None) -> list[Flag]
         return []
     from optimiser.baseline import baseline_allocation
 
-    from commissioning.analysis.limits import measure_all, rule_limits
+    from optimiser.families.rules import rule_limits
+
+    from commissioning.analysis.limits import measure_all
 
     base = baseline_allocation(case) if baseline is None else baseline
     rows = base[["pot_code", "area_code", "cohort_code", "year", "programme", "amount"]]

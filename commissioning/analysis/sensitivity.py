@@ -196,17 +196,6 @@ def sensitivity_summary(result: SensitivityResult, frame: pd.DataFrame) -> dict[
     }
 
 
-def write_sensitivity_outputs(result: SensitivityResult, case: Case, folder) -> tuple[pd.DataFrame, dict]:
-    """sensitivity.csv and sensitivity.json into ``folder``; returns what was written."""
-    from commissioning.writers.files import write_frame_csv, write_json
-
-    frame = sensitivity_frame(result, case)
-    summary = sensitivity_summary(result, frame)
-    write_frame_csv(folder / "sensitivity.csv", frame, SENSITIVITY_COLUMNS)
-    write_json(folder / "sensitivity.json", summary)
-    return frame, summary
-
-
 def sensitivity_lines(summary: dict, frame: pd.DataFrame, top: int = 5,
                       area_names: dict[str, str] | None = None) -> list[str]:
     """A short report for the terminal: the spread of outcomes, and the least settled pairings."""

@@ -1,8 +1,8 @@
 """The domain model: typed, frozen objects a case is made of.
 
 Everything after the readers works on these, never on sheet rows. Eligibility is a
-question the model answers (:meth:`Case.may_fund`, :func:`Case.eligible_cells`), so
-that no constraint builder reasons about geography, cohorts or dates itself.
+question the case answers once, in :mod:`commissioning.case.eligibility` (``case.eligibility``),
+so that no constraint builder, map or check reasons about geography, cohorts or dates itself.
 
 Decisions where the contract is silent (also in the README):
 
@@ -253,16 +253,6 @@ class Case(_Frozen):
             y for y in (fy.shift(budget_year, k) for k in range(pot.carry_forward + 1)) if pot.in_life(y)
         )
 
-    def may_fund(self, pot_code: str, area_code: str, cohort_code: str, year: str) -> bool:
-        """The contract's eligibility: geography, cohort, life, and money available in ``year``."""
-        pot = self.pot[pot_code]
-        return (
-            area_code in self.pot_areas[pot_code]
-            and cohort_code in self.pot_cohorts[pot_code]
-            and pot.in_life(year)
-            and self.available(pot_code, year) > 0
-        )
-
     def unit_cost(self, pot_code: str, cohort_code: str) -> float:
         r = self.rate.get((pot_code, cohort_code))
         return r.unit_cost if r is not None and r.unit_cost is not None else self.pot[pot_code].unit_cost
@@ -301,88 +291,11 @@ class Case(_Frozen):
         return pd.DataFrame(rows, columns=["pot_code", "year", "budget", "available"])
 
     @cached_property
-    def eligibility_frame(self) -> pd.DataFrame:
-        """Every (pot, area, cohort) a pot's geography and cohorts admit — years aside."""
-        frames = []
-        for p in self.pots:
-            areas = sorted(self.pot_areas[p.code], key=list(self.area).index)
-            cohorts = [c for c in self.cohort if c in self.pot_cohorts[p.code]]
-            if not areas or not cohorts:
-                continue
-            a, c = np.meshgrid(np.arange(len(areas)), np.arange(len(cohorts)), indexing="ij")
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "pot_code": p.code,
-                        "area_code": np.array(areas, dtype=object)[a.ravel()],
-                        "cohort_code": np.array(cohorts, dtype=object)[c.ravel()],
-                    }
-                )
-            )
-        if not frames:
-            return pd.DataFrame(columns=["pot_code", "area_code", "cohort_code"])
-        return pd.concat(frames, ignore_index=True)
+    def eligibility(self) -> "Eligibility":
+        """The one answer to "may pot p fund this cell?" (:class:`~commissioning.case.eligibility.Eligibility`)."""
+        from commissioning.case.eligibility import Eligibility
 
-    @cached_property
-    def cell_tables(self) -> dict[bool, pd.DataFrame]:
-        """:meth:`eligible_cells` worked out once per case (every model of a case starts there)."""
-        return {}
-
-    def eligible_cells(self, with_need_only: bool = True) -> pd.DataFrame:
-        """Every eligible (pot, area, cohort, year), with its unit cost and outcome rate.
-
-        Columns: pot_code, area_code, cohort_code, year, unit_cost, outcome_rate,
-        value_per_outcome, need. With ``with_need_only`` (the optimiser's view) only cells
-        with need > 0 are kept: a variable there could buy nothing. A fresh copy each time.
-        """
-        if with_need_only not in self.cell_tables:
-            self.cell_tables[with_need_only] = self._eligible_cells(with_need_only)
-        return self.cell_tables[with_need_only].copy()
-
-    def _eligible_cells(self, with_need_only: bool, pots: set[str] | None = None) -> pd.DataFrame:
-        py = self.pot_year_frame
-        py = py[py["available"] > 0][["pot_code", "year"]]
-        elig = self.eligibility_frame
-        if pots is not None:
-            py, elig = py[py["pot_code"].isin(pots)], elig[elig["pot_code"].isin(pots)]
-        cells = elig.merge(py, on="pot_code", how="inner")
-        need = self.need_frame
-        cells = cells.merge(need, on=["area_code", "cohort_code", "year"], how="left")
-        cells["people"] = cells["people"].fillna(0.0)
-        if with_need_only:
-            cells = cells[cells["people"] > 0]
-        cells = cells.rename(columns={"people": "need"})
-        cells = self._attach_rates(cells)
-        order = self._order_keys(cells)
-        return cells.iloc[np.lexsort(order[::-1])].reset_index(drop=True)
-
-    def _attach_rates(self, cells: pd.DataFrame) -> pd.DataFrame:
-        cells = cells.copy()
-        cells["unit_cost"] = lookup(cells["pot_code"], {p.code: p.unit_cost for p in self.pots})
-        cells["outcome_rate"] = lookup(cells["cohort_code"], {c.code: c.outcome_rate for c in self.cohorts})
-        cells["value_per_outcome"] = lookup(cells["cohort_code"],
-                                            {c.code: (c.value_per_outcome or 0.0) for c in self.cohorts})
-        if self.rates and len(cells):
-            r = pd.DataFrame(
-                [(x.pot_code, x.cohort_code, x.unit_cost, x.outcome_rate) for x in self.rates],
-                columns=["pot_code", "cohort_code", "_uc", "_or"],
-            )
-            cells = cells.merge(r, on=["pot_code", "cohort_code"], how="left")
-            cells["unit_cost"] = cells["_uc"].astype(float).fillna(cells["unit_cost"])
-            cells["outcome_rate"] = cells["_or"].astype(float).fillna(cells["outcome_rate"])
-            cells = cells.drop(columns=["_uc", "_or"])
-        return cells
-
-    def _order_keys(self, cells: pd.DataFrame) -> list[np.ndarray]:
-        """Sort keys that put rows in case order (pots, areas, cohorts, years as listed)."""
-        def pos(col: str, order: list[str]) -> np.ndarray:
-            return pd.Categorical(cells[col], categories=order).codes
-        return [
-            pos("pot_code", list(self.pot)),
-            pos("area_code", list(self.area)),
-            pos("cohort_code", list(self.cohort)),
-            pos("year", list(self.years)),
-        ]
+        return Eligibility(self)
 
     @cached_property
     def total_budget(self) -> float:
@@ -424,22 +337,6 @@ class Case(_Frozen):
         data = {name: getattr(self, name) for name in type(self).model_fields}
         data.update(changes)
         new = Case(**data)
-        if set(changes) == {"pots"} and self.cell_tables:
-            new._carry_cells(self)
+        if set(changes) == {"pots"} and "eligibility" in self.__dict__:
+            new.__dict__["eligibility"] = self.eligibility.carried_to(new)
         return new
-
-    def _carry_cells(self, old: "Case") -> None:
-        """Seed :attr:`cell_tables` from ``old``, which differs from this case only in its pots."""
-        codes = [p.code for p in self.pots]
-        if codes != [p.code for p in old.pots]:
-            return
-        changed = {p.code for p, q in zip(self.pots, old.pots) if p != q}
-        order = {code: i for i, code in enumerate(codes)}
-        for flag, table in old.cell_tables.items():
-            kept = table[~table["pot_code"].isin(changed)]
-            fresh = self._eligible_cells(flag, pots=changed) if changed else kept.iloc[:0]
-            both = pd.concat([kept, fresh], ignore_index=True) if len(fresh) else kept
-            # Both parts are in case order already; a stable sort on the pot puts the fresh
-            # block where the old one was.
-            rank = lookup(both["pot_code"], order, default=-1, dtype=np.int64)
-            self.cell_tables[flag] = both.iloc[np.argsort(rank, kind="stable")].reset_index(drop=True)

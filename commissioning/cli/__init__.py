@@ -207,7 +207,7 @@ def optimise(obj: Context, case: Path, out: Path, solver: str, time_limit: float
     from commissioning.analysis.workers import for_case
 
     # Started now, so that its imports overlap the optimisation (commissioning.analysis.workers).
-    with for_case(jobs, len(c.eligible_cells())) as workers:
+    with for_case(jobs, len(c.eligibility.cells())) as workers:
         run = optimise_case(c, solver=solver, time_limit=time_limit, progress=progress)
         explanation = explain_run(run, progress=progress, pool_joins=pool_joins, workers=workers)
         with output_folder(out, force, [case] + ([scenario] if scenario else [])) as work:
@@ -271,7 +271,8 @@ def compare(obj: Context, case: Path, scenarios: tuple[Path, ...], out: Path, so
     Each scenario is solved as `optimise --scenario` would solve it; the first is the one
     the others are compared with.
     """
-    from commissioning.analysis.compare import check_scenarios, comparison_lines, run_scenarios, write_comparison_outputs
+    from commissioning.analysis.compare import check_scenarios, comparison_lines, run_scenarios
+    from commissioning.writers.comparebook import write_comparison_outputs
     from commissioning.writers.files import check_target, output_folder
     from commissioning.analysis.sensitivity import progress_bar
 
@@ -316,7 +317,9 @@ def sensitivity(obj: Context, case: Path, scenario: Path | None, need_spread: fl
     """
     from commissioning.writers.files import check_target, output_folder
     from commissioning.inputs.scenario import load_case_with_scenario
-    from commissioning.analysis.sensitivity import progress_bar, run_sensitivity, sensitivity_lines, write_sensitivity_outputs
+    from commissioning.analysis.sensitivity import (progress_bar, run_sensitivity, sensitivity_frame, sensitivity_lines,
+                                                    sensitivity_summary)
+    from commissioning.writers.sensitivity import write_sensitivity_outputs
 
     inputs = [case] + ([scenario] if scenario else [])
     check_target(out, force, inputs)
@@ -327,7 +330,9 @@ def sensitivity(obj: Context, case: Path, scenario: Path | None, need_spread: fl
         result = run_sensitivity(c, need_spread, draws, seed=seed, solver=solver,
                                  on_draw=lambda _: bar.advance(task))
     with output_folder(out, force, inputs) as work:
-        frame, summary = write_sensitivity_outputs(result, c, work)
+        frame = sensitivity_frame(result, c)
+        summary = sensitivity_summary(result, frame)
+        write_sensitivity_outputs(frame, summary, work)
     for line in sensitivity_lines(summary, frame, area_names={a.code: a.name for a in c.areas}):
         click.echo(line)
     click.echo(f"Wrote {out}: sensitivity.csv, sensitivity.json")
@@ -374,7 +379,7 @@ def agree(obj: Context, case: Path, out: Path, scenario: Path | None, from_dir: 
 
         from commissioning.analysis.workers import for_case
 
-        with for_case(None, len(c.eligible_cells())) as workers:
+        with for_case(None, len(c.eligibility.cells())) as workers:
             run = optimise_case(c, solver=solver, time_limit=time_limit, progress=progress)
             explanation = explain_run(run, progress=progress, workers=workers)
         inputs = AgreementInputs.from_run(run, explanation)

@@ -26,7 +26,7 @@ from typing import Any
 import yaml
 
 from commissioning.errors import CaseError, Problem
-from commissioning.writers.files import FORMULA_START
+from commissioning.inputs.schema import FORMULA_START
 from commissioning.inputs.schema import TABLES
 
 # Guards against workbooks that would exhaust memory (a zip bomb, a sheet of a million rows).

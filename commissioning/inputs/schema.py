@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# Text that a spreadsheet would read as a formula: written with a leading apostrophe (which
+# makes it inert) and read back without it (commissioning.inputs.readers).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
 # Column kinds understood by the validator.
 CODE = "code"  # identifier, case-sensitive, no surrounding spaces
 TEXT = "text"

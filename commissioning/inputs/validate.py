@@ -739,7 +739,7 @@ def _build_case(recs: dict[str, list[_Rec]], settings: Settings, have: dict[str,
 def _case_warnings(case: Case, where_of: dict[str, str], recs: dict[str, list[_Rec]]) -> list[Problem]:
     """Things worth a look that do not stop the case."""
     out: list[Problem] = []
-    cells = case.eligible_cells(with_need_only=True)
+    cells = case.eligibility.cells(with_need_only=True)
     funded_pots = set(cells["pot_code"])
     pot_rows = {r["pot_code"]: r.row for r in recs.get("pots", [])}
     for p in case.pots:

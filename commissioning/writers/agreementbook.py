@@ -53,6 +53,8 @@ import numpy as np
 import pandas as pd
 from xlsxwriter.utility import xl_col_to_name
 
+from optimiser.families.registry import family
+
 from commissioning.analysis import limits as L
 from commissioning.analysis.agreement import AgreementInputs, ask_words, governance_lines
 from commissioning.writers.style import Book, cell, col_range, sheet_ref
@@ -667,7 +669,7 @@ class _AgreementWriter:
             ws.write_string(r, CC["unit"], unit)
             if s.get("factor") is not None:
                 b.number(ws, r, CC["factor"], s["factor"], b.rate)
-            if s["family"] == "need_cap":
+            if s["family"] in L.FAMILY_WORDS and family(s["family"]).counts_unmet:
                 need_rows.append(r)
         ws.add_table(head, 0, max(last, first), len(CHECK_COLUMNS) - 1, {
             "name": "Checks", "style": "Table Style Light 9", "autofilter": True,
@@ -708,64 +710,18 @@ class _AgreementWriter:
         return terms
 
     def _limit_spec(self, m: L.Measured) -> dict:
-        lim, lay = m.limit, self.layout
+        """One Checks row: the limit as measured, and its family's live formulas on this row."""
+        lim = m.limit
         r = self._spec_row
         self._spec_row += 1
         spec = {"family": lim.family, "words": lim.words, "pot": lim.pot_code, "area": lim.area_code,
                 "cohort": lim.cohort_code, "year": lim.year, "unit": lim.unit, "sense": lim.sense,
                 "value": m.value, "limit": m.bound, "allowance": m.allowance, "holds": m.holds,
                 "allowance_f": m.allowance}
-        pb = "Pooled budget"
-        if lim.family == "pot_budget":
-            row = lay.spend_row[lim.pot_code]
-            cols = [lay.year_col[y] for y in lim.years]
-            spec["value_f"] = f"=SUM({sheet_ref(pb, cell(row, min(cols)))}:{cell(row, max(cols))})"
-            if lim.budget_years:
-                brow = lay.budget_row[lim.pot_code]
-                bcols = [lay.year_col[y] for y in lim.budget_years]
-                spec["limit_f"] = f"=SUM({sheet_ref(pb, cell(brow, min(bcols)))}:{cell(brow, max(bcols))})"
-            else:
-                spec["limit_f"] = 0.0
-        elif lim.family == "need_cap":
-            terms = self._scope_terms(lim, r)
-            spec["value_f"] = f"=SUMPRODUCT({'*'.join(terms)},alloc_participants)"
-            spec["limit_f"] = f"={lay.need_cell[(lim.area_code, lim.cohort_code, lim.year)]}"
-        elif lim.family in ("rule", "lock"):
-            terms = self._scope_terms(lim, r)
-            scope = "*".join(terms) if terms else '--(alloc_pot<>"")'
-            spec["value_f"] = f"=SUMPRODUCT({scope},alloc_amount)"
-            counted = scope
-            if lim.family == "rule":
-                spec["factor"] = lim.rule_value
-                F = cell(r, CC["factor"])
-                if lim.measure == "share":  # of the pot's spending that year (Pooled budget, planned spend)
-                    srow = lay.spend_row[lim.pot_code]
-                    spec["limit_f"] = f"={F}*{sheet_ref(pb, cell(srow, lay.year_col[lim.year]))}"
-                    counted = "*".join(self._scope_terms(L.Limit("rule", "max", "", pots=lim.pots,
-                                                                 years=lim.years), r))
-                else:
-                    spec["limit_f"] = f"={F}"
-            else:
-                spec["limit_f"] = float(lim.bound)
-            if lim.sense != "max":
-                spec["allowance_f"] = (f"={L.PENNY}*MAX(1,SUMPRODUCT({counted}*(alloc_amount>0)))"
-                                       f"+{L.RELATIVE:.7f}*ABS({cell(r, CC['limit'])})")
-        elif lim.family == "match":
-            where = "*".join(self._scope_terms(lim, r))
-            needs = "+".join(f"EXACT(alloc_pot,{lay.pot_code_cell[p]})*{lay.match_rate_cell[p]}"
-                             for p, _ in lim.needers)
-            spec["value_f"] = f"=SUMPRODUCT({where}*({needs}),alloc_amount)"
-            if lim.givers:
-                gives = "+".join(f"EXACT(alloc_pot,{lay.pot_code_cell[p]})" for p in lim.givers)
-                spec["limit_f"] = f"=SUMPRODUCT({where}*({gives}),alloc_amount)"
-            else:
-                spec["limit_f"] = 0.0
-        elif lim.family == "equity":
-            spec["factor"] = lim.equity_share
-            spec["value_f"] = f"=SUMPRODUCT(EXACT(alloc_area,{cell(r, CC['area'], True)}),alloc_participants)"
-            spec["limit_f"] = f"={cell(r, CC['factor'])}*total_participants"
-        else:  # pragma: no cover - a family the writer does not know
+        fam = family(lim.family)
+        if fam.check_formulas is None:  # pragma: no cover - a family without a closed form
             raise ValueError(f"no formula for limit family {lim.family}")
+        spec.update(fam.check_formulas(m, _CheckCells(self, r)))
         return spec
 
     def _extra_specs(self) -> list[dict]:
@@ -835,7 +791,7 @@ class _AgreementWriter:
         for j, c in enumerate(cols):
             ws.write_string(h, j, c, b.header)
         ws.set_row(h, 45)
-        need = [m for m in self.measured if m.limit.family == "need_cap"]
+        need = [m for m in self.measured if family(m.limit.family).counts_unmet]
         unmet_cached = float(sum(max(0.0, m.bound - m.value) for m in need))
         if lay.need_rows:
             a, z = lay.need_rows
@@ -1095,3 +1051,36 @@ def _blocks(lines: list[str]) -> list[tuple[str, str]]:
     while out and out[0][0] == "blank":
         out.pop(0)
     return out
+
+
+class _CheckCells:
+    """The references a family writes its Checks formulas with (:class:`optimiser.families.base.CheckCells`)."""
+
+    def __init__(self, writer: "_AgreementWriter", row: int):
+        self._w, self.row = writer, row
+
+    def col(self, name: str, absolute: bool = False) -> str:
+        return cell(self.row, CC[name], absolute)
+
+    def scope_terms(self, limit: L.Limit) -> list[str]:
+        return self._w._scope_terms(limit, self.row)
+
+    def pooled_span(self, what: str, pot: str, years) -> str:
+        lay = self._w.layout
+        row = (lay.spend_row if what == "spend" else lay.budget_row)[pot]
+        cols = [lay.year_col[y] for y in years]
+        return f"{sheet_ref('Pooled budget', cell(row, min(cols)))}:{cell(row, max(cols))}"
+
+    def pooled_cell(self, what: str, pot: str, year: str) -> str:
+        lay = self._w.layout
+        row = (lay.spend_row if what == "spend" else lay.budget_row)[pot]
+        return sheet_ref("Pooled budget", cell(row, lay.year_col[year]))
+
+    def need_cell(self, area: str, cohort: str, year: str) -> str:
+        return self._w.layout.need_cell[(area, cohort, year)]
+
+    def pot_cell(self, pot: str) -> str:
+        return self._w.layout.pot_code_cell[pot]
+
+    def match_rate_cell(self, pot: str) -> str:
+        return self._w.layout.match_rate_cell[pot]

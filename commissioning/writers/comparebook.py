@@ -29,8 +29,9 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 from optimiser.levels import LEVELS
 
-from commissioning.analysis.compare import COMPARISON_COLUMNS, EXTRA_COLUMNS, ScenarioRun, allocation_by_pot_area, comparison_rows
-from commissioning.writers.files import new_workbook
+from commissioning.analysis.compare import (COMPARISON_COLUMNS, EXTRA_COLUMNS, ScenarioRun, allocation_by_pot_area,
+                                            allocations_frame, comparison_frame, comparison_record, comparison_rows)
+from commissioning.writers.files import new_workbook, write_frame_csv, write_json
 from commissioning.inputs.scenario import rules_words
 
 COMPARISON_SHEET = "Comparison"
@@ -250,3 +251,11 @@ def _scenarios_sheet(ws, rows: list[dict], f) -> None:
             if row.get(c) is not None:
                 ws.write_string(i + 1, j, str(row[c]))
     ws.freeze_panes(1, 1)
+
+
+def write_comparison_outputs(runs: list[ScenarioRun], case, folder: Path) -> None:
+    """comparison.csv, comparison.json, allocations.csv and comparison.xlsx into ``folder``."""
+    write_frame_csv(folder / "comparison.csv", comparison_frame(runs))
+    write_frame_csv(folder / "allocations.csv", allocations_frame(runs))
+    write_json(folder / "comparison.json", comparison_record(runs, case))
+    write_comparison_workbook(runs, case, folder / "comparison.xlsx")

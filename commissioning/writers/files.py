@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from commissioning.errors import OutputError
+from commissioning.inputs.schema import FORMULA_START
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 FIXED_TIMESTAMP = datetime(2000, 1, 1)  # workbook metadata date: runs are reproducible
 
 

@@ -33,6 +33,7 @@ import pandas as pd
 
 from commissioning.case.model import Case, lookup
 
+from optimiser.families.base import CheckCells, Family, Limit, Measured
 from optimiser.lp import MONEY_SCALE, LinearProgram, group_rows, meaning_frame
 
 
@@ -88,3 +89,80 @@ def define_pot_budget(lp: LinearProgram, case: Case) -> None:
                                               description=[f"{p} spending in {t} within money carried forward"
                                                            for p, t in zip(keys["pot_code"], keys["year"])]),
                codes, both, coef, 0.0, 0.0)
+
+
+# ---- what else the product knows about pot budgets ------------------------------------------
+def life_years(case: Case, pot_code: str) -> list[str]:
+    """The case's years within a pot's life, in order."""
+    pot = case.pot[pot_code]
+    return [y for y in case.years if pot.in_life(y)]
+
+
+def budget_limits(case: Case, pool: frozenset[str] = frozenset()) -> list[Limit]:
+    """``pot_budget`` in closed form: per year of a pot's life, or per window of years where
+    money carries forward (``Σ_{t∈W} spend[p,t] ≤ Σ_{s reaching W} B[p,s]``: budget intervals
+    against spending years form a convex bipartite graph, so these window conditions — Hall's
+    condition on intervals — are exactly what the carry-forward flows allow)."""
+    out: list[Limit] = []
+    for pot in case.pots:
+        years = life_years(case, pot.code)
+        if pot.carry_forward <= 0:
+            for t in years:
+                b = case.budget.get((pot.code, t), 0.0)
+                out.append(Limit("pot_budget", "max", f"{pot.code} spends no more than its {t} budget",
+                                 pot_code=pot.code, year=t, pots=(pot.code,), years=(t,), bound=b,
+                                 budget_years=(t,)))
+            continue
+        budget_years = [s for s in case.years if case.budget.get((pot.code, s), 0.0) > 0]
+        for i in range(len(years)):
+            for j in range(i, len(years)):
+                window = tuple(years[i:j + 1])
+                reach = tuple(s for s in budget_years if set(case.spend_years(pot.code, s)) & set(window))
+                bound = float(sum(case.budget[(pot.code, s)] for s in reach))
+                shown = window[0] if len(window) == 1 else f"{window[0]} to {window[-1]}"
+                src = (reach[0] if len(reach) == 1 else f"{reach[0]} to {reach[-1]}") if reach else "none"
+                out.append(Limit("pot_budget", "max",
+                                 f"{pot.code} spends in {shown} no more than the budgets that can reach it "
+                                 f"(budget years {src}; carry-forward {pot.carry_forward} year(s))",
+                                 pot_code=pot.code, year=shown, pots=(pot.code,), years=window, bound=bound,
+                                 budget_years=reach))
+    return out
+
+
+def _budget_breach(m: Measured, money) -> str:
+    lim = m.limit
+    if len(lim.years or ()) == 1:
+        return (f"pot {lim.pot_code} {lim.year} spends {money(m.value)} of {money(m.bound)} "
+                f"(over by {money(m.value - m.bound)})")
+    return (f"pot {lim.pot_code} spends {money(m.value)} in {lim.year} against {money(m.bound)} of budgets "
+            f"that can reach those years (over by {money(m.value - m.bound)})")
+
+
+def _budget_formulas(m: Measured, cells: CheckCells) -> dict:
+    lim = m.limit
+    out = {"value_f": f"=SUM({cells.pooled_span('spend', lim.pot_code, lim.years)})"}
+    out["limit_f"] = f"=SUM({cells.pooled_span('budget', lim.pot_code, lim.budget_years)})" \
+        if lim.budget_years else 0.0
+    return out
+
+
+def _budget_words(case: Case, r) -> str:
+    pot = case.pot[r.pot_code]
+    return f"the {pot.name} ({pot.code}) {r.year} budget is exhausted"
+
+
+POT_BUDGET = Family(
+    "pot_budget", title="pot budgets and carry-forward", words="pot budget",
+    define=lambda lp, case, ctx: define_pot_budget(lp, case),
+    variables=lambda case, ctx: carry_forward_flows(case),
+    settle_rank=30, check_rank=0, key_columns=("pot_code", "year"),
+    shadow_scale=MONEY_SCALE, shadow_unit="per extra £1m", narrate="price",
+    binding_words=_budget_words, limits=budget_limits, breach_words=_budget_breach,
+    check_formulas=_budget_formulas,
+)
+
+CARRY_FORWARD = Family(  # its rows are added by POT_BUDGET's define
+    "carry_forward", settle_rank=40, key_columns=("pot_code", "year"),
+    shadow_scale=MONEY_SCALE, shadow_unit="per extra £1m", narrate="none",
+    binding_words=lambda case, r: f"all the {r.pot_code} money that may be spent in {r.year} is spent",
+)

@@ -35,6 +35,7 @@ import pandas as pd
 
 from commissioning.case.model import Case
 
+from optimiser.families.base import CheckCells, Family, Limit, Measured
 from optimiser.lp import MONEY_SCALE, LinearProgram, meaning_frame
 
 
@@ -46,7 +47,7 @@ def equity_variables(case: Case, floor: float) -> pd.DataFrame:
 
 def reachable_need(case: Case) -> pd.Series:
     """``N_a``: people in need, per area, in cells some pot may fund under today's rules."""
-    cells = case.eligible_cells(with_need_only=True)
+    cells = case.eligibility.cells(with_need_only=True)
     cells = cells.drop_duplicates(subset=["area_code", "cohort_code", "year"])
     return cells.groupby("area_code", sort=False)["need"].sum()
 
@@ -78,3 +79,41 @@ def define_equity(lp: LinearProgram, case: Case, floor: float) -> None:
     lp.add("equity", meaning_frame(len(areas), area_code=areas,
                                    description=[f"equity floor for {case.area[a].name}" for a in areas]),
            rows, cols, coefs, 0.0, np.inf)
+
+
+def equity_limits(case: Case, pool: frozenset[str] = frozenset()) -> list[Limit]:
+    """``equity`` in closed form: one per area with reachable need, when the case sets a floor
+    (participants ≥ floor × the area's share of reachable need × all participants)."""
+    floor = case.settings.equity_floor
+    if floor <= 0:
+        return []
+    need = reachable_need(case)  # today's reach, at every level
+    total = float(need.sum())
+    if total <= 0:
+        return []
+    return [
+        Limit("equity", "min", f"equity floor: {case.area[a].name} serves at least {floor:.0%} of the overall "
+              "share of need served", unit="people", area_code=a, areas=(a,), measure="equity",
+              equity_share=floor * float(need[a]) / total)
+        for a in case.area if need.get(a, 0.0) > 0
+    ]
+
+
+def _equity_formulas(m: Measured, cells: CheckCells) -> dict:
+    return {"factor": m.limit.equity_share,
+            "value_f": f"=SUMPRODUCT(EXACT(alloc_area,{cells.col('area', absolute=True)}),alloc_participants)",
+            "limit_f": f"={cells.col('factor')}*total_participants"}
+
+
+EQUITY = Family(
+    "equity", title="equity floor", words="equity floor",
+    define=lambda lp, case, ctx: define_equity(lp, case, ctx.equity_floor),
+    variables=lambda case, ctx: equity_variables(case, ctx.equity_floor),
+    demands=True, check_rank=4, row_unit="people",
+    binding_words=lambda case, r: (f"the equity floor holds {case.area[r.area_code].name} at its minimum share "
+                                   "of need served"),
+    limits=equity_limits, check_formulas=_equity_formulas,
+    breach_words=lambda m, money: f"{m.limit.words}: {m.value:,.1f} participants against at least {m.bound:,.1f}",
+)
+
+EQUITY_TOTAL = Family("equity_total", reported=False, row_unit="people")  # rows added by EQUITY's define

@@ -23,6 +23,7 @@ import numpy as np
 
 from commissioning.case.model import Case
 
+from optimiser.families.base import PENNY, RELATIVE, CheckCells, Family, Limit, Measured
 from optimiser.lp import MONEY_SCALE, LinearProgram, meaning_frame
 
 
@@ -63,3 +64,37 @@ def define_lock(lp: LinearProgram, case: Case) -> None:
     lp.add("lock", meaning_frame(len(rhs), pot_code=pots, area_code=areas, cohort_code=cohorts, year=years,
                                  description=desc),
            np.array(rows), np.array(cols), np.ones(len(cols)), rhs_arr, rhs_arr)
+
+
+def lock_limits(case: Case, pool: frozenset[str] = frozenset()) -> list[Limit]:
+    """``lock`` in closed form: one per locked provision cell (spend equals the committed amount)."""
+    totals: dict[tuple[str, str, str, str], float] = {}
+    for pr in case.locks:
+        key = (pr.pot_code, pr.area_code, pr.cohort_code, pr.year)
+        totals[key] = totals.get(key, 0.0) + pr.amount
+    return [
+        Limit("lock", "equal", f"locked provision: {p} keeps £{amount:,.2f} for {c} in {a} {t}",
+              pot_code=p, area_code=a, cohort_code=c, year=t, pots=(p,), areas=(a,), cohorts=(c,), years=(t,),
+              bound=amount)
+        for (p, a, c, t), amount in totals.items()
+    ]
+
+def _demand_allowance(cells: CheckCells, counted: str) -> str:
+    """A minimum's or an exact amount's allowance: a penny per row in scope, plus the solver's tolerance."""
+    return f"={PENNY}*MAX(1,SUMPRODUCT({counted}*(alloc_amount>0)))+{RELATIVE:.7f}*ABS({cells.col('limit')})"
+
+
+def _lock_formulas(m: Measured, cells: CheckCells) -> dict:
+    terms = cells.scope_terms(m.limit)
+    scope = "*".join(terms) if terms else '--(alloc_pot<>"")'
+    return {"value_f": f"=SUMPRODUCT({scope},alloc_amount)", "limit_f": float(m.limit.bound),
+            "allowance_f": _demand_allowance(cells, scope)}
+
+
+LOCK = Family(
+    "lock", title="locks", words="locked provision",
+    define=lambda lp, case, ctx: define_lock(lp, case),
+    demands=True, check_rank=5,
+    limits=lock_limits, check_formulas=_lock_formulas,
+    breach_words=lambda m, money: f"{m.limit.words}: the sheet holds {money(m.value)}",
+)

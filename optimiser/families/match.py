@@ -19,6 +19,7 @@ import pandas as pd
 
 from commissioning.case.model import Case, lookup
 
+from optimiser.families.base import CheckCells, Family, Limit, Measured
 from optimiser.lp import LinearProgram, group_rows, meaning_frame
 
 
@@ -41,3 +42,50 @@ def define_match(lp: LinearProgram, case: Case) -> None:
                                   description=[f"match funding in {a} {t}" for a, t in
                                                zip(keys["area_code"], keys["year"])]),
            codes, idx, coef, -np.inf, 0.0)
+
+
+def match_limits(case: Case, pool: frozenset[str]) -> list[Limit]:
+    """``match`` in closed form: one per area and year where a match-needing pot may spend at
+    the level of ``pool``: ``Σ m_p · spend[p] ≤ Σ spend[q]`` over pots that may count as match."""
+    needers = tuple((p.code, p.match_rate) for p in case.pots if p.match_rate > 0)
+    if not needers:
+        return []
+    givers = tuple(p.code for p in case.pots if p.can_match and p.match_rate == 0)
+    v = case.eligibility.rows(pool)
+    spend = v[v["pot_code"].isin([p for p, _ in needers])][["area_code", "year"]].drop_duplicates()
+    keys = set(zip(spend["area_code"], spend["year"]))
+    rates = ", ".join(f"{p} £{m:g}" for p, m in needers)
+    return [
+        Limit("match", "max", f"match funding in {a} {t}: each £1 of {rates} needs that much spent from pots "
+              "that count as match", area_code=a, year=t, areas=(a,), years=(t,), measure="match",
+              needers=needers, givers=givers)
+        for a in case.area for t in case.years if (a, t) in keys
+    ]
+
+
+def _match_breach(m: Measured, money) -> str:
+    lim = m.limit
+    return (f"match funding in {lim.area_code} {lim.year}: {money(m.value)} of match needed, "
+            f"{money(m.bound)} spent by pots that count as match")
+
+
+def _match_formulas(m: Measured, cells: CheckCells) -> dict:
+    lim = m.limit
+    where = "*".join(cells.scope_terms(lim))
+    needs = "+".join(f"EXACT(alloc_pot,{cells.pot_cell(p)})*{cells.match_rate_cell(p)}" for p, _ in lim.needers)
+    out = {"value_f": f"=SUMPRODUCT({where}*({needs}),alloc_amount)"}
+    if lim.givers:
+        gives = "+".join(f"EXACT(alloc_pot,{cells.pot_cell(p)})" for p in lim.givers)
+        out["limit_f"] = f"=SUMPRODUCT({where}*({gives}),alloc_amount)"
+    else:
+        out["limit_f"] = 0.0
+    return out
+
+
+MATCH = Family(
+    "match", title="match funding", words="match funding",
+    define=lambda lp, case, ctx: define_match(lp, case),
+    settle_rank=50, check_rank=3, key_columns=("area_code", "year"),
+    binding_words=lambda case, r: f"the match funding in {case.area[r.area_code].name} {r.year} is fully used",
+    limits=match_limits, breach_words=_match_breach, check_formulas=_match_formulas,
+)

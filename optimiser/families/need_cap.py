@@ -15,6 +15,7 @@ import numpy as np
 
 from commissioning.case.model import Case
 
+from optimiser.families.base import CheckCells, Family, Limit, Measured
 from optimiser.lp import MONEY_SCALE, LinearProgram, group_rows, meaning_frame
 
 
@@ -33,3 +34,37 @@ def define_need_cap(lp: LinearProgram, case: Case) -> None:
                                      description=[f"{a} {c} {t} need" for a, c, t in
                                                   zip(keys["area_code"], keys["cohort_code"], keys["year"])]),
            codes, idx, coef, -np.inf, rhs)
+
+
+def need_limits(case: Case, pool: frozenset[str] = frozenset()) -> list[Limit]:
+    """``need_cap`` in closed form: one per need cell of the case (participants ≤ people in need)."""
+    return [
+        Limit("need_cap", "max", f"participants in {n.area_code} / {n.cohort_code} / {n.year} within need",
+              unit="people", area_code=n.area_code, cohort_code=n.cohort_code, year=n.year,
+              areas=(n.area_code,), cohorts=(n.cohort_code,), years=(n.year,), measure="participants",
+              bound=float(n.people))
+        for n in case.need
+    ]
+
+
+def _need_breach(m: Measured, money) -> str:
+    lim = m.limit
+    return (f"{lim.area_code} / {lim.cohort_code} / {lim.year} serves {m.value:,.1f} participants against a "
+            f"need of {m.bound:,.1f} (over by {m.value - m.bound:,.1f})")
+
+
+def _need_formulas(m: Measured, cells: CheckCells) -> dict:
+    lim = m.limit
+    return {"value_f": f"=SUMPRODUCT({'*'.join(cells.scope_terms(lim))},alloc_participants)",
+            "limit_f": f"={cells.need_cell(lim.area_code, lim.cohort_code, lim.year)}"}
+
+
+NEED_CAP = Family(
+    "need_cap", title="need caps", words="need cap",
+    define=lambda lp, case, ctx: define_need_cap(lp, case),
+    settle_rank=20, check_rank=1, key_columns=("area_code", "cohort_code", "year"),
+    shadow_unit="per extra person of need", narrate="cap", counts_unmet=True,
+    binding_words=lambda case, r: (f"{case.area[r.area_code].name} {case.cohort[r.cohort_code].name} {r.year} "
+                                   "need is fully met"),
+    limits=need_limits, breach_words=_need_breach, check_formulas=_need_formulas,
+)

@@ -42,6 +42,7 @@ import pandas as pd
 
 from commissioning.case.model import ALL, Case, Rule
 
+from optimiser.families.base import PENNY, RELATIVE, CheckCells, Family, Limit, Measured
 from optimiser.lp import MONEY_SCALE, LinearProgram, meaning_frame
 
 SHARES = ("min_share", "max_share")
@@ -164,3 +165,57 @@ def define_rules(lp: LinearProgram, case: Case, rules: tuple[Rule, ...] | None =
     lp.add("rule", meaning_frame(len(meaning), pot_code=pots, area_code=areas, cohort_code=cohorts, year=years,
                                  rule_index=index, description=desc),
            np.concatenate(rows), np.concatenate(cols), np.concatenate(coefs), np.array(lower), np.array(upper))
+
+
+def rule_limits(case: Case, pool: frozenset[str]) -> list[Limit]:
+    """``rule`` in closed form: one per instance of each rules row, exactly as
+    :func:`expand_rules` expands it over the level of ``pool`` (a share is of the pot's
+    spending that year, measured on the rows themselves; footprints resolve to their areas)."""
+    out: list[Limit] = []
+    for inst in expand_rules(case, case.eligibility.rows(pool)).instances:
+        rule, p, t = inst.rule, inst.pot_code, inst.year
+        share = inst.spend is not None
+        areas = None if rule.area_code == ALL else tuple(case.resolve_areas(rule.area_code))
+        cohorts = None if rule.cohort_code == ALL else (rule.cohort_code,)
+        words = rule.describe() if rule.year != ALL else f"{rule.describe()}, in {t}"
+        out.append(Limit("rule", "min" if rule.rule.startswith("min") else "max", words,
+                         pot_code=p, area_code=rule.area_code, cohort_code=rule.cohort_code, year=t,
+                         pots=None if p == ALL else (p,), areas=areas, cohorts=cohorts, years=(t,),
+                         measure="share" if share else "amount", bound=0.0 if share else float(rule.value),
+                         rule_index=inst.index, rule_value=float(rule.value)))
+    return out
+
+
+def _rule_breach(m: Measured, money) -> str:
+    kind = "minimum" if m.limit.sense == "min" else "maximum"
+    return f"{m.limit.words}: {money(m.value)} against a {kind} of {money(m.bound)}"
+
+def _demand_allowance(cells: CheckCells, counted: str) -> str:
+    """A minimum's or an exact amount's allowance: a penny per row in scope, plus the solver's tolerance."""
+    return f"={PENNY}*MAX(1,SUMPRODUCT({counted}*(alloc_amount>0)))+{RELATIVE:.7f}*ABS({cells.col('limit')})"
+
+
+def _rule_formulas(m: Measured, cells: CheckCells) -> dict:
+    lim = m.limit
+    terms = cells.scope_terms(lim)
+    scope = "*".join(terms) if terms else '--(alloc_pot<>"")'
+    out = {"value_f": f"=SUMPRODUCT({scope},alloc_amount)", "factor": lim.rule_value}
+    counted = scope
+    if lim.measure == "share":  # of the pot's spending that year (Pooled budget, planned spend)
+        out["limit_f"] = f"={cells.col('factor')}*{cells.pooled_cell('spend', lim.pot_code, lim.year)}"
+        counted = "*".join(cells.scope_terms(Limit("rule", "max", "", pots=lim.pots, years=lim.years)))
+    else:
+        out["limit_f"] = f"={cells.col('factor')}"
+    if lim.sense != "max":
+        out["allowance_f"] = _demand_allowance(cells, counted)
+    return out
+
+
+RULE = Family(
+    "rule", title="rules", words="rule",
+    define=lambda lp, case, ctx: define_rules(lp, case),
+    demands=True, settle_rank=10, check_rank=2, noun="rule",
+    shadow_scale=MONEY_SCALE, shadow_unit="per extra £1m",
+    binding_words=lambda case, r: f"the rule binds: {r.description}",
+    limits=rule_limits, breach_words=_rule_breach, check_formulas=_rule_formulas,
+)

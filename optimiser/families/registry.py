@@ -1,0 +1,61 @@
+"""The constraint families, in the order the builder adds their rows.
+
+One line per family; each is declared at the foot of its own module
+(:class:`optimiser.families.base.Family` says what a family holds). The builder, the
+penny settlement, the infeasibility diagnosis, the explanation, the agreement's Checks
+sheet and ``check`` all loop over :data:`REGISTRY`. Adding a family is one module, one line
+here, and its tests.
+"""
+
+from __future__ import annotations
+
+from optimiser.families.base import Family
+from optimiser.families.budget import CARRY_FORWARD, POT_BUDGET
+from optimiser.families.equity import EQUITY, EQUITY_TOTAL
+from optimiser.families.lock import LOCK
+from optimiser.families.match import MATCH
+from optimiser.families.need_cap import NEED_CAP
+from optimiser.families.rules import RULE
+
+REGISTRY: tuple[Family, ...] = (
+    POT_BUDGET,
+    CARRY_FORWARD,
+    NEED_CAP,
+    MATCH,
+    RULE,
+    EQUITY,
+    EQUITY_TOTAL,
+    LOCK,
+)
+
+BY_NAME: dict[str, Family] = {f.name: f for f in REGISTRY}
+
+
+def family(name: str) -> Family:
+    """The family a row, a limit or a binding record names (a plain family for an unknown name)."""
+    return BY_NAME.get(name) or Family(name)
+
+
+def building() -> list[Family]:
+    """The families that add rows, in the order they add them."""
+    return [f for f in REGISTRY if f.define is not None]
+
+
+def settle_order() -> list[str]:
+    """Row families the penny settlement brings within their ceilings, in order."""
+    return [f.name for f in sorted((f for f in REGISTRY if f.settle_rank is not None), key=lambda f: f.settle_rank)]
+
+
+def demanding() -> tuple[str, ...]:
+    """Row families that demand money (minimums, locks, floors)."""
+    return tuple(f.name for f in REGISTRY if f.demands)
+
+
+def checked() -> list[Family]:
+    """The families with closed-form limits, in the Checks sheet's order."""
+    return sorted((f for f in REGISTRY if f.limits is not None), key=lambda f: f.check_rank)
+
+
+def priced() -> list[Family]:
+    """The families whose row duals are looked up by key (for the asks' estimates)."""
+    return [f for f in REGISTRY if f.key_columns]
