@@ -142,7 +142,7 @@ def _places(size: str, rng: np.random.Generator):
     else:
         counts = [0] * len(REGIONS)
         counts[2] = n_areas  # a case in Yorkshire and The Humber
-    for ri, (rcode, rname, k) in enumerate(REGIONS):
+    for ri, (_rcode, rname, _k) in enumerate(REGIONS):
         for j in range(counts[ri]):
             if rname == "London":
                 prefix = "E09"

@@ -100,11 +100,11 @@ def profile_interpret(run, top: int) -> None:
     from commissioning.analysis.asks import candidates
 
     case = run.case
-    holding = {n: explain.rules_holding_back(case, run.levels[n], run.solver) for n in ("aligned", "pooled")}
+    holding = {n: explain.holding_back(case, run.levels[n], run.solver) for n in ("aligned", "pooled")}
     pieces = [
         ("explain_run(asks=False)", lambda: explain.explain_run(run, asks=False).flags),
         ("provision_map", lambda: provision_map(case)),
-        ("rules_holding_back x2", lambda: [explain.rules_holding_back(case, run.levels[n], run.solver)
+        ("rules_holding_back x2", lambda: [explain.holding_back(case, run.levels[n], run.solver)
                                            for n in ("aligned", "pooled")]),
         ("gap_flags aligned", lambda: explain.gap_flags(case, run.levels["aligned"], holding["aligned"])),
         ("gap_flags pooled", lambda: explain.gap_flags(case, run.levels["pooled"], holding["pooled"])),

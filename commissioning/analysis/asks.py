@@ -38,6 +38,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+# Each kind of ask relaxes one family's rule, so its estimate reads that family's duals.
+from optimiser.families.budget import CARRY_FORWARD, POT_BUDGET
+from optimiser.families.match import MATCH
+from optimiser.families.need_cap import NEED_CAP
+from optimiser.families.registry import budget_families, priced
+from optimiser.families.rules import RULE
+
 from commissioning.case import years as fy
 from commissioning.case.model import ALL, Case
 
@@ -74,16 +81,11 @@ class Candidate:
 def _duals(run: RunResult):
     cons = run.levels["aligned"].constraints
     d = {}
-    for fam in ("pot_budget", "carry_forward", "need_cap", "match"):
-        sub = cons[cons["family"] == fam]
-        if fam == "need_cap":
-            keys = zip(sub["area_code"], sub["cohort_code"], sub["year"])
-        elif fam == "match":
-            keys = zip(sub["area_code"], sub["year"])
-        else:
-            keys = zip(sub["pot_code"], sub["year"])
+    for fam in priced():  # each family names its rows by its own key columns
+        sub = cons[cons["family"] == fam.name]
+        keys = zip(*(sub[c] for c in fam.key_columns))
         # constraint_table reports duals in natural units per model unit
-        d[fam] = dict(zip(keys, sub["dual"].to_numpy() / run.levels["aligned"].lp.objective_scale))
+        d[fam.name] = dict(zip(keys, sub["dual"].to_numpy() / run.levels["aligned"].lp.objective_scale))
     return d
 
 
@@ -123,11 +125,11 @@ class CellPricer:
         self.need[nf["area_code"].map(ai).to_numpy(int), nf["cohort_code"].map(ci).to_numpy(int),
                   nf["year"].map(ti).to_numpy(int)] = nf["people"].to_numpy(float)
         self.y_need = np.zeros(shape)
-        for (a, c, t), v in duals["need_cap"].items():
+        for (a, c, t), v in duals[NEED_CAP.name].items():
             if a in ai and c in ci and t in ti:
                 self.y_need[ai[a], ci[c], ti[t]] = v
         self.y_match = np.zeros((len(self.areas), len(self.years)))
-        for (a, t), v in duals["match"].items():
+        for (a, t), v in duals[MATCH.name].items():
             if a in ai and t in ti:
                 self.y_match[ai[a], ti[t]] = v
         self.available = {p: np.zeros(len(self.years)) for p in case.pot}
@@ -143,7 +145,7 @@ class CellPricer:
         uc = np.array([case.unit_cost(pot, c) for c in self.cohorts])
         rate = np.array([case.outcome_rate(pot, c) for c in self.cohorts])
         gain = _objective_per_k(case, self.objective, self.cohorts, uc, rate)
-        budget = self.d["carry_forward"] if p.carry_forward > 0 else self.d["pot_budget"]
+        budget = self.d[CARRY_FORWARD.name] if p.carry_forward > 0 else self.d[POT_BUDGET.name]
         y_pot = np.array([budget.get((pot, t), 0.0) for t in self.years])
         rc = gain[None, :, None] - y_pot[None, None, :] - self.y_need * (MONEY_SCALE / uc)[None, :, None]
         if p.match_rate > 0:
@@ -186,7 +188,7 @@ def candidates(run: RunResult) -> list[Candidate]:
         if left <= 1.0:
             continue
         later = [t for t in case.years if fy.parse_year(t) > fy.parse_year(fy.year_of(p.start))]
-        best = max((d["pot_budget"].get((q.code, t), 0.0) for q in case.pots for t in later), default=0.0)
+        best = max((d[POT_BUDGET.name].get((q.code, t), 0.0) for q in case.pots for t in later), default=0.0)
         if p.carry_forward < len(case.years) - 1:
             out.append(Candidate("carry_forward", p.code, estimate=left / MONEY_SCALE * best * 0.5,
                                  words=f"Let {p.name} carry unspent money forward {p.carry_forward + 1} year(s) "
@@ -202,15 +204,15 @@ def candidates(run: RunResult) -> list[Candidate]:
         if p.match_rate <= 0:
             continue
         spend = aligned.allocations[aligned.allocations["pot_code"] == p.code]
-        est = sum(d["match"].get((a, t), 0.0) * p.match_rate * amt / MONEY_SCALE
+        est = sum(d[MATCH.name].get((a, t), 0.0) * p.match_rate * amt / MONEY_SCALE
                   for a, t, amt in zip(spend["area_code"], spend["year"], spend["amount"]))
-        est += idle.get(p.code, 0.0) / MONEY_SCALE * max(d["pot_budget"].values(), default=0.0) * 0.5
+        est += idle.get(p.code, 0.0) / MONEY_SCALE * max(d[POT_BUDGET.name].values(), default=0.0) * 0.5
         if est > 0:
             out.append(Candidate("drop_match", p.code, estimate=est,
                                  words=f"Drop the {p.match_rate:.0%} match-funding condition on {p.name}"))
     # Rules that bind.
     cons = aligned.constraints
-    rules = cons[(cons["family"] == "rule") & cons["binding"]]
+    rules = cons[(cons["family"] == RULE.name) & cons["binding"]]
     for idx, grp in rules.groupby("rule_index"):
         rule = case.rules[int(idx)]
         est = float((grp["dual"].abs() * np.abs(np.where(np.isfinite(grp["upper"]), grp["upper"],
@@ -222,12 +224,12 @@ def candidates(run: RunResult) -> list[Candidate]:
                              words=f"Relax the rule {rule.describe()}"))
     # Pooling beyond the agreed pool: pots that are not poolable today.
     pooled = run.levels["pooled"]
-    pdual = pooled.constraints[pooled.constraints["family"] == "pot_budget"]["dual"]
+    pdual = pooled.constraints[pooled.constraints["family"].isin(budget_families())]["dual"]
     best_pool = float(pdual.max()) / pooled.lp.objective_scale if len(pdual) else 0.0
     for p in case.pots:
         if p.code in run.pool or len(run.pool) < 2:
             continue
-        own = d["pot_budget"]
+        own = d[POT_BUDGET.name]
         mine = [v for (q, _), v in own.items() if q == p.code]
         gap = best_pool - (float(np.mean(mine)) if mine else 0.0)
         money = sum(b.amount for b in case.budgets if b.pot_code == p.code)

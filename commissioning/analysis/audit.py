@@ -231,7 +231,7 @@ def read_allocations(wb, case: Case, pool: frozenset[str], audit: Audit) -> list
 
     rows: list[AgreementRow] = []
     for r in range(header_row + 1, len(table) + 1):
-        def get(name):
+        def get(name, r=r):
             return _cell_of(table, r, cols.get(name))
 
         pot = _text(get("pot_code"))

@@ -38,7 +38,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-import numpy as np
 import pandas as pd
 
 from commissioning.case import years as fy
@@ -46,15 +45,13 @@ from commissioning.analysis.flags import FLAG_COLUMNS, Flag, flags_frame
 from commissioning.case.model import Case
 
 from commissioning.analysis.asks import UNIT, UNMEASURED_COLUMNS
-from optimiser.families.registry import REGISTRY, family
+from optimiser.families.base import CELL, GAP_PEOPLE, IDLE_THRESHOLD, Reasons
+from optimiser.families.registry import REGISTRY, budget_families, family, money_left
 from optimiser.levels import LevelResult, RunResult
 from optimiser.lp import MONEY_SCALE
 
 BINDING_COLUMNS = ["level", "family", "pot_code", "area_code", "cohort_code", "year", "description", "words",
                    "dual", "shadow_price_per_million"]
-CELL = ["area_code", "cohort_code", "year"]
-IDLE_THRESHOLD = 1.0  # £: less than this left in a pot-year is rounding, not stranded money
-GAP_PEOPLE = 0.01  # people: less than this unmet in a cell is penny rounding, not a gap
 
 
 SHADOW_COLUMNS = ["level", "pot_code", "year", "budget", "spent", "per_million", "binding", "unit"]
@@ -72,10 +69,15 @@ class Explanation:
     skipped_rules: dict[str, list[str]] = field(default_factory=dict)
 
 
+def holding_back(case: Case, level: LevelResult, solver: str) -> dict[str, frozenset]:
+    """Per family that measures it, the rows whose removal raises the level's optimum."""
+    return {f.name: f.holding(case, level, solver) for f in REGISTRY if f.holding}
+
+
 def shadow_prices(case: Case, level: LevelResult) -> pd.DataFrame:
     """Every pot-year budget of a level with its shadow price per extra £1m (0 when slack)."""
     cons = level.constraints
-    b = cons[cons["family"] == "pot_budget"]
+    b = cons[cons["family"].isin(budget_families())]
     unit = UNIT[case.settings.objective]
     return pd.DataFrame({
         "level": level.level,
@@ -98,9 +100,10 @@ def _people(x: float) -> str:
 
 
 # ---- unmet need ---------------------------------------------------------------------------------
-def gap_flags(case: Case, level: LevelResult, holding: frozenset[int]) -> list[Flag]:
-    """Unmet need at one level with its reason. ``holding``: the rules rows measured to hold
-    the level back (:func:`rules_holding_back`)."""
+def gap_flags(case: Case, level: LevelResult, holding: dict[str, frozenset]) -> list[Flag]:
+    """Unmet need at one level with its reason: each family's reason in its rank order
+    (a rule, then match funding), else the pots' money. ``holding``: per family, the rows
+    measured to hold the level back (:func:`holding_back`)."""
     from commissioning.analysis.mapping import unreachable_gap_flags, CaseOrder
 
     alloc = level.allocations
@@ -127,26 +130,18 @@ def gap_flags(case: Case, level: LevelResult, holding: frozenset[int]) -> list[F
     reached = cells[cells["reached"]]
     if len(reached):
         cons = level.constraints
-        tight_rules = _rule_scopes(case, cons[(cons["family"] == "rule") & cons["tight"]], holding)
-        tight_match = cons[(cons["family"] == "match") & cons["tight"]]
-        match_keys = set(zip(tight_match["area_code"], tight_match["year"]))
-        needs_match = {p.code for p in case.pots if p.match_rate > 0}
-        left = _money_left(case, level)
+        reasons = Reasons(case, level, cons[cons["tight"]], holding, money_left(case, level))
+        hooks = [f.gap_reason(reasons) for f in sorted((f for f in REGISTRY if f.gap_reason),
+                                                          key=lambda f: f.reason_rank)]
         cell_pots = v.groupby(CELL, sort=False)["pot_code"].agg(lambda s: sorted(set(s))).rename("pots").reset_index()
         reached = reached.merge(cell_pots, on=CELL, how="left")
         cheapest = v.groupby(CELL, sort=False)["unit_cost"].min().rename("cheapest").reset_index()
         reached = reached.merge(cheapest, on=CELL, how="left")
         for r in reached.itertuples(index=False):
-            rule_hit = _rule_covering(case, tight_rules, r.pots, r.area_code, r.cohort_code, r.year)
-            # Match holds the cell back only where a pot needing it still has money to spend.
-            short_of_match = sorted(p for p in needs_match & set(r.pots) if left.get((p, r.year), 0.0) >= IDLE_THRESHOLD)
-            if rule_hit is not None:
-                reason, detail = "rule", f"a rule holds it back: {rule_hit}"
-            elif (r.area_code, r.year) in match_keys and short_of_match:
-                pots = ", ".join(short_of_match)
-                reason, detail = "match", (f"{pots} could fund it and {'has' if len(short_of_match) == 1 else 'have'} "
-                                           f"money left, but the match funding in "
-                                           f"{case.area[r.area_code].name} {r.year} is used up")
+            for hook in hooks:
+                if (hit := hook(r)) is not None:
+                    reason, detail = hit
+                    break
             else:
                 reason, detail = "funding", (f"the eligible pots ({', '.join(r.pots)}) are spent or buy more "
                                              "elsewhere")
@@ -159,117 +154,11 @@ def gap_flags(case: Case, level: LevelResult, holding: frozenset[int]) -> list[F
     return flags
 
 
-def _money_left(case: Case, level: LevelResult) -> dict[tuple[str, str], float]:
-    """£ each pot could still spend in each year at this level: the unspent money of the
-    budget years that may be spent then (slack of its ``pot_budget`` rows)."""
-    cons = level.constraints
-    b = cons[cons["family"] == "pot_budget"]
-    out: dict[tuple[str, str], float] = {}
-    for p, s, slack in zip(b["pot_code"], b["year"], (b["upper"] - b["activity"]).to_numpy() * MONEY_SCALE):
-        if slack <= 0:
-            continue
-        for t in case.spend_years(p, s):
-            out[(p, t)] = out.get((p, t), 0.0) + float(slack)
-    return out
-
-
-def rules_holding_back(case: Case, level: LevelResult, solver: str) -> frozenset[int]:
-    """The ``rules`` rows (positions in ``case.rules``) whose removal raises the level's optimum.
-
-    Only rows that could be named as a reason are tried — tight at the level, and either
-    covering a gap cell the way :func:`gap_flags` reads a rule, or (a maximum) capping a pot
-    with money left that year, as :func:`idle_flags` reads it — each by one warm re-solve of
-    the level without it. A rule no flag could name is not measured: it would change nothing.
-    """
-    from optimiser.solve import solve
-
-    cons = level.constraints
-    if cons is None or level.solution is None:
-        return frozenset()
-    tight = cons[(cons["family"] == "rule") & cons["tight"]]
-    if tight.empty:
-        return frozenset()
-    every = frozenset(int(i) for i in tight["rule_index"].dropna())
-    worth = _rules_that_could_be_named(case, level, tight, every)
-    base = level.solution.objective
-    out = set()
-    for i in sorted(worth):
-        # The level's own LP with that rule's rows opened: the same rows and columns, so the
-        # level's basis maps whole and nothing is built again.
-        sol = solve(_without_rule(level.lp, i), solver=solver, lexicographic=False, warm=level.solution.warm)
-        if sol.status == "optimal" and sol.objective - base > 1e-7 * max(1.0, abs(base)):
-            out.add(i)
-    return frozenset(out)
-
-
-def _without_rule(lp, index: int):
-    """``lp`` with every row of rules row ``index`` unbounded (a copy; ``lp`` is unchanged)."""
-    blocks = []
-    for b in lp.blocks:
-        if b.family == "rule":
-            off = (b.meaning["rule_index"] == index).to_numpy()
-            b = replace(b, lower=np.where(off, -np.inf, b.lower), upper=np.where(off, np.inf, b.upper))
-        blocks.append(b)
-    return replace(lp, blocks=blocks)
-
-
-def _rules_that_could_be_named(case: Case, level: LevelResult, tight: pd.DataFrame, every: frozenset[int]) -> set[int]:
-    """The tight rules rows a gap or an idle flag of this level could name (see above)."""
-    v = level.lp.variables
-    v = v[v["kind"] == "alloc"]
-    need = case.need_frame[case.need_frame["people"] > 0]
-    served = level.allocations.groupby(CELL, sort=False)["participants"].sum().rename("served").reset_index()
-    cells = need.merge(served, on=CELL, how="left")
-    cells = cells[cells["people"] - cells["served"].fillna(0.0) >= GAP_PEOPLE][CELL]
-    reach = v[CELL + ["pot_code"]].drop_duplicates().merge(cells, on=CELL, how="inner")
-    gaps = reach.groupby(CELL, sort=False)["pot_code"].agg(list).rename("pots").reset_index()  # unmet cells some pot reaches
-    left = _money_left(case, level)
-    out = set()
-    for r in tight.itertuples(index=False):
-        if r.rule_index is None or pd.isna(r.rule_index):
-            continue
-        i = int(r.rule_index)
-        scope = _rule_scopes(case, tight[tight["rule_index"] == r.rule_index], every)
-        if any(_rule_covering(case, scope, g.pots, g.area_code, g.cohort_code, g.year) is not None
-               for g in gaps[gaps["year"] == r.year].itertuples(index=False)):
-            out.add(i)
-        elif np.isfinite(r.upper) and r.pot_code in case.pot and left.get((r.pot_code, r.year), 0.0) >= IDLE_THRESHOLD:
-            out.add(i)
-    return out
-
-
-def _rule_scopes(case: Case, tight: pd.DataFrame, holding: frozenset[int]) -> list[tuple]:
-    """Each tight rule row that holds the level back, as (year, pot or None, cohort or None,
-    areas or None, words). A minimum's scope is its pot's cells (it pulls money away)."""
-    out = []
-    for r in tight.itertuples(index=False):
-        if r.rule_index is None or pd.isna(r.rule_index) or int(r.rule_index) not in holding:
-            continue
-        rule = case.rules[int(r.rule_index)]
-        pot = None if r.pot_code in ("ALL", None) else r.pot_code
-        if rule.rule.startswith("min"):
-            out.append((r.year, pot, None, None, r.description))
-            continue
-        out.append((r.year, pot, None if rule.cohort_code == "ALL" else rule.cohort_code,
-                    None if rule.area_code == "ALL" else frozenset(case.resolve_areas(rule.area_code)),
-                    r.description))
-    return out
-
-
-def _rule_covering(case: Case, scopes: list[tuple], pots: list[str], area: str, cohort: str, year: str):
-    """The words of a tight max-rule whose scope covers this cell and one of its pots."""
-    for y, pot, coh, areas, words in scopes:
-        if y == year and (pot is None or pot in pots) and (coh is None or coh == cohort) \
-                and (areas is None or area in areas):
-            return words
-    return None
-
-
 # ---- idle money --------------------------------------------------------------------------------
-def idle_flags(case: Case, level: LevelResult, holding: frozenset[int]) -> list[Flag]:
-    """Money left unspent per pot and budget year, with the rule that strands it. A rule is
-    named only when it is among ``holding``, the rules rows measured to hold the level back
-    (:func:`rules_holding_back`)."""
+def idle_flags(case: Case, level: LevelResult, holding: dict[str, frozenset]) -> list[Flag]:
+    """Money left unspent per pot and budget year, with what strands it: no cell to fund,
+    then each family's reason in its rank order (match funding, then a rule, named only when
+    among ``holding``, see :func:`holding_back`), then the pot's end date, else need met."""
     lp, sol = level.lp, level.solution
     v = lp.variables
     x = sol.x * MONEY_SCALE
@@ -282,7 +171,8 @@ def idle_flags(case: Case, level: LevelResult, holding: frozenset[int]) -> list[
             v.loc[flow, ["pot_code", "budget_year"]])).groupby(level=[0, 1]).sum().items():
         spent[(p, s)] = amount
     cons = level.constraints
-    tight = cons[cons["tight"]]
+    reasons = Reasons(case, level, cons[cons["tight"]], holding, money_left(case, level))
+    hooks = [f.idle_reason(reasons) for f in sorted((f for f in REGISTRY if f.idle_reason), key=lambda f: f.idle_rank)]
     flags: list[Flag] = []
     for b in case.budgets:
         if b.amount <= 0:
@@ -299,16 +189,8 @@ def idle_flags(case: Case, level: LevelResult, holding: frozenset[int]) -> list[
             reason = "eligibility"
             detail = (f"{pot.name} may fund no cell with need in {', '.join(sorted(window)) or 'its life'} "
                       "(its geography, cohorts and dates reach none)")
-        elif pot.match_rate > 0 and any((a, t) in set(zip(tight[tight["family"] == "match"]["area_code"],
-                                                            tight[tight["family"] == "match"]["year"]))
-                                        for a, t in zip(mine["area_code"], mine["year"])):
-            reason = "match"
-            detail = f"{pot.name} needs £{pot.match_rate:.2f} of match per £1 and the match is used up"
-        elif len(capping := tight[(tight["family"] == "rule") & (tight["pot_code"] == pot.code) &
-                                  tight["year"].isin(window) & np.isfinite(tight["upper"]) &
-                                  tight["rule_index"].isin(list(holding))]):
-            reason = "rule"
-            detail = f"a rule caps it: {capping['description'].iloc[0]}"
+        elif (hit := next((h for h in (hook(pot, b, window, mine) for hook in hooks) if h is not None), None)):
+            reason, detail = hit
         elif _cut_by_end(case, pot, b.year):
             reason = "timing"
             detail = (f"{pot.name} ends on {pot.end:%-d %B %Y}, which cuts off "
@@ -369,7 +251,7 @@ def explain_run(run: RunResult, asks: bool = True, max_measured: int = 12, progr
     map_flags = pm.flags_frame
     for name in ("aligned", "pooled"):
         lv = run.levels[name]
-        holding = rules_holding_back(case, lv, run.solver)
+        holding = holding_back(case, lv, run.solver)
         flags.extend(gap_flags(case, lv, holding))
         flags.extend(idle_flags(case, lv, holding))
     opt = flags_frame(flags)

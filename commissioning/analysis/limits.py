@@ -45,7 +45,6 @@ as a live formula, :mod:`commissioning.analysis.audit` measures an edited workbo
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -155,7 +154,7 @@ def measure(limit: Limit, rows: pd.DataFrame, masks: _Masks | None = None) -> Me
     """Measure one limit over allocation rows (with participants, see :func:`with_participants`)."""
     masks = masks or _Masks(rows)
     amount = rows["amount"].to_numpy(dtype=float)
-    if limit.measure == "match":
+    if limit.measure == "match":  # measures are kinds of sum, not families
         m = _scope(limit, rows, masks)
         rate = rows["pot_code"].map(dict(limit.needers)).fillna(0.0).to_numpy(dtype=float)
         gives = rows["pot_code"].isin(limit.givers).to_numpy()
@@ -164,7 +163,7 @@ def measure(limit: Limit, rows: pd.DataFrame, masks: _Masks | None = None) -> Me
         scope = m & ((rate > 0) | gives)
     elif limit.measure == "share":  # rule_value × the pot's whole spending that year
         m = _scope(limit, rows, masks)
-        pot_year = _scope(Limit("rule", "max", "", pots=limit.pots, years=limit.years), rows, masks)
+        pot_year = _scope(Limit(limit.family, "max", "", pots=limit.pots, years=limit.years), rows, masks)
         value = float(amount[m].sum())
         bound = (limit.rule_value or 0.0) * float(amount[pot_year].sum())
         scope = pot_year

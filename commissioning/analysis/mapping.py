@@ -334,11 +334,7 @@ def _rule_pairs(case: Case) -> tuple[set, set, set]:
     A (pot, year) pair is admitted when the year is within the pot's life and the pot has
     money available in it — the timing half of :meth:`Eligibility.may_fund`.
     """
-    geo = {(p, a) for p, areas in case.pot_areas.items() for a in areas}
-    coh = {(p, c) for p, cohorts in case.pot_cohorts.items() for c in cohorts}
-    py = case.pot_year_frame
-    timing = set(zip(py.loc[py["available"] > 0, "pot_code"], py.loc[py["available"] > 0, "year"]))
-    return geo, coh, timing
+    return case.eligibility.pairs()
 
 
 def _unit_costs(case: Case, frame: pd.DataFrame) -> np.ndarray:

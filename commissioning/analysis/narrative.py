@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from optimiser.families.registry import family
+
 from commissioning.errors import CaseError, Problem
 from commissioning.inputs.scenario import rules_words, run_label
 
@@ -102,13 +104,14 @@ def narrate(folder: Path, top: int = 3) -> list[str]:
     if binding:
         out.append("")
         out.append("What binds (aligned level):")
-        budgets = sorted((b for b in binding if b["family"] == "pot_budget"), key=lambda b: -b["shadow_price"])
+        how = {b["family"]: family(b["family"]).narrate for b in binding}  # each family says how it is told
+        budgets = sorted((b for b in binding if how[b["family"]] == "price"), key=lambda b: -b["shadow_price"])
         for b in budgets[:5]:
             out.append(f"  - {b['words']}: each extra £1m would buy {b['shadow_price']:,.0f} {obj}.")
-        others = [b for b in binding if b["family"] not in ("pot_budget", "need_cap", "carry_forward")]
+        others = [b for b in binding if how[b["family"]] == "other"]
         for b in others[:5]:
             out.append(f"  - {b['words']}.")
-        caps = [b for b in binding if b["family"] == "need_cap"]
+        caps = [b for b in binding if how[b["family"]] == "cap"]
         if caps:
             out.append(f"  - {len(caps)} cells have their need fully met, e.g. {caps[0]['words'].replace(' is fully met', '')}.")
 

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from commissioning.case import years as fy
-from commissioning.case.model import lookup
+from commissioning.case.tables import lookup
 
 if TYPE_CHECKING:
     from commissioning.case.model import Case

@@ -23,21 +23,12 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from commissioning.case import years as fy
+from commissioning.case.eligibility import Eligibility
 
 ALL = "ALL"
 
 
 
-def lookup(values, mapping: dict, default: float = np.nan, dtype=float) -> np.ndarray:
-    """``mapping[v]`` for each of ``values`` (``default`` where absent), as a numpy array.
-
-    A hash lookup of the keys (``Index.get_indexer``) and one take: ``Series.map`` with a
-    dict is pointwise Python on pandas' string columns, 3-4x slower on a national model.
-    """
-    keys = list(mapping)
-    table = np.append(np.array([mapping[k] for k in keys], dtype=dtype), np.array([default], dtype=dtype))
-    codes = pd.Index(keys, dtype=object).get_indexer(np.asarray(values, dtype=object))
-    return table[codes]  # -1 (absent) picks the appended default
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -293,8 +284,6 @@ class Case(_Frozen):
     @cached_property
     def eligibility(self) -> "Eligibility":
         """The one answer to "may pot p fund this cell?" (:class:`~commissioning.case.eligibility.Eligibility`)."""
-        from commissioning.case.eligibility import Eligibility
-
         return Eligibility(self)
 
     @cached_property

@@ -41,6 +41,27 @@ PENNY = 0.01  # £ per row in scope that a minimum or an exact amount may fall s
 RELATIVE = 1e-7  # of a minimum or an exact amount: the solver's feasibility tolerance
 PEOPLE_ALLOWANCE = 1e-6  # people
 
+# ---- when the explanation names a reason ------------------------------------------------------
+IDLE_THRESHOLD = 1.0  # £: less than this left in a pot-year is rounding, not stranded money
+GAP_PEOPLE = 0.01  # people: less than this unmet in a cell is penny rounding, not a gap
+CELL = ["area_code", "cohort_code", "year"]
+
+
+@dataclass
+class Reasons:
+    """What a family's explanation hooks read of one solved level.
+
+    ``tight``: the level's constraint rows at their bound; ``holding``: per family, the rows
+    measured to hold the level back (a family's ``holding`` hook); ``money_left``: £ each pot
+    could still spend in each year (the budget family's slack).
+    """
+
+    case: "Case"
+    level: Any
+    tight: "pd.DataFrame"
+    holding: dict[str, frozenset]
+    money_left: dict[tuple[str, str], float]
+
 
 @dataclass(frozen=True)
 class Limit:
@@ -152,6 +173,16 @@ class Family:
     limits: Callable[["Case", frozenset[str]], list[Limit]] | None = None
     breach_words: Callable[[Measured, Callable[[float], str]], str] | None = None
     check_formulas: Callable[[Measured, CheckCells], dict[str, Any]] | None = None
+    # The explanation: which of its rows hold a level back (measured), and why need goes
+    # unmet or money idle because of it. A reason hook takes :class:`Reasons` and gives a
+    # function of one cell (or one pot's budget year) returning ``(reason, detail)`` or None;
+    # families are asked in ``reason_rank`` order for gaps and ``idle_rank`` order for idle money.
+    holding: Callable[["Case", Any, str], frozenset] | None = None
+    gap_reason: Callable[[Reasons], Callable[[Any], tuple[str, str] | None]] | None = None
+    idle_reason: Callable[[Reasons], Callable[..., tuple[str, str] | None]] | None = None
+    reason_rank: int = 0
+    idle_rank: int = 0
+    is_budget: bool = False  # rows state a pot's money in a budget year (shadow prices, money left)
 
     def words_for(self, case: "Case", row) -> str:
         """A binding row of this family in words (its own description when it states none)."""

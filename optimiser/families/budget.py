@@ -31,7 +31,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from commissioning.case.model import Case, lookup
+from commissioning.case.model import Case
+from commissioning.case.tables import lookup
 
 from optimiser.families.base import CheckCells, Family, Limit, Measured
 from optimiser.lp import MONEY_SCALE, LinearProgram, group_rows, meaning_frame
@@ -151,11 +152,25 @@ def _budget_words(case: Case, r) -> str:
     return f"the {pot.name} ({pot.code}) {r.year} budget is exhausted"
 
 
+def money_left(case: Case, level) -> dict[tuple[str, str], float]:
+    """£ each pot could still spend in each year at a solved level: the unspent money of the
+    budget years that may be spent then (the slack of its ``pot_budget`` rows)."""
+    cons = level.constraints
+    b = cons[cons["family"] == "pot_budget"]
+    out: dict[tuple[str, str], float] = {}
+    for p, s, slack in zip(b["pot_code"], b["year"], (b["upper"] - b["activity"]).to_numpy() * MONEY_SCALE):
+        if slack <= 0:
+            continue
+        for t in case.spend_years(p, s):
+            out[(p, t)] = out.get((p, t), 0.0) + float(slack)
+    return out
+
+
 POT_BUDGET = Family(
     "pot_budget", title="pot budgets and carry-forward", words="pot budget",
     define=lambda lp, case, ctx: define_pot_budget(lp, case),
     variables=lambda case, ctx: carry_forward_flows(case),
-    settle_rank=30, check_rank=0, key_columns=("pot_code", "year"),
+    settle_rank=30, check_rank=0, key_columns=("pot_code", "year"), is_budget=True,
     shadow_scale=MONEY_SCALE, shadow_unit="per extra £1m", narrate="price",
     binding_words=_budget_words, limits=budget_limits, breach_words=_budget_breach,
     check_formulas=_budget_formulas,

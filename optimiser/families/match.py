@@ -17,9 +17,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from commissioning.case.model import Case, lookup
+from commissioning.case.model import Case
+from commissioning.case.tables import lookup
 
-from optimiser.families.base import CheckCells, Family, Limit, Measured
+from optimiser.families.base import IDLE_THRESHOLD, CheckCells, Family, Limit, Measured, Reasons
 from optimiser.lp import LinearProgram, group_rows, meaning_frame
 
 
@@ -82,10 +83,40 @@ def _match_formulas(m: Measured, cells: CheckCells) -> dict:
     return out
 
 
+def _tight_keys(ctx: Reasons) -> set:
+    tight = ctx.tight[ctx.tight["family"] == "match"]
+    return set(zip(tight["area_code"], tight["year"]))
+
+
+def _match_gap(ctx: Reasons):
+    case, keys = ctx.case, _tight_keys(ctx)
+    needs = {p.code for p in case.pots if p.match_rate > 0}
+
+    def reason(r):
+        # Match holds the cell back only where a pot needing it still has money to spend.
+        short = sorted(p for p in needs & set(r.pots) if ctx.money_left.get((p, r.year), 0.0) >= IDLE_THRESHOLD)
+        if (r.area_code, r.year) not in keys or not short:
+            return None
+        return "match", (f"{', '.join(short)} could fund it and {'has' if len(short) == 1 else 'have'} "
+                         f"money left, but the match funding in {case.area[r.area_code].name} {r.year} is used up")
+    return reason
+
+
+def _match_idle(ctx: Reasons):
+    keys = _tight_keys(ctx)
+
+    def reason(pot, budget, window, mine):
+        if pot.match_rate > 0 and any((a, t) in keys for a, t in zip(mine["area_code"], mine["year"])):
+            return "match", f"{pot.name} needs £{pot.match_rate:.2f} of match per £1 and the match is used up"
+        return None
+    return reason
+
+
 MATCH = Family(
     "match", title="match funding", words="match funding",
     define=lambda lp, case, ctx: define_match(lp, case),
     settle_rank=50, check_rank=3, key_columns=("area_code", "year"),
     binding_words=lambda case, r: f"the match funding in {case.area[r.area_code].name} {r.year} is fully used",
     limits=match_limits, breach_words=_match_breach, check_formulas=_match_formulas,
+    gap_reason=_match_gap, idle_reason=_match_idle, reason_rank=2, idle_rank=1,
 )

@@ -10,12 +10,15 @@ here, and its tests.
 from __future__ import annotations
 
 from optimiser.families.base import Family
-from optimiser.families.budget import CARRY_FORWARD, POT_BUDGET
+from optimiser.families.budget import CARRY_FORWARD, POT_BUDGET, money_left
 from optimiser.families.equity import EQUITY, EQUITY_TOTAL
 from optimiser.families.lock import LOCK
 from optimiser.families.match import MATCH
 from optimiser.families.need_cap import NEED_CAP
 from optimiser.families.rules import RULE
+
+__all__ = ["REGISTRY", "BY_NAME", "family", "building", "settle_order", "demanding", "checked", "priced",
+           "budget_families", "money_left"]
 
 REGISTRY: tuple[Family, ...] = (
     POT_BUDGET,
@@ -59,3 +62,8 @@ def checked() -> list[Family]:
 def priced() -> list[Family]:
     """The families whose row duals are looked up by key (for the asks' estimates)."""
     return [f for f in REGISTRY if f.key_columns]
+
+
+def budget_families() -> list[str]:
+    """Row families that state a pot's money in a budget year."""
+    return [f.name for f in REGISTRY if f.is_budget]

@@ -35,14 +35,15 @@ on which instances exist.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from commissioning.case.model import ALL, Case, Rule
 
-from optimiser.families.base import PENNY, RELATIVE, CheckCells, Family, Limit, Measured
+from optimiser.families.base import (CELL, GAP_PEOPLE, IDLE_THRESHOLD, PENNY, RELATIVE, CheckCells, Family, Limit,
+                                     Measured, Reasons)
 from optimiser.lp import MONEY_SCALE, LinearProgram, meaning_frame
 
 SHARES = ("min_share", "max_share")
@@ -211,6 +212,121 @@ def _rule_formulas(m: Measured, cells: CheckCells) -> dict:
     return out
 
 
+# ---- the explanation: which rules hold a level back, and where ------------------------------
+def rules_holding_back(case: Case, level, solver: str) -> frozenset[int]:
+    """The ``rules`` rows (positions in ``case.rules``) whose removal raises the level's optimum.
+
+    Only rows that could be named as a reason are tried — tight at the level, and either
+    covering a gap cell the way :func:`~commissioning.analysis.explain.gap_flags` reads a rule, or (a maximum) capping a pot
+    with money left that year, as :func:`~commissioning.analysis.explain.idle_flags` reads it — each by one warm re-solve of
+    the level without it. A rule no flag could name is not measured: it would change nothing.
+    """
+    from optimiser.solve import solve
+
+    cons = level.constraints
+    if cons is None or level.solution is None:
+        return frozenset()
+    tight = cons[(cons["family"] == "rule") & cons["tight"]]
+    if tight.empty:
+        return frozenset()
+    every = frozenset(int(i) for i in tight["rule_index"].dropna())
+    worth = _rules_that_could_be_named(case, level, tight, every)
+    base = level.solution.objective
+    out = set()
+    for i in sorted(worth):
+        # The level's own LP with that rule's rows opened: the same rows and columns, so the
+        # level's basis maps whole and nothing is built again.
+        sol = solve(_without_rule(level.lp, i), solver=solver, lexicographic=False, warm=level.solution.warm)
+        if sol.status == "optimal" and sol.objective - base > 1e-7 * max(1.0, abs(base)):
+            out.add(i)
+    return frozenset(out)
+
+
+def _without_rule(lp, index: int):
+    """``lp`` with every row of rules row ``index`` unbounded (a copy; ``lp`` is unchanged)."""
+    blocks = []
+    for b in lp.blocks:
+        if b.family == "rule":
+            off = (b.meaning["rule_index"] == index).to_numpy()
+            b = replace(b, lower=np.where(off, -np.inf, b.lower), upper=np.where(off, np.inf, b.upper))
+        blocks.append(b)
+    return replace(lp, blocks=blocks)
+
+
+def _rules_that_could_be_named(case: Case, level, tight: pd.DataFrame, every: frozenset[int]) -> set[int]:
+    """The tight rules rows a gap or an idle flag of this level could name (see above)."""
+    v = level.lp.variables
+    v = v[v["kind"] == "alloc"]
+    need = case.need_frame[case.need_frame["people"] > 0]
+    served = level.allocations.groupby(CELL, sort=False)["participants"].sum().rename("served").reset_index()
+    cells = need.merge(served, on=CELL, how="left")
+    cells = cells[cells["people"] - cells["served"].fillna(0.0) >= GAP_PEOPLE][CELL]
+    reach = v[CELL + ["pot_code"]].drop_duplicates().merge(cells, on=CELL, how="inner")
+    gaps = reach.groupby(CELL, sort=False)["pot_code"].agg(list).rename("pots").reset_index()  # unmet cells some pot reaches
+    from optimiser.families.budget import money_left
+
+    left = money_left(case, level)
+    out = set()
+    for r in tight.itertuples(index=False):
+        if r.rule_index is None or pd.isna(r.rule_index):
+            continue
+        i = int(r.rule_index)
+        scope = _rule_scopes(case, tight[tight["rule_index"] == r.rule_index], every)
+        if any(_rule_covering(case, scope, g.pots, g.area_code, g.cohort_code, g.year) is not None
+               for g in gaps[gaps["year"] == r.year].itertuples(index=False)):
+            out.add(i)
+        elif np.isfinite(r.upper) and r.pot_code in case.pot and left.get((r.pot_code, r.year), 0.0) >= IDLE_THRESHOLD:
+            out.add(i)
+    return out
+
+
+def _rule_scopes(case: Case, tight: pd.DataFrame, holding: frozenset[int]) -> list[tuple]:
+    """Each tight rule row that holds the level back, as (year, pot or None, cohort or None,
+    areas or None, words). A minimum's scope is its pot's cells (it pulls money away)."""
+    out = []
+    for r in tight.itertuples(index=False):
+        if r.rule_index is None or pd.isna(r.rule_index) or int(r.rule_index) not in holding:
+            continue
+        rule = case.rules[int(r.rule_index)]
+        pot = None if r.pot_code in ("ALL", None) else r.pot_code
+        if rule.rule.startswith("min"):
+            out.append((r.year, pot, None, None, r.description))
+            continue
+        out.append((r.year, pot, None if rule.cohort_code == "ALL" else rule.cohort_code,
+                    None if rule.area_code == "ALL" else frozenset(case.resolve_areas(rule.area_code)),
+                    r.description))
+    return out
+
+
+def _rule_covering(case: Case, scopes: list[tuple], pots: list[str], area: str, cohort: str, year: str):
+    """The words of a tight max-rule whose scope covers this cell and one of its pots."""
+    for y, pot, coh, areas, words in scopes:
+        if y == year and (pot is None or pot in pots) and (coh is None or coh == cohort) \
+                and (areas is None or area in areas):
+            return words
+    return None
+
+
+def _rule_gap(ctx: Reasons):
+    tight = ctx.tight[ctx.tight["family"] == "rule"]
+    scopes = _rule_scopes(ctx.case, tight, ctx.holding.get("rule", frozenset()))
+
+    def reason(r):
+        hit = _rule_covering(ctx.case, scopes, r.pots, r.area_code, r.cohort_code, r.year)
+        return None if hit is None else ("rule", f"a rule holds it back: {hit}")
+    return reason
+
+
+def _rule_idle(ctx: Reasons):
+    tight, holding = ctx.tight, list(ctx.holding.get("rule", frozenset()))
+
+    def reason(pot, budget, window, mine):
+        capping = tight[(tight["family"] == "rule") & (tight["pot_code"] == pot.code) &
+                        tight["year"].isin(window) & np.isfinite(tight["upper"]) & tight["rule_index"].isin(holding)]
+        return ("rule", f"a rule caps it: {capping['description'].iloc[0]}") if len(capping) else None
+    return reason
+
+
 RULE = Family(
     "rule", title="rules", words="rule",
     define=lambda lp, case, ctx: define_rules(lp, case),
@@ -218,4 +334,5 @@ RULE = Family(
     shadow_scale=MONEY_SCALE, shadow_unit="per extra £1m",
     binding_words=lambda case, r: f"the rule binds: {r.description}",
     limits=rule_limits, breach_words=_rule_breach, check_formulas=_rule_formulas,
+    holding=rules_holding_back, gap_reason=_rule_gap, idle_reason=_rule_idle, reason_rank=1, idle_rank=2,
 )
