@@ -40,7 +40,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from commissioning.case.model import Case, lookup
+from commissioning.case.model import Case
+from commissioning.case.tables import lookup
 
 from optimiser.lp import MONEY_SCALE
 
