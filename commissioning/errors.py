@@ -24,6 +24,7 @@ class Problem:
     severity: str = "error"  # "error" or "warning"
 
     def location(self) -> str:
+        """Where the problem is: the file or sheet, then row and column when known."""
         parts = [self.where]
         if self.row is not None:
             parts.append(f"row {self.row}")
@@ -57,6 +58,7 @@ class CaseError(CommissioningError):
         super().__init__(self.render())
 
     def render(self) -> str:
+        """Every problem, one per line, under a count."""
         n = len(self.problems)
         head = f"{n} problem{'s' if n != 1 else ''} found:"
         return "\n".join([head, *(f"  - {p}" for p in self.problems)])

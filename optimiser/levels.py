@@ -39,6 +39,8 @@ Progress = Callable[[str], None]
 
 @dataclass
 class LevelResult:
+    """One level solved (or, for the baseline, computed): its allocations, totals, model and constraint rows."""
+
     level: str
     status: str  # optimal | time_limit | computed (baseline)
     allocations: pd.DataFrame  # ALLOCATION_COLUMNS
@@ -51,6 +53,8 @@ class LevelResult:
 
 @dataclass
 class RunResult:
+    """The three levels of one run, with the solver and objective used."""
+
     scenario: str
     case: Case
     levels: dict[str, LevelResult]
@@ -62,12 +66,14 @@ class RunResult:
 
     @property
     def status(self) -> str:
+        """``optimal`` unless a level stopped at its time limit."""
         statuses = {lv.status for lv in self.levels.values() if lv.level != "baseline"}
         if "time_limit" in statuses:
             return "time_limit"
         return "optimal" if statuses <= {"optimal"} else sorted(statuses)[0]
 
     def dividends(self) -> dict[str, dict[str, float]]:
+        """Alignment (aligned − baseline) and devolution (pooled − aligned) in participants, outcomes and value."""
         L = {k: v.totals for k, v in self.levels.items()}
         keys = ("participants", "outcomes", "value")
         return {

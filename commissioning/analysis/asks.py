@@ -67,6 +67,8 @@ LARGE_POOLED_MODEL = 100_000
 
 @dataclass
 class Candidate:
+    """A possible ask before it is measured: the change, where it applies, and its estimated gain."""
+
     change: str
     pot_code: str | None
     area_code: str | None = None
@@ -157,6 +159,7 @@ class CellPricer:
 
 
 def candidates(run: RunResult) -> list[Candidate]:
+    """Every ask worth considering for a run, each with its estimate from the aligned level's shadow prices."""
     case = run.case
     d = _duals(run)
     aligned = run.levels["aligned"]
@@ -363,6 +366,7 @@ class AskContext:
 
     @classmethod
     def of(cls, run: RunResult) -> "AskContext":
+        """What measuring an ask needs of a run, without the run's models (so it can go to a worker)."""
         def base(name: str) -> BaseLevel:
             lv = run.levels[name]
             return BaseLevel(lv.solution.objective, lv.allocations, lv.solution.warm)

@@ -59,6 +59,8 @@ SHADOW_COLUMNS = ["level", "pot_code", "year", "budget", "spent", "per_million",
 
 @dataclass
 class Explanation:
+    """A run's explanation: flags (map and optimise stages), measured asks, binding rows and shadow prices."""
+
     flags: pd.DataFrame  # FLAG_COLUMNS, map stage then optimise stage
     asks: pd.DataFrame  # ASK_COLUMNS (see commissioning.analysis.asks)
     binding: pd.DataFrame  # BINDING_COLUMNS
@@ -214,6 +216,7 @@ def _cut_by_end(case: Case, pot, budget_year: str) -> bool:
 
 # ---- binding constraints --------------------------------------------------------------------------
 def binding_constraints(case: Case, level: LevelResult) -> pd.DataFrame:
+    """The rows binding at a level, in words, with their shadow prices in each family's reporting unit."""
     cons = level.constraints
     reported = [f.name for f in REGISTRY if f.reported]
     b = cons[cons["binding"] & cons["family"].isin(reported)].copy()

@@ -146,14 +146,17 @@ class ProvisionMap:
 
     @cached_property
     def flags_frame(self) -> pd.DataFrame:
+        """The map's flags as a table (FLAG_COLUMNS)."""
         return flags_frame(self.flags)
 
     @property
     def cells_with_need(self) -> int:
+        """How many need cells the map covers."""
         return int(len(self.coverage))
 
     @property
     def need_people(self) -> float:
+        """People in need across the case."""
         return float(self.coverage["need_people"].sum())
 
     @property
@@ -163,6 +166,7 @@ class ProvisionMap:
 
     @property
     def provision_amount(self) -> float | None:
+        """£ of today's provision the map reads."""
         return float(self.coverage["provision_amount"].sum()) if self.provision_supplied else None
 
     def totals(self, kind: str, reason: str | None = None) -> dict[str, float]:
@@ -297,6 +301,7 @@ class CaseOrder:
         self.pot = {k: i for i, k in enumerate(case.pot)}
 
     def keys(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Integer sort keys putting ``frame``'s rows in case order (areas, cohorts, years, pots as listed)."""
         return pd.DataFrame(
             {
                 "_a": frame["area_code"].map(self.area).to_numpy(),

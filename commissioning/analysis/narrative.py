@@ -72,6 +72,7 @@ def _m(x: float) -> str:
 
 
 def narrate(folder: Path, top: int = 3) -> list[str]:
+    """The plain-English account of a finished run folder, as lines for the terminal (``explain``)."""
     summary, flags, asks = _read(Path(folder))
     L = summary.get("levels", {})
     obj = summary.get("objective", "outcomes")

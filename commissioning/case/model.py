@@ -35,12 +35,16 @@ class _Frozen(BaseModel):
 
 
 class Area(_Frozen):
+    """An area the case plans for (a district, usually), with its population."""
+
     code: str
     name: str
     population: int | None = None
 
 
 class Cohort(_Frozen):
+    """A group of residents with a need: ages, journey stage, outcome and its rate and value."""
+
     code: str
     name: str
     age_min: int | None = None
@@ -52,6 +56,8 @@ class Cohort(_Frozen):
 
 
 class Pot(_Frozen):
+    """A funding stream: who runs it, whom and where it may fund, its dates, cost per head and conditions."""
+
     code: str
     name: str
     department: str
@@ -73,12 +79,16 @@ class Pot(_Frozen):
 
 
 class Budget(_Frozen):
+    """A pot's money for one financial year (£)."""
+
     pot_code: str
     year: str
     amount: float
 
 
 class Need(_Frozen):
+    """People in need in one area, cohort and year, with the evidence's source."""
+
     area_code: str
     cohort_code: str
     year: str
@@ -88,12 +98,16 @@ class Need(_Frozen):
 
 
 class FootprintMember(_Frozen):
+    """One area of a named footprint (a contract package area, say)."""
+
     footprint_code: str
     footprint_name: str
     area_code: str
 
 
 class Rate(_Frozen):
+    """A pot's own unit cost or outcome rate for one cohort, overriding the defaults."""
+
     pot_code: str
     cohort_code: str
     unit_cost: float | None = None
@@ -101,6 +115,8 @@ class Rate(_Frozen):
 
 
 class Provision(_Frozen):
+    """Today's provision: money a pot spends on a cohort in an area and year."""
+
     pot_code: str
     area_code: str
     cohort_code: str
@@ -110,6 +126,8 @@ class Provision(_Frozen):
 
 
 class Rule(_Frozen):
+    """A local or national rule: a minimum or maximum share or amount over a scope."""
+
     rule: Literal["min_share", "max_share", "min_amount", "max_amount"]
     pot_code: str = ALL
     area_code: str = ALL
@@ -120,6 +138,7 @@ class Rule(_Frozen):
     origin: str = "rules"  # where the rule came from: "rules" row n, or a scenario
 
     def describe(self) -> str:
+        """The rule in words, with its note."""
         what = {
             "min_share": f"at least {self.value:.0%} of the pot's money",
             "max_share": f"at most {self.value:.0%} of the pot's money",
@@ -136,6 +155,8 @@ class Rule(_Frozen):
 
 
 class Settings(_Frozen):
+    """The case's settings (case.yaml): name, objective, equity floor, term and agreement details."""
+
     name: str = "case"
     objective: Literal["outcomes", "value", "coverage"] = "outcomes"
     equity_floor: float = Field(0.0, ge=0.0, le=1.0)
@@ -167,18 +188,22 @@ class Case(_Frozen):
     # ---- lookups -----------------------------------------------------------------
     @cached_property
     def area(self) -> dict[str, Area]:
+        """Areas by code."""
         return {a.code: a for a in self.areas}
 
     @cached_property
     def cohort(self) -> dict[str, Cohort]:
+        """Cohorts by code."""
         return {c.code: c for c in self.cohorts}
 
     @cached_property
     def pot(self) -> dict[str, Pot]:
+        """Pots by code."""
         return {p.code: p for p in self.pots}
 
     @cached_property
     def footprint_members(self) -> dict[str, tuple[str, ...]]:
+        """The areas of each footprint, by footprint code."""
         out: dict[str, list[str]] = {}
         for m in self.footprints:
             out.setdefault(m.footprint_code, []).append(m.area_code)
@@ -186,6 +211,7 @@ class Case(_Frozen):
 
     @cached_property
     def footprint_names(self) -> dict[str, str]:
+        """Each footprint's name, by code."""
         return {m.footprint_code: m.footprint_name for m in self.footprints}
 
     @cached_property
@@ -211,6 +237,7 @@ class Case(_Frozen):
         return tuple(a for a in self.area if a in wanted)
 
     def resolve_cohorts(self, codes: tuple[str, ...] | list[str] | str) -> tuple[str, ...]:
+        """Cohort codes named by a list of codes or ``ALL``, in case order."""
         if isinstance(codes, str):
             codes = (codes,)
         if ALL in codes:
@@ -220,14 +247,17 @@ class Case(_Frozen):
 
     @cached_property
     def pot_areas(self) -> dict[str, frozenset[str]]:
+        """The areas each pot's geography takes in (footprints and ``ALL`` resolved)."""
         return {p.code: frozenset(self.resolve_areas(p.geography)) for p in self.pots}
 
     @cached_property
     def pot_cohorts(self) -> dict[str, frozenset[str]]:
+        """The cohorts each pot may fund (``ALL`` resolved)."""
         return {p.code: frozenset(self.resolve_cohorts(p.cohorts)) for p in self.pots}
 
     @cached_property
     def budget(self) -> dict[tuple[str, str], float]:
+        """£ by (pot, budget year)."""
         return {(b.pot_code, b.year): b.amount for b in self.budgets}
 
     def available(self, pot_code: str, year: str) -> float:
@@ -245,10 +275,12 @@ class Case(_Frozen):
         )
 
     def unit_cost(self, pot_code: str, cohort_code: str) -> float:
+        """£ per participant of a pot's programme for a cohort, after ``rates``."""
         r = self.rate.get((pot_code, cohort_code))
         return r.unit_cost if r is not None and r.unit_cost is not None else self.pot[pot_code].unit_cost
 
     def outcome_rate(self, pot_code: str, cohort_code: str) -> float:
+        """Outcomes per participant of a pot's programme for a cohort, after ``rates``."""
         r = self.rate.get((pot_code, cohort_code))
         if r is not None and r.outcome_rate is not None:
             return r.outcome_rate
@@ -256,6 +288,7 @@ class Case(_Frozen):
 
     @cached_property
     def rate(self) -> dict[tuple[str, str], Rate]:
+        """The ``rates`` rows by (pot, cohort)."""
         return {(r.pot_code, r.cohort_code): r for r in self.rates}
 
     # ---- tables for vectorised work ----------------------------------------------
@@ -288,10 +321,12 @@ class Case(_Frozen):
 
     @cached_property
     def total_budget(self) -> float:
+        """£ of every budget together."""
         return float(sum(b.amount for b in self.budgets))
 
     @cached_property
     def total_need(self) -> float:
+        """People in need across every cell."""
         return float(sum(n.people for n in self.need))
 
     def fingerprint(self) -> str:

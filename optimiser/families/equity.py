@@ -40,6 +40,7 @@ from optimiser.lp import MONEY_SCALE, LinearProgram, meaning_frame
 
 
 def equity_variables(case: Case, floor: float) -> pd.DataFrame:
+    """The auxiliary column ``S`` (total participants), when the case sets an equity floor."""
     if floor <= 0:
         return pd.DataFrame(columns=["kind", "pot_code"])
     return pd.DataFrame([{"kind": "aux", "pot_code": None, "description": "total participants"}])
@@ -53,6 +54,7 @@ def reachable_need(case: Case) -> pd.Series:
 
 
 def define_equity(lp: LinearProgram, case: Case, floor: float) -> None:
+    """Add the ``equity_total`` and ``equity`` rows (see the module docstring)."""
     if floor <= 0:
         return
     v = lp.variables

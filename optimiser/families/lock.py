@@ -28,6 +28,7 @@ from optimiser.lp import MONEY_SCALE, LinearProgram, meaning_frame
 
 
 def define_lock(lp: LinearProgram, case: Case) -> None:
+    """Add the ``lock`` rows (see the module docstring)."""
     if not case.locks:
         return
     totals: dict[tuple[str, str, str, str], float] = {}

@@ -25,6 +25,7 @@ from optimiser.lp import LinearProgram, group_rows, meaning_frame
 
 
 def define_match(lp: LinearProgram, case: Case) -> None:
+    """Add the ``match`` rows (see the module docstring)."""
     v = lp.variables
     rate = lookup(v["pot_code"], {p.code: p.match_rate for p in case.pots}, default=0.0)
     can = lookup(v["pot_code"], {p.code: (p.can_match and p.match_rate == 0) for p in case.pots}, default=False,

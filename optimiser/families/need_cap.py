@@ -20,6 +20,7 @@ from optimiser.lp import MONEY_SCALE, LinearProgram, group_rows, meaning_frame
 
 
 def define_need_cap(lp: LinearProgram, case: Case) -> None:
+    """Add the ``need_cap`` rows (see the module docstring)."""
     v = lp.variables
     idx = np.flatnonzero((v["kind"] == "alloc").to_numpy())
     if not len(idx):

@@ -76,11 +76,14 @@ class RuleInstance:
 
     @property
     def words(self) -> str:
+        """The rule and the year of this instance, in words."""
         return f"{self.rule.describe()} in {self.year}"
 
 
 @dataclass
 class RuleExpansion:
+    """A case's rules expanded over a level's variables: the instances, those skipped, those impossible."""
+
     instances: list[RuleInstance]
     skipped: list[str]  # instances left out, in words
     impossible: list[str]  # minimum amounts with nothing in scope, in words
