@@ -36,12 +36,13 @@ import pandas as pd
 
 from optimiser.families.registry import family
 
+from commissioning.analysis import agreement_layout as AL
 from commissioning.analysis import limits as L
 from commissioning.errors import CaseError, Problem
 from commissioning.case.model import Case
 from commissioning.inputs.readers import check_workbook_safe
 
-ALLOCATIONS = "Allocations"
+ALLOCATIONS = AL.ALLOCATIONS
 REQUIRED = ("pot_code", "area_code", "cohort_code", "year", "amount")
 OPTIONAL = ("ref", "programme", "proposed (£)", "unit_cost", "issued as")
 MAX_CELLS_NAMED = 4
@@ -267,9 +268,9 @@ def read_allocations(wb, case: Case, pool: frozenset[str], audit: Audit) -> list
 
 
 def _cover_facts(wb) -> dict[str, Any]:
-    if "Cover" not in wb.sheetnames:
+    if AL.COVER not in wb.sheetnames:
         return {}
-    table = _sheet_rows(wb, "Cover")
+    table = _sheet_rows(wb, AL.COVER)
     facts = {}
     for r in range(1, min(len(table), 80) + 1):
         label = _text(_cell_of(table, r, 1))
@@ -280,9 +281,9 @@ def _cover_facts(wb) -> dict[str, Any]:
 
 def _checks_rows(wb) -> dict[tuple[str, str, str, str, str], int]:
     """Checks sheet rows by (check words, pot, area, cohort, year), to point a breach at its row."""
-    if "Checks" not in wb.sheetnames:
+    if AL.CHECKS not in wb.sheetnames:
         return {}
-    table = _sheet_rows(wb, "Checks")
+    table = _sheet_rows(wb, AL.CHECKS)
     head, cols = None, {}
     for r, values in enumerate(table[:20], start=1):
         names = {_text(v): c for c, v in enumerate(values, start=1)}
@@ -317,7 +318,7 @@ def audit_agreement(path: str | Path, case: Case) -> Audit:
     finally:
         wb.close()
     audit.rows = len(rows)
-    fp = _text(facts.get("Fingerprint"))
+    fp = _text(facts.get(AL.COVER_FINGERPRINT))
     if fp and fp != case.fingerprint():
         audit.notes.append(f"the workbook was drawn from other inputs (fingerprint {fp}; this case and scenario "
                            f"{case.fingerprint()}): it is checked against this case all the same")
@@ -423,12 +424,12 @@ def _diff(audit: Audit, rows: list[AgreementRow], frame: pd.DataFrame, facts: di
         else:
             audit.changes.append(f"{where}, cell {row.amount_cell} ({what}): {_money(row.proposed)} → "
                                  f"{_money(row.amount)} ({_signed_money(delta)}; {effect})")
-    issued = _number(facts.get("Allocation rows as issued"))
+    issued = _number(facts.get(AL.COVER_ROWS_ISSUED))
     if issued:
         present = {r.ref for r in rows if r.ref}
         missing = [f"A{i:04d}" for i in range(1, int(issued) + 1) if f"A{i:04d}" not in present]
         if missing:
-            proposed_total = _number(facts.get("Proposed total (£)"))
+            proposed_total = _number(facts.get(AL.COVER_PROPOSED_TOTAL))
             kept = sum(r.proposed for r in rows if r.proposed is not None and r.ref)
             gone = (proposed_total - kept) if proposed_total is not None else None
             shown = ", ".join(missing[:8]) + (f" and {len(missing) - 8} more" if len(missing) > 8 else "")

@@ -1,0 +1,218 @@
+"""Sheet 10, *Checks*: one live TRUE/FALSE per limit, and the overall cell.
+
+Shows one row per limit of :mod:`commissioning.analysis.limits` — each pot budget (per year,
+or per window of years for money that carries forward), need cell, rule instance, area-year
+of match funding, equity floor and lock — written by its family as formulas on the
+Allocations sheet (:class:`optimiser.families.base.CheckCells`), then the eligibility of
+every row (when eligibility is listed) and the reconciliation of the other sheets with the
+Allocations totals. Each row shows value, limit, allowance, ``holds`` and headroom, cached
+with the values measured on the proposal. Above the table: all checks hold, and how many fail.
+
+Reads :class:`AssumptionsAnchors` (area, need and footprint cells) and
+:class:`PooledBudgetAnchors` (budget and spend rows, year columns, pot code and match-rate
+cells, the spend total); uses the names ``alloc_*``, ``total_*`` and ``target_*``. Publishes
+:class:`ChecksAnchors` (the rows of the need checks), read by *Summary*; defines the name
+``all_checks_hold``, read by *Summary* and *Cover*.
+"""
+
+from __future__ import annotations
+
+from optimiser.families.registry import family
+
+from commissioning.analysis import limits as L
+from commissioning.analysis.agreement_layout import CHECK_COLUMNS, CHECKS, POOLED_BUDGET
+from commissioning.writers.agreement.draft import Draft
+from commissioning.writers.agreement.layout import (CC, MAX_LITERAL_AREAS, AssumptionsAnchors, ChecksAnchors,
+                                                     PooledBudgetAnchors, define_name, print_setup, worksheet)
+from commissioning.writers.style import Book, cell, col_range, sheet_ref
+
+
+def write_checks(book: Book, draft: Draft, assumptions: AssumptionsAnchors, pooled: PooledBudgetAnchors,
+                 max_literal_areas: int = MAX_LITERAL_AREAS) -> ChecksAnchors:
+    """Write the *Checks* sheet; return where its need checks are. A footprint of more than
+    ``max_literal_areas`` areas is matched against its rows of the footprint table."""
+    b = book
+    ws = worksheet(book, CHECKS)
+    ws.write_string(0, 0, "Checks: each reads TRUE while the Allocations sheet respects it", b.title)
+    ws.write_string(1, 0, "Allowances (the engine rounds each allocation down to whole pence): a maximum holds "
+                    f"to within £{L.MONEY_ALLOWANCE:.2f}; a minimum or an exact amount to within £{L.PENNY:.2f} "
+                    "per allocation row in its scope plus one ten-millionth of the amount (the solver's "
+                    "tolerance); people to within a millionth of a person. Comparisons round to 6 decimal "
+                    "places.", b.note)
+    ws.write_string(2, 0, "Windows: money that may be carried forward is checked over every run of consecutive "
+                    "years (spend in the run ≤ the budgets that can reach it).", b.note)
+    head = 6
+    first = head + 1
+    specs = [_limit_spec(m, _CheckCells(first + i, assumptions, pooled, max_literal_areas))
+             for i, m in enumerate(draft.measured)] + _extra_specs(draft, pooled)
+    last = first + len(specs) - 1
+    holds_rng = col_range(CC["holds"], first, max(last, first))
+    ws.write_string(3, 0, "All checks hold", b.subtitle)
+    all_ok = all(s["holds"] for s in specs)
+    b.formula(ws, 3, 2, f"=AND({holds_rng})", b.big_ok, all_ok)
+    define_name(book, "all_checks_hold", CHECKS, cell(3, 2, True))
+    ws.write_string(4, 0, "Checks failing", b.bold)
+    b.formula(ws, 4, 2, f"=COUNTIF({holds_rng},FALSE)", b.whole, sum(1 for s in specs if not s["holds"]))
+    ws.write_string(4, 3, "of", b.note)
+    b.formula(ws, 4, 4, f"=ROWS({holds_rng})", b.whole, len(specs))
+    fam_words = {**L.FAMILY_WORDS, "eligibility": "eligibility", "reconciliation": "reconciliation"}
+    need_rows = []
+    for i, s in enumerate(specs):
+        r = first + i
+        unit = s["unit"]
+        vfmt = {"people": b.people, "rows": b.whole}.get(unit, b.money)
+        afmt = b.pence if unit == "£" else None
+        b.number(ws, r, CC["no"], i + 1, b.whole)
+        ws.write_string(r, CC["family"], fam_words[s["family"]])
+        b.text(ws, r, CC["check"], s["words"])
+        for col in ("pot", "area", "cohort", "year"):
+            b.text(ws, r, CC[col], s.get(col) or None)
+        V, Lm, A = (cell(r, CC[c]) for c in ("value", "limit", "allowance"))
+        b.formula(ws, r, CC["value"], s["value_f"], vfmt, s["value"])
+        if isinstance(s["limit_f"], str):
+            b.formula(ws, r, CC["limit"], s["limit_f"], vfmt, s["limit"])
+        else:
+            b.number(ws, r, CC["limit"], s["limit_f"], vfmt)
+        if isinstance(s["allowance_f"], str):
+            b.formula(ws, r, CC["allowance"], s["allowance_f"], afmt, s["allowance"])
+        else:
+            b.number(ws, r, CC["allowance"], s["allowance_f"], afmt)
+        sense = s["sense"]
+        if sense == "max":
+            hf, rf = f"=ROUND({Lm}+{A}-{V},6)>=0", f"={Lm}-{V}"
+        elif sense == "min":
+            hf, rf = f"=ROUND({V}-{Lm}+{A},6)>=0", f"={V}-{Lm}"
+        else:
+            hf, rf = f"=ROUND({A}-ABS({V}-{Lm}),6)>=0", f"=-ABS({V}-{Lm})"
+        b.formula(ws, r, CC["holds"], hf, b.ok, bool(s["holds"]))
+        head_cached = {"max": s["limit"] - s["value"], "min": s["value"] - s["limit"]}.get(
+            sense, -abs(s["value"] - s["limit"]))
+        b.formula(ws, r, CC["headroom"], rf, vfmt, head_cached)
+        ws.write_string(r, CC["unit"], unit)
+        if s.get("factor") is not None:
+            b.number(ws, r, CC["factor"], s["factor"], b.rate)
+        if s["family"] in L.FAMILY_WORDS and family(s["family"]).counts_unmet:
+            need_rows.append(r)
+    ws.add_table(head, 0, max(last, first), len(CHECK_COLUMNS) - 1, {
+        "name": "Checks", "style": "Table Style Light 9", "autofilter": True,
+        "columns": [{"header": h} for h in CHECK_COLUMNS]})
+    ws.conditional_format(first, CC["holds"], max(last, first), CC["holds"],
+                          {"type": "cell", "criteria": "==", "value": "FALSE", "format": b.red})
+    ws.conditional_format(first, CC["holds"], max(last, first), CC["holds"],
+                          {"type": "cell", "criteria": "==", "value": "TRUE", "format": b.green})
+    ws.conditional_format(3, 2, 3, 2, {"type": "cell", "criteria": "==", "value": "FALSE", "format": b.red})
+    ws.conditional_format(3, 2, 3, 2, {"type": "cell", "criteria": "==", "value": "TRUE", "format": b.green})
+    widths = {"no": 6, "family": 14, "check": 70, "pot": 12, "area": 11, "cohort": 16, "year": 18, "value": 15,
+              "limit": 15, "allowance": 10, "holds": 8, "headroom": 14, "unit": 7, "factor": 8}
+    for c, w in widths.items():
+        ws.set_column(CC[c], CC[c], w)
+    ws.freeze_panes(head + 1, 3)
+    print_setup(book, ws, head, CHECKS, draft.fingerprint)
+    return ChecksAnchors(need_rows=(need_rows[0], need_rows[-1]) if need_rows else None)
+
+
+class _CheckCells:
+    """The references a family writes its Checks formulas with (:class:`optimiser.families.base.CheckCells`),
+    for the Checks row ``row``."""
+
+    def __init__(self, row: int, assumptions: AssumptionsAnchors, pooled: PooledBudgetAnchors,
+                 max_literal_areas: int):
+        self.row = row
+        self._assumptions, self._pooled, self._max_literal_areas = assumptions, pooled, max_literal_areas
+
+    def col(self, name: str, absolute: bool = False) -> str:
+        """The cell of Checks column ``name`` on this row."""
+        return cell(self.row, CC[name], absolute)
+
+    def scope_terms(self, limit: L.Limit) -> list[str]:
+        """EXACT conditions selecting a limit's rows of the Allocations sheet, by reference."""
+        lim, r, fp = limit, self.row, self._assumptions
+        terms = []
+        if lim.pots is not None:
+            terms.append(f"EXACT(alloc_pot,{cell(r, CC['pot'], True)})")
+        if lim.areas is not None:
+            if len(lim.areas) == 1 and lim.area_code == lim.areas[0]:
+                terms.append(f"EXACT(alloc_area,{cell(r, CC['area'], True)})")
+            elif lim.area_code in fp.footprint_range and len(lim.areas) > self._max_literal_areas:
+                terms.append(f"ISNUMBER(MATCH(alloc_area,{fp.footprint_range[lim.area_code]},0))")
+            elif lim.areas:
+                terms.append("(" + "+".join(f"EXACT(alloc_area,{fp.area_cell[a]})" for a in lim.areas) + ")")
+            else:
+                terms.append("0")
+        if lim.cohorts is not None:
+            terms.append(f"EXACT(alloc_cohort,{cell(r, CC['cohort'], True)})")
+        if lim.years is not None and len(lim.years) == 1:
+            terms.append(f"EXACT(alloc_year,{cell(r, CC['year'], True)})")
+        return terms
+
+    def pooled_span(self, what: str, pot: str, years) -> str:
+        """The Pooled budget sheet's ``what`` ("spend" or "budget") row of ``pot`` across ``years``."""
+        pb = self._pooled
+        row = (pb.spend_row if what == "spend" else pb.budget_row)[pot]
+        cols = [pb.year_col[y] for y in years]
+        return f"{sheet_ref(POOLED_BUDGET, cell(row, min(cols)))}:{cell(row, max(cols))}"
+
+    def pooled_cell(self, what: str, pot: str, year: str) -> str:
+        """One cell of the Pooled budget sheet's ``what`` row of ``pot``."""
+        pb = self._pooled
+        row = (pb.spend_row if what == "spend" else pb.budget_row)[pot]
+        return sheet_ref(POOLED_BUDGET, cell(row, pb.year_col[year]))
+
+    def need_cell(self, area: str, cohort: str, year: str) -> str:
+        """The cell holding a need cell's people (Assumptions and evidence)."""
+        return self._assumptions.need_cell[(area, cohort, year)]
+
+    def pot_cell(self, pot: str) -> str:
+        """The cell holding a pot's code (Pooled budget)."""
+        return self._pooled.pot_code_cell[pot]
+
+    def match_rate_cell(self, pot: str) -> str:
+        """The cell holding a pot's match rate (Pooled budget)."""
+        return self._pooled.match_rate_cell[pot]
+
+
+def _limit_spec(m: L.Measured, cells: _CheckCells) -> dict:
+    """One Checks row: the limit as measured, and its family's live formulas on this row."""
+    lim = m.limit
+    spec = {"family": lim.family, "words": lim.words, "pot": lim.pot_code, "area": lim.area_code,
+            "cohort": lim.cohort_code, "year": lim.year, "unit": lim.unit, "sense": lim.sense,
+            "value": m.value, "limit": m.bound, "allowance": m.allowance, "holds": m.holds,
+            "allowance_f": m.allowance}
+    fam = family(lim.family)
+    if fam.check_formulas is None:  # pragma: no cover - a family without a closed form
+        raise ValueError(f"no formula for limit family {lim.family}")
+    spec.update(fam.check_formulas(m, cells))
+    return spec
+
+
+def _extra_specs(draft: Draft, pooled: PooledBudgetAnchors) -> list[dict]:
+    """Eligibility of every row, and reconciliation of the sheets with the Allocations total."""
+    rows, case, years = draft.rows, draft.case, draft.years
+    out = []
+    n = len(rows)
+    if draft.eligibility:
+        out.append({"family": "eligibility", "words": "every allocation row is a pot, area, cohort, year and "
+                    "programme the agreement may fund (rows with a pot code; see the Eligibility sheet)",
+                    "unit": "rows", "sense": "equal", "value_f": "=COUNTIF(alloc_eligible,TRUE)",
+                    "limit_f": '=SUMPRODUCT(--(alloc_pot<>""))', "allowance_f": 0.0,
+                    "value": n, "limit": n, "allowance": 0.0, "holds": True})
+    total = float(rows["amount"].sum())
+    known = float(rows[rows["pot_code"].isin(case.pot) & rows["year"].isin(years)]["amount"].sum())
+    for words, value_f, limit_f, value, limit, unit in (
+        ("planned spend by pot and year (Pooled budget sheet) adds up to the Allocations total — every row "
+         "names a pot and a year of the case", f"={pooled.spend_total}", "=total_allocated", known, total, "£"),
+        ("participants by area and year (Outcomes and targets) add up to the Allocations total — every row "
+         "names an area of the case", "=target_participants", "=total_participants",
+         float(rows[rows["area_code"].isin(case.area) & rows["year"].isin(years)]["participants"].sum()),
+         float(rows["participants"].sum()), "people"),
+        ("public value by area and year (Outcomes and targets) adds up to the Allocations total",
+         "=target_value", "=total_value",
+         float(rows[rows["area_code"].isin(case.area) & rows["year"].isin(years)]["value"].sum()),
+         float(rows["value"].sum()), "£"),
+    ):
+        allowance = L.MONEY_ALLOWANCE if unit == "£" else L.PEOPLE_ALLOWANCE
+        out.append({"family": "reconciliation", "words": words, "unit": unit, "sense": "equal",
+                    "value_f": value_f, "limit_f": limit_f, "allowance_f": allowance, "value": value,
+                    "limit": limit, "allowance": allowance,
+                    "holds": L.holds("equal", value, limit, allowance)})
+    return out

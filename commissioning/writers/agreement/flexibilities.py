@@ -1,0 +1,67 @@
+"""Sheet 6, *Flexibilities requested*: what the agreement asks government for, ranked by measured gain.
+
+Shows the measured asks (each a single change solved again) as devolution asks in words,
+with the pot, cell and year they concern, their gain in the objective's unit, in outcomes,
+participants and value, and per £1m of money the change moves. When the asks were not
+computed it says so.
+
+Reads no anchors. Publishes none.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from commissioning.analysis.agreement import ask_words
+from commissioning.analysis.agreement_layout import FLEXIBILITIES
+from commissioning.writers.agreement.draft import Draft
+from commissioning.writers.agreement.layout import print_setup, worksheet
+from commissioning.writers.style import Book
+
+ASK_COLUMNS = ["rank", "ask", "pot_code", "pot_name", "change", "area_code", "cohort_code", "year", "gain",
+               "gain_outcomes", "gain_participants", "gain_value", "gain_per_million", "detail"]
+
+
+def write_flexibilities(book: Book, draft: Draft) -> None:
+    """Write the *Flexibilities requested* sheet."""
+    b, inputs, case = book, draft.inputs, draft.case
+    ws = worksheet(book, FLEXIBILITIES)
+    ws.write_string(0, 0, "Flexibilities requested: what we ask government for, ranked by measured gain", b.title)
+    unit = {"outcomes": "outcomes", "value": "£ of public value", "coverage": "participants"}.get(
+        inputs.objective, inputs.objective)
+    asks = inputs.asks
+    if asks is None:
+        ws.write_string(1, 0, "The asks were not computed for this agreement (draw it from a run with its "
+                        "explanation to list them).", b.warn)
+        return
+    ws.write_string(1, 0, f"Each gain is measured by solving the case again with that one change "
+                    f"(gain in {unit}; per £1m of money the change moves).", b.note)
+    frame = pd.DataFrame({
+        "rank": asks.get("rank"),
+        "ask": [ask_words(case, str(x.get("change", "")), x.get("pot_code"), x.get("area_code"),
+                          x.get("cohort_code"), x.get("year"), x.get("detail")) for _, x in asks.iterrows()],
+        "pot_code": asks.get("pot_code"),
+        "pot_name": [case.pot[p].name if isinstance(p, str) and p in case.pot else None
+                     for p in asks.get("pot_code", pd.Series(dtype=object))],
+        "change": asks.get("change"),
+        "area_code": asks.get("area_code"),
+        "cohort_code": asks.get("cohort_code"),
+        "year": asks.get("year"),
+        "gain": asks.get("gain", asks.get("gain_outcomes")),
+        "gain_outcomes": asks.get("gain_outcomes"),
+        "gain_participants": asks.get("gain_participants"),
+        "gain_value": asks.get("gain_value"),
+        "gain_per_million": asks.get("gain_per_million"),
+        "detail": asks.get("detail"),
+    }) if len(asks) else pd.DataFrame(columns=ASK_COLUMNS)
+    head = 3
+    if not len(frame):
+        ws.write_string(2, 0, "No single flexibility measured a gain.", b.note)
+    b.frame_table(ws, head, frame, "Asks", {"rank": b.whole, "gain": b.people, "gain_outcomes": b.people,
+                                           "gain_participants": b.people, "gain_value": b.money,
+                                           "gain_per_million": b.people},
+                  {"rank": 6, "ask": 60, "pot_code": 14, "pot_name": 30, "change": 14, "area_code": 11,
+                   "cohort_code": 16, "year": 9, "gain": 13, "gain_outcomes": 13, "gain_participants": 13,
+                   "gain_value": 15, "gain_per_million": 13, "detail": 90})
+    ws.freeze_panes(head + 1, 2)
+    print_setup(book, ws, head, FLEXIBILITIES, draft.fingerprint)

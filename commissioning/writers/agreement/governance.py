@@ -1,0 +1,58 @@
+"""Sheet 8, *Governance*: the joint board, reporting, review points and variation.
+
+Shows the editable template ``templates/governance.md`` (or the one given), with the case's
+values filled in (:func:`commissioning.analysis.agreement.governance_lines`), one cell per
+title, heading, bullet or paragraph.
+
+Reads no anchors. Publishes none.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from commissioning.analysis.agreement import governance_lines
+from commissioning.analysis.agreement_layout import GOVERNANCE
+from commissioning.writers.agreement.draft import Draft
+from commissioning.writers.agreement.layout import print_setup, worksheet
+from commissioning.writers.style import Book
+
+
+def write_governance(book: Book, draft: Draft, template: Path | None = None) -> None:
+    """Write the *Governance* sheet from ``template`` (None: the packaged one)."""
+    b = book
+    ws = worksheet(book, GOVERNANCE)
+    r = 0
+    for kind, text in blocks(governance_lines(draft.inputs, template)):
+        if kind == "blank":
+            r += 1
+            continue
+        fmt = {"title": b.title, "heading": b.subtitle}.get(kind, b.wrap)
+        ws.write_string(r, 0, text, fmt)
+        r += 1
+    ws.set_column(0, 0, 120)
+    print_setup(book, ws, None, GOVERNANCE, draft.fingerprint)
+
+
+def blocks(lines: list[str]) -> list[tuple[str, str]]:
+    """Markdown-ish text as cells: titles ("# "), headings ("## "), bullets ("- ", with their
+    indented continuation lines) and paragraphs (consecutive lines joined), one cell each."""
+    out: list[tuple[str, str]] = []
+    for line in lines:
+        text = line.strip()
+        if not text:
+            if out and out[-1][0] != "blank":
+                out.append(("blank", ""))
+        elif text.startswith("## "):
+            out.append(("heading", text[3:]))
+        elif text.startswith("# "):
+            out.append(("title", text[2:]))
+        elif text.startswith("- "):
+            out.append(("bullet", "• " + text[2:]))
+        elif out and out[-1][0] in ("paragraph", "bullet") and (out[-1][0] == "paragraph" or line[:1].isspace()):
+            out[-1] = (out[-1][0], out[-1][1] + " " + text)
+        else:
+            out.append(("paragraph", text))
+    while out and out[0][0] == "blank":
+        out.pop(0)
+    return out
