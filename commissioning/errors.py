@@ -79,8 +79,12 @@ class Collision:
     """One member of a set of rules that cannot all hold together."""
 
     family: str
-    description: str
+    description: str  # what is said, in words
     suggestion: str = ""
+    row: str = ""  # the LP row's own description (which row this is about)
+    # "short": a demanding row that cannot be met; "spent": one met only at the others'
+    # expense; "limit": a ceiling they collide with; "impossible": known before solving.
+    kind: str = "impossible"
 
 
 class InfeasibleError(CommissioningError):

@@ -84,11 +84,12 @@ def diagnose_infeasible(case: Case, lp: LinearProgram, solver: str = "highs") ->
                 said = (f"{meaning['description']}: can be met only up to "
                         f"{unit}{max(0.0, lo[r] * (MONEY_SCALE if money else 1) - short):,.0f} of "
                         f"{unit}{lo[r] * (MONEY_SCALE if money else 1):,.0f}")
-            out.append(Collision(str(meaning["family"]), said, fam.relax_words()))
+            out.append(Collision(str(meaning["family"]), said, fam.relax_words(), row=str(meaning["description"]),
+                                 kind="short"))
     # Demanding rows that were met but only at the expense of the ones that were not: tight
     # at their bound with a non-zero dual in the elastic answer. They are part of the
     # collision too (two floors that together exceed a budget: one is met, one is short).
-    named = {c.description.split(":")[0] for c in out}
+    named = {c.row for c in out}
     A_act = A @ sol.x[:n]
     for r in rows:
         m = registry.iloc[r]
@@ -97,7 +98,7 @@ def diagnose_infeasible(case: Case, lp: LinearProgram, solver: str = "highs") ->
         d = sol.row_dual[r] if r < len(sol.row_dual) else 0.0
         if abs(A_act[r] - lo[r]) <= 1e-6 * max(1.0, abs(lo[r])) and abs(d) > 1e-9:
             out.append(Collision(str(m["family"]), f"{m['description']}: met, but only at the expense of the above",
-                                 family(str(m["family"])).relax_words()))
+                                 family(str(m["family"])).relax_words(), row=str(m["description"]), kind="spent"))
     # What they collide with: tight hard rows with a non-zero dual in the elastic answer.
     activity = A @ sol.x[:n]
     dual = sol.row_dual[: len(registry)]
@@ -105,9 +106,10 @@ def diagnose_infeasible(case: Case, lp: LinearProgram, solver: str = "highs") ->
     tight = hard & np.isfinite(up) & (np.abs(activity - up) <= 1e-6 * np.maximum(1, np.abs(up))) & (np.abs(dual) > 1e-9)
     limits = registry[tight]
     for m in limits.head(8).itertuples(index=False):
-        out.append(Collision(str(m.family), f"collides with: {family(str(m.family)).words_for(case, m)}", ""))
+        out.append(Collision(str(m.family), f"collides with: {family(str(m.family)).words_for(case, m)}", "",
+                             row=str(m.description), kind="limit"))
     # Nothing short: every demanding row can be met, so the solver's "infeasible" was
     # numerical trouble, not colliding rules. The caller reports it as solver trouble.
-    if all(c.description.startswith("collides with") for c in out):
+    if all(c.kind == "limit" for c in out):
         return []
     return out

@@ -65,6 +65,12 @@ UNMEASURED_COLUMNS = ["pot_code", "change", "estimated_gain", "detail"]
 LARGE_POOLED_MODEL = 100_000
 
 
+
+def words_of(detail: str) -> str:
+    """An ask's own words, from its ``detail`` (which adds ``: +gain …`` after them)."""
+    return detail.rsplit(": +", 1)[0]
+
+
 @dataclass
 class Candidate:
     """A possible ask before it is measured: the change, where it applies, and its estimated gain."""

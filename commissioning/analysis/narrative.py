@@ -19,10 +19,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from optimiser.families.need_cap import cell_of
+
 from optimiser.families.registry import family
 
 from commissioning.errors import CaseError, Problem
-from commissioning.inputs.scenario import rules_words, run_label
+from commissioning.analysis.asks import words_of
+from commissioning.case.labels import rules_words, run_label
 
 REASON_WORDS = {
     "no_eligible_pot": "no pot may fund them at all",
@@ -114,7 +117,7 @@ def narrate(folder: Path, top: int = 3) -> list[str]:
             out.append(f"  - {b['words']}.")
         caps = [b for b in binding if how[b["family"]] == "cap"]
         if caps:
-            out.append(f"  - {len(caps)} cells have their need fully met, e.g. {caps[0]['words'].replace(' is fully met', '')}.")
+            out.append(f"  - {len(caps)} cells have their need fully met, e.g. {cell_of(caps[0]['words'])}.")
 
     if flags is not None and len(flags):
         opt = flags[(flags["stage"] == "optimise") & (flags["level"] == "aligned")]
@@ -144,7 +147,7 @@ def narrate(folder: Path, top: int = 3) -> list[str]:
         for r in asks.head(top).itertuples(index=False):
             per = f", {r.gain_per_million:,.0f} per £1m moved" if pd.notna(r.gain_per_million) else ""
             gain = r.gain if hasattr(r, "gain") and pd.notna(r.gain) else r.gain_outcomes
-            out.append(f"  {int(r.rank)}. {r.detail.rsplit(': +', 1)[0]} — +{gain:,.0f} {obj}{per}.")
+            out.append(f"  {int(r.rank)}. {words_of(r.detail)} — +{gain:,.0f} {obj}{per}.")
     if summary.get("unique_plan") is False:
         out.append("")
         out.append("At this size the engine does not fix one plan among equally good ones (that costs minutes "

@@ -60,12 +60,20 @@ def _need_formulas(m: Measured, cells: CheckCells) -> dict:
             "limit_f": f"={cells.need_cell(lim.area_code, lim.cohort_code, lim.year)}"}
 
 
+def _binding_words(case: Case, r) -> str:
+    return f"{case.area[r.area_code].name} {case.cohort[r.cohort_code].name} {r.year} need is fully met"
+
+
+def cell_of(words: str) -> str:
+    """The cell a binding need cap's words name (its words without " is fully met")."""
+    return words.replace(" is fully met", "")
+
+
 NEED_CAP = Family(
     "need_cap", title="need caps", words="need cap",
     define=lambda lp, case, ctx: define_need_cap(lp, case),
     settle_rank=20, check_rank=1, key_columns=("area_code", "cohort_code", "year"),
     shadow_unit="per extra person of need", narrate="cap", counts_unmet=True,
-    binding_words=lambda case, r: (f"{case.area[r.area_code].name} {case.cohort[r.cohort_code].name} {r.year} "
-                                   "need is fully met"),
+    binding_words=_binding_words,
     limits=need_limits, breach_words=_need_breach, check_formulas=_need_formulas,
 )
