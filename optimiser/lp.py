@@ -58,9 +58,12 @@ class LinearProgram:
 
     @property
     def n(self) -> int:
+        """How many variables (columns) the model has."""
         return len(self.variables)
 
     def add(self, family: str, meaning: pd.DataFrame, rows, cols, coefs, lower, upper) -> None:
+        """Append a block of ``family`` rows, ``lower <= A x <= upper`` with ``A`` in coordinate form
+        (a scalar bound applies to every row); nothing when ``meaning`` has no rows."""
         m = len(meaning)
         if m == 0:
             return
@@ -102,6 +105,7 @@ class LinearProgram:
 
     @property
     def size(self) -> dict[str, int]:
+        """The model's size: variables, rows and nonzeros."""
         rows = sum(len(b.meaning) for b in self.blocks)
         nnz = sum(len(b.coefs) for b in self.blocks)
         return {"variables": self.n, "rows": rows, "nonzeros": nnz}

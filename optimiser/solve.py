@@ -184,6 +184,7 @@ class WarmStart:
 
     @classmethod
     def capture(cls, lp: LinearProgram, registry, h) -> "WarmStart | None":
+        """The basis HiGHS (``h``) holds after solving ``lp``, named by ``lp``'s keys; None when it is not valid."""
         b = h.getBasis()
         if not b.valid:
             return None
@@ -191,12 +192,14 @@ class WarmStart:
 
     @property
     def col_status(self) -> np.ndarray:
+        """Each column's basis status as an integer code (worked out on first use)."""
         if self._col_status is None:
             self._col_status = np.fromiter(map(int, self._basis.col_status), dtype=np.int64)
         return self._col_status
 
     @property
     def row_status(self) -> np.ndarray:
+        """Each model row's basis status as an integer code (worked out on first use)."""
         if self._row_status is None:  # phase two's extra row is not part of the model
             self._row_status = np.fromiter(map(int, self._basis.row_status), dtype=np.int64)[: len(self.rows)]
         return self._row_status
@@ -235,6 +238,9 @@ class WarmStart:
 
 @dataclass
 class Solution:
+    """What a solve gives: its status, the variables (money in £ thousands), the objective in
+    natural units, each row's activity and dual, the solver, and timings in seconds."""
+
     status: str  # optimal | infeasible | unbounded | time_limit | error
     x: np.ndarray  # model units (money in £k)
     objective: float  # natural units (outcomes, £, participants)
@@ -385,6 +391,7 @@ def _solve_highs(lp: LinearProgram, time_limit: float | None, lexicographic: boo
 
 
 def highspy_inf() -> float:
+    """HiGHS's infinity, for a side of a row that has no bound."""
     import highspy
 
     return highspy.kHighsInf

@@ -41,6 +41,9 @@ METRICS = ("allocated", "participants", "outcomes", "value", "unmet_people", "id
 
 @dataclass
 class AgreementInputs:
+    """What an agreement is drawn from: the case, how it was solved, the pooled proposal (one row
+    per allocation, in £ and people), each level's totals, the dividends, the flags and the asks."""
+
     case: Case
     scenario: str
     status: str
@@ -127,10 +130,12 @@ class AgreementInputs:
     # ---- the agreement's facts -------------------------------------------------------------
     @property
     def name(self) -> str:
+        """The case's name."""
         return self.case.settings.name
 
     @property
     def parties(self) -> tuple[str, ...]:
+        """The parties to the agreement: the case's ``parties``, else its lead body alone, else none."""
         s = self.case.settings
         if s.parties:
             return tuple(s.parties)
@@ -138,15 +143,19 @@ class AgreementInputs:
 
     @property
     def lead_body(self) -> str:
+        """The lead body: the case's ``lead_body``, else the first party, else words saying it is not named."""
         s = self.case.settings
         return s.lead_body or (s.parties[0] if s.parties else "the lead body (not named in the case)")
 
     @property
     def term_years(self) -> int:
+        """How many financial years the agreement runs for (the case's ``term_years``)."""
         return int(self.case.settings.term_years)
 
     @property
     def start_year(self) -> str:
+        """The first financial year: the case's ``start_year``, else its first year, else the
+        year of the drafting date (today when there is none)."""
         s = self.case.settings.start_year
         if s:
             return s
@@ -154,17 +163,21 @@ class AgreementInputs:
 
     @property
     def agreement_years(self) -> list[str]:
+        """The financial years of the term, from the start year (at least one)."""
         return [fy.shift(self.start_year, k) for k in range(max(self.term_years, 1))]
 
     @property
     def end_year(self) -> str:
+        """The last financial year of the term."""
         return self.agreement_years[-1]
 
     @property
     def pool_codes(self) -> list[str]:
+        """The codes of the pooled pots, in the case's pot order."""
         return [p for p in self.case.pot if p in self.pool]
 
     def pooled_budget(self) -> float:
+        """The budgets of the pooled pots, summed over every year (£)."""
         return float(sum(b.amount for b in self.case.budgets if b.pot_code in self.pool))
 
 
@@ -256,6 +269,8 @@ def governance_lines(inputs: AgreementInputs, template: Path | None = None) -> l
 
 
 def read_governance_template(template: Path | None = None) -> str:
+    """The governance text: the file ``template`` when given (CaseError when it cannot be read),
+    else the shipped ``templates/governance.md``."""
     if template is not None:
         try:
             return Path(template).read_text(encoding="utf-8")

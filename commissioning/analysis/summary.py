@@ -22,6 +22,9 @@ from commissioning.inputs.scenario import pool_not_poolable
 
 
 def summary_dict(run: RunResult, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The ``summary.json`` record of a run: the contract's keys (budget in £, need in people,
+    each level's totals, the dividends), then the solver, pool, case and model facts, a note
+    when the solver stopped at its time limit, and last the ``extra`` keys (which win)."""
     case = run.case
     aligned = run.levels["aligned"].solution
     out: dict[str, Any] = {

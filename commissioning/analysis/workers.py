@@ -32,6 +32,8 @@ def default_jobs() -> int:
 
 
 def worth_it(jobs: int | None, cells: int) -> bool:
+    """Whether a worker process pays: more than one job (default :func:`default_jobs`) and more
+    than :data:`PARALLEL_ABOVE` eligible cells."""
     jobs = default_jobs() if jobs is None else jobs
     return jobs > 1 and cells > PARALLEL_ABOVE
 
@@ -77,6 +79,7 @@ class Workers:
         return self.jobs - 1 if self._pool is not None else 0
 
     def submit(self, fn, *args) -> Future:
+        """Run ``fn(*args)`` in a worker process and return its future; RuntimeError when there is none."""
         if self._pool is None:
             raise RuntimeError("no worker process")
         return self._pool.submit(fn, *args)
@@ -105,7 +108,7 @@ class NoWorkers:
     extra = 0
 
     def close(self, stop: bool = False) -> None:
-        pass
+        """Nothing to shut down."""
 
     def __enter__(self) -> "NoWorkers":
         return self

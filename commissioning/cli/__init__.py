@@ -18,6 +18,8 @@ from commissioning.errors import CommissioningError, Problem
 
 
 class Context:
+    """The group's flags, handed to every command: ``--debug`` (show tracebacks) and ``--quiet``."""
+
     def __init__(self, debug: bool = False, quiet: bool = False):
         self.debug = debug
         self.quiet = quiet
@@ -65,11 +67,18 @@ def handle_errors(fn):
 
 
 def print_warnings(warnings: list[Problem], quiet: bool = False) -> None:
+    """Print the warnings on standard error under a count line; nothing when quiet or there are none."""
     if quiet or not warnings:
         return
     _echo_err(f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''}:")
     for w in warnings:
         _echo_err(f"  - {w}")
+
+
+def solver_option(fn):
+    """The ``--solver`` option (auto, cbc or highs; default auto) of every command that solves."""
+    return click.option("--solver", type=click.Choice(["auto", "cbc", "highs"]), default="auto", show_default=True,
+                        help="auto: CBC (bundled with PuLP) for small cases, HiGHS above 10,000 variables.")(fn)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -174,8 +183,7 @@ def map_command(obj: Context, case: Path, out: Path, force: bool) -> None:
 @main.command()
 @click.argument("case", type=click.Path(path_type=Path))
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="Output folder.")
-@click.option("--solver", type=click.Choice(["auto", "cbc", "highs"]), default="auto", show_default=True,
-              help="auto: CBC (bundled with PuLP) for small cases, HiGHS above 10,000 variables.")
+@solver_option
 @click.option("--time-limit", type=float, default=None, help="Seconds per solve; the best answer so far is "
               "kept and marked not proven optimal.")
 @click.option("--scenario", type=click.Path(path_type=Path), help="A scenario file overlaying the case.")
@@ -257,8 +265,7 @@ def explain(obj: Context, results: Path, top: int) -> None:
 @click.argument("case", type=click.Path(path_type=Path))
 @click.argument("scenarios", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="Output folder.")
-@click.option("--solver", type=click.Choice(["auto", "cbc", "highs"]), default="auto", show_default=True,
-              help="auto: CBC (bundled with PuLP) for small cases, HiGHS above 10,000 variables.")
+@solver_option
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Worker processes (default: one per scenario, at most one per CPU).")
 @click.option("--force", is_flag=True, help="Replace the output folder if it exists.")
@@ -303,8 +310,7 @@ def compare(obj: Context, case: Path, scenarios: tuple[Path, ...], out: Path, so
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random draws (same seed, "
               "same figures).")
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="Output folder.")
-@click.option("--solver", type=click.Choice(["auto", "cbc", "highs"]), default="auto", show_default=True,
-              help="auto: CBC (bundled with PuLP) for small cases, HiGHS above 10,000 variables.")
+@solver_option
 @click.option("--force", is_flag=True, help="Replace the output folder if it exists.")
 @click.pass_obj
 @handle_errors
@@ -346,8 +352,7 @@ def sensitivity(obj: Context, case: Path, scenario: Path | None, need_spread: fl
 @click.option("--from", "from_dir", type=click.Path(path_type=Path),
               help="Reuse the results folder of an earlier 'optimise' instead of solving (its fingerprint must "
                    "match the case and scenario).")
-@click.option("--solver", type=click.Choice(["auto", "cbc", "highs"]), default="auto", show_default=True,
-              help="auto: CBC (bundled with PuLP) for small cases, HiGHS above 10,000 variables.")
+@solver_option
 @click.option("--time-limit", type=float, default=None, help="Seconds per solve.")
 @click.option("--governance", type=click.Path(path_type=Path),
               help="A governance text to use instead of the shipped templates/governance.md.")
@@ -429,4 +434,5 @@ def check(obj: Context, workbook: Path, case: Path, scenario: Path | None) -> No
 
 
 def run() -> None:  # pragma: no cover - console entry for `python -m commissioning`
+    """Run the command line and exit with its exit code."""
     sys.exit(main())

@@ -39,6 +39,9 @@ def _pause_rule() -> tuple[str, float] | None:
 
 
 class Progress:
+    """Says what phase a run is in on standard error (through ``rich``), only when that is a
+    terminal and ``quiet`` is off; see the module docstring for ``COMMISSIONING_PAUSE``."""
+
     def __init__(self, quiet: bool = False):
         self.enabled = not quiet and sys.stderr.isatty()
         self._console = None

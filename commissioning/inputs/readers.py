@@ -51,6 +51,8 @@ class RawTable:
 
 @dataclass
 class RawCase:
+    """A case as read, before validation: its tables, its settings, and the problems met reading it."""
+
     source: Path
     form: str  # "folder" or "workbook"
     tables: dict[str, RawTable]
@@ -221,6 +223,7 @@ def yaml_key_lines(text: str) -> dict[str, int]:
 
 
 def read_csv_table(path: Path, name: str, problems: list[Problem]) -> RawTable | None:
+    """Read one CSV file as table ``name``; None (with the reason added to ``problems``) when it cannot be used."""
     where = path.name
     try:
         size = path.stat().st_size

@@ -34,6 +34,8 @@ NUMBER = "number"  # >= 0, meaning depends on another column (rules.value)
 
 @dataclass(frozen=True)
 class Column:
+    """One column of the contract: its name, its kind, whether it must be filled, its meaning, its choices."""
+
     name: str
     kind: str
     required: bool = True
@@ -43,6 +45,8 @@ class Column:
 
 @dataclass(frozen=True)
 class Table:
+    """One table of the contract: its name, its meaning, its columns, the columns that key a row, whether required."""
+
     name: str
     help: str
     columns: tuple[Column, ...]
@@ -51,9 +55,11 @@ class Table:
 
     @property
     def column_names(self) -> list[str]:
+        """The column names, in contract order."""
         return [c.name for c in self.columns]
 
     def column(self, name: str) -> Column:
+        """The column called ``name`` (StopIteration when there is none)."""
         return next(c for c in self.columns if c.name == name)
 
 

@@ -41,6 +41,7 @@ from commissioning.inputs import schema as S
 from commissioning.errors import OutputError
 from commissioning.case.model import Case, Settings
 from commissioning.writers.files import new_workbook, output_file, output_folder, write_csv
+from commissioning.writers.style import CASE_HEADER, ISO_DATE_FORMAT
 
 # Model field behind each contract column, where the names differ.
 _FIELD_OF = {
@@ -51,7 +52,6 @@ _FIELD_OF = {
 _OPTIONAL_WHEN_NONEMPTY = ("footprints", "rates", "provision", "rules")
 _NOT_A_FOLDER = (".xlsm", ".xls", ".xlsb", ".ods", ".csv", ".txt", ".yaml", ".yml")
 
-DATE_FORMAT = "yyyy-mm-dd"
 # Excel's serial dates are wrong before 1 March 1900 (its phantom 29 February 1900);
 # earlier dates are written as ISO text, which reads back the same.
 EXCEL_SAFE_DATES = date(1900, 3, 1)
@@ -151,8 +151,8 @@ def _display(value: Any) -> str:
 
 def _write_workbook(case: Case, path: Path) -> None:
     wb = new_workbook(path)
-    bold = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "bottom": 1})
-    dates = wb.add_format({"num_format": DATE_FORMAT})
+    bold = wb.add_format(CASE_HEADER)
+    dates = wb.add_format({"num_format": ISO_DATE_FORMAT})
     for name, rows in case_tables(case).items():
         columns = S.TABLES[name].column_names
         ws = wb.add_worksheet(name)

@@ -32,6 +32,7 @@ from optimiser.levels import LEVELS
 from commissioning.analysis.compare import (COMPARISON_COLUMNS, EXTRA_COLUMNS, ScenarioRun, allocation_by_pot_area,
                                             allocations_frame, comparison_frame, comparison_record, comparison_rows)
 from commissioning.writers.files import new_workbook, write_frame_csv, write_json
+from commissioning.writers.style import BOLD, TITLE, WHOLE_FORMAT
 from commissioning.inputs.scenario import rules_words
 
 COMPARISON_SHEET = "Comparison"
@@ -75,15 +76,15 @@ def write_comparison_workbook(runs: list[ScenarioRun], case, path: Path) -> None
     """Write comparison.xlsx (the sheets in the module docstring) to ``path``."""
     wb = new_workbook(path)
     f = {
-        "title": wb.add_format({"bold": True, "font_size": 14}),
+        "title": wb.add_format(TITLE),
         "note": wb.add_format({"italic": True, "font_color": "#555555"}),
         "head": wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True,
                                "valign": "top"}),
         "money": wb.add_format({"num_format": "£#,##0"}),
-        "count": wb.add_format({"num_format": "#,##0"}),
+        "count": wb.add_format({"num_format": WHOLE_FORMAT}),
         "dmoney": wb.add_format({"num_format": "+£#,##0;-£#,##0;0"}),
         "dcount": wb.add_format({"num_format": "+#,##0;-#,##0;0"}),
-        "bold": wb.add_format({"bold": True}),
+        "bold": wb.add_format(BOLD),
         "tmoney": wb.add_format({"num_format": "£#,##0", "bold": True, "top": 1}),
         "tdmoney": wb.add_format({"num_format": "+£#,##0;-£#,##0;0", "bold": True, "top": 1}),
     }
@@ -177,7 +178,7 @@ def _board_sheet(wb, ws, rows: list[dict], cells: dict, case, f, rules: str) -> 
                 "values": [COMPARISON_SHEET, 1, j, n, j],
             })
         chart.set_title({"name": "Outcomes by level, per scenario"})
-        chart.set_y_axis({"name": "outcomes", "num_format": "#,##0"})
+        chart.set_y_axis({"name": "outcomes", "num_format": WHOLE_FORMAT})
         chart.set_size({"width": 760, "height": 380})
         ws.insert_chart(top + len(BOARD_MEASURES) + 3, 0, chart)
 

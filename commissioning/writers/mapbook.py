@@ -30,6 +30,7 @@ from commissioning.analysis.flags import FLAG_COLUMNS
 from commissioning.analysis.mapping import ALL_YEARS, COVERAGE_COLUMNS, STAGE_NAMES, ProvisionMap
 from commissioning.case.model import Case
 from commissioning.writers.files import new_workbook, write_frame_csv, write_json
+from commissioning.writers.style import BOLD, HEADER, ISO_DATE_FORMAT, NOTE, SUBTITLE, TITLE, TOTAL_LABEL, WARN
 
 MAP_FILES = ("coverage.csv", "flags.csv", "map.json", "map.xlsx")
 RED, AMBER, GREEN, OVER = "#F8696B", "#FFEB84", "#63BE7B", "#4F81BD"
@@ -94,21 +95,21 @@ class _Book:
     def __init__(self, path: Path):
         self.wb = new_workbook(path)
         add = self.wb.add_format
-        self.title = add({"bold": True, "font_size": 14})
-        self.note = add({"italic": True, "font_color": "#9C0006"})
-        self.legend = add({"italic": True, "font_color": "#595959"})
-        self.header = add({"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#D9D9D9", "bottom": 1})
+        self.title = add(TITLE)
+        self.note = add(WARN)
+        self.legend = add(NOTE)
+        self.header = add(HEADER)
         self.stage = add({"bold": True, "align": "center", "bg_color": "#BDD7EE", "border": 1})
-        self.block = add({"bold": True, "font_size": 12})
-        self.bold = add({"bold": True})
+        self.block = add(SUBTITLE)
+        self.bold = add(BOLD)
         self.pct = add({"num_format": "0%"})
         self.pct_total = add({"num_format": "0%", "bold": True, "top": 1})
-        self.total_label = add({"bold": True, "top": 1})
+        self.total_label = add(TOTAL_LABEL)
         self.money = add({"num_format": MONEY_FORMAT})
         self.people = add({"num_format": PEOPLE_FORMAT})
         self.whole = add({"num_format": "0"})
         self.center = add({"align": "center"})
-        self.date = add({"num_format": "yyyy-mm-dd"})
+        self.date = add({"num_format": ISO_DATE_FORMAT})
         self.grey = add({"font_color": "#808080", "italic": True, "align": "center"})
         self.over = add({"bg_color": OVER, "font_color": "#FFFFFF", "bold": True})
 
@@ -144,6 +145,7 @@ class _Book:
         ws.write_string(row, col, str(value), fmt)
 
     def number(self, ws, row: int, col: int, value, fmt=None) -> None:
+        """A number cell (written as a float) in ``fmt``; nothing for None or NaN."""
         if value is None or pd.isna(value):
             return
         ws.write_number(row, col, float(value), fmt)
@@ -320,7 +322,7 @@ def _eligibility_sheet(book: _Book, case: Case) -> None:
         ws.write_datetime(r, 3, pd.Timestamp(p.start).to_pydatetime(), book.date)
         ws.write_datetime(r, 4, pd.Timestamp(p.end).to_pydatetime(), book.date)
         for j, c in enumerate(cohorts):
-            if c.code in case.pot_cohorts[p.code]:
+            if case.eligibility.covers(p.code, cohort=c.code):
                 ws.write_string(r, len(fixed) + j, TICK, book.center)
     ws.freeze_panes(row + 1, 2)
 
@@ -339,7 +341,7 @@ def _eligibility_sheet(book: _Book, case: Case) -> None:
         book.text(ws, r, 2, p.department)
         book.text(ws, r, 3, ";".join(p.geography))
         for j, a in enumerate(case.areas):
-            if a.code in case.pot_areas[p.code]:
+            if case.eligibility.covers(p.code, area=a.code):
                 ws.write_string(r, len(fixed2) + j, TICK, book.center)
     ws.set_column(0, 0, 14)
     ws.set_column(1, 1, 40)

@@ -29,7 +29,7 @@ import pandas as pd
 
 from optimiser.levels import LEVELS, RunResult
 
-from commissioning.writers.style import Book, cell
+from commissioning.writers.style import WHOLE_FORMAT, Book, cell
 from commissioning.inputs.scenario import rules_words, run_label
 
 METRIC_ROWS = [
@@ -129,11 +129,11 @@ def _summary_sheet(book: Book, run: RunResult) -> None:
         "name": "Outcomes",
         "categories": ["Summary", head, 1, head, 3],
         "values": ["Summary", outcomes_row, 1, outcomes_row, 3],
-        "data_labels": {"value": True, "num_format": "#,##0"},
+        "data_labels": {"value": True, "num_format": WHOLE_FORMAT},
     })
     chart.set_title({"name": "Outcomes by level"})
     chart.set_legend({"none": True})
-    chart.set_y_axis({"num_format": "#,##0", "name": "outcomes"})
+    chart.set_y_axis({"num_format": WHOLE_FORMAT, "name": "outcomes"})
     ws.insert_chart(head + len(METRIC_ROWS) + 3, 0, chart, {"x_scale": 1.4, "y_scale": 1.1})
     book.print_setup(ws, title="Results")
 

@@ -1,5 +1,9 @@
 """Shared layout for the finance workbooks (``results.xlsx``, ``agreement.xlsx``).
 
+The cell styles every workbook shares (title, header, note, the case sheets' header row,
+ISO dates) are stated here once, for these two and for the map, comparison, case and
+template workbooks.
+
 One place for the house formats (money as ``£#,##0``, people to one decimal, shares as
 percentages), for writing input text as text, for Excel tables with filters and for
 print set-up, so the two workbooks look and print alike. Layout only: nothing here
@@ -16,13 +20,14 @@ from __future__ import annotations
 import math
 import numbers
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
-import numpy as np
-import pandas as pd
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 from commissioning.writers.files import new_workbook
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MONEY_FORMAT = "£#,##0;[Red]-£#,##0"
 PENCE_FORMAT = "£#,##0.00;[Red]-£#,##0.00"
@@ -30,6 +35,18 @@ PEOPLE_FORMAT = "#,##0.0;[Red]-#,##0.0"
 SHARE_FORMAT = "0.0%"
 RATE_FORMAT = "0.000"
 WHOLE_FORMAT = "#,##0"
+ISO_DATE_FORMAT = "yyyy-mm-dd"
+
+# Cell styles (xlsxwriter format properties) that more than one workbook uses.
+TITLE = {"bold": True, "font_size": 14}
+SUBTITLE = {"bold": True, "font_size": 12}
+HEADER = {"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#D9D9D9", "bottom": 1}
+CASE_HEADER = {"bold": True, "bg_color": "#DDEBF7", "bottom": 1}  # a case sheet's header row (convert, template)
+BOLD = {"bold": True}
+WRAP = {"text_wrap": True, "valign": "top"}
+NOTE = {"italic": True, "font_color": "#595959"}
+WARN = {"italic": True, "font_color": "#9C0006"}
+TOTAL_LABEL = {"bold": True, "top": 1}
 
 
 def cell(row: int, col: int, absolute: bool = False) -> str:
@@ -49,8 +66,14 @@ def sheet_ref(sheet: str, ref: str) -> str:
 
 
 def is_blank(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value)) or (
-        not isinstance(value, str) and pd.isna(value))
+    """Whether a cell value is missing: None, NaN, or anything else pandas counts as missing (never a string)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return True
+    if isinstance(value, str):
+        return False
+    import pandas as pd  # here, not at the top: the template workbook needs the styles, not pandas
+
+    return pd.isna(value)
 
 
 class Book:
@@ -59,13 +82,13 @@ class Book:
     def __init__(self, path: Path):
         self.wb = new_workbook(path)
         add = self.wb.add_format
-        self.title = add({"bold": True, "font_size": 14})
-        self.subtitle = add({"bold": True, "font_size": 12})
-        self.note = add({"italic": True, "font_color": "#595959"})
-        self.warn = add({"italic": True, "font_color": "#9C0006"})
-        self.header = add({"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#D9D9D9", "bottom": 1})
-        self.bold = add({"bold": True})
-        self.wrap = add({"text_wrap": True, "valign": "top"})
+        self.title = add(TITLE)
+        self.subtitle = add(SUBTITLE)
+        self.note = add(NOTE)
+        self.warn = add(WARN)
+        self.header = add(HEADER)
+        self.bold = add(BOLD)
+        self.wrap = add(WRAP)
         self.label = add({"bold": True, "valign": "top"})
         self.money = add({"num_format": MONEY_FORMAT})
         self.pence = add({"num_format": PENCE_FORMAT})
@@ -77,7 +100,7 @@ class Book:
         self.money_total = add({"num_format": MONEY_FORMAT, "bold": True, "top": 1})
         self.people_total = add({"num_format": PEOPLE_FORMAT, "bold": True, "top": 1})
         self.whole_total = add({"num_format": WHOLE_FORMAT, "bold": True, "top": 1})
-        self.total_label = add({"bold": True, "top": 1})
+        self.total_label = add(TOTAL_LABEL)
         self.input_money = add({"num_format": PENCE_FORMAT, "bg_color": "#FFF2CC", "border": 1, "border_color": "#BFBFBF"})
         self.sub_label = add({"bold": True, "bg_color": "#DDEBF7"})
         self.sub_money = add({"bold": True, "bg_color": "#DDEBF7", "num_format": MONEY_FORMAT})
@@ -90,6 +113,7 @@ class Book:
         self.changed = add({"bg_color": "#FCE4D6"})
 
     def close(self) -> None:
+        """Finish the workbook and write the file."""
         self.wb.close()
 
     # ---- cells ---------------------------------------------------------------------------
@@ -100,6 +124,7 @@ class Book:
         ws.write_string(row, col, str(value), fmt)
 
     def number(self, ws, row: int, col: int, value: Any, fmt=None) -> None:
+        """A number cell (written as a float) in ``fmt``; nothing for a blank value."""
         if is_blank(value):
             return
         ws.write_number(row, col, float(value), fmt)
@@ -120,6 +145,8 @@ class Book:
         everything else as text. An empty frame still gets its header and one blank row
         (Excel tables need a body row).
         """
+        import numpy as np
+
         formats = formats or {}
         cols = list(frame.columns)
         rows = np.arange(top + 1, top + 1 + len(frame))

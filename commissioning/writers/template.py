@@ -21,6 +21,7 @@ from string import Template
 
 from commissioning.inputs import schema as S
 from commissioning.writers.files import new_workbook, output_file
+from commissioning.writers.style import CASE_HEADER, ISO_DATE_FORMAT, SUBTITLE, TITLE, WRAP
 
 README_SHEET = "read me"
 LAST_ROW = 1_048_575  # the last row of a sheet (0-based), so validations cover the column
@@ -65,13 +66,13 @@ def write_template(out: Path, force: bool = False) -> None:
     with output_file(Path(out), force) as tmp:
         wb = new_workbook(tmp)
         fmt = {
-            "header": wb.add_format({"bold": True, "bg_color": "#DDEBF7", "bottom": 1}),
+            "header": wb.add_format(CASE_HEADER),
             "optional": wb.add_format({"bold": True, "italic": True, "bg_color": "#EDEDED", "bottom": 1}),
             "as_text": wb.add_format({"num_format": "@"}),
-            "date": wb.add_format({"num_format": "yyyy-mm-dd"}),
-            "title": wb.add_format({"bold": True, "font_size": 14}),
-            "heading": wb.add_format({"bold": True, "font_size": 12}),
-            "text": wb.add_format({"text_wrap": True, "valign": "top"}),
+            "date": wb.add_format({"num_format": ISO_DATE_FORMAT}),
+            "title": wb.add_format(TITLE),
+            "heading": wb.add_format(SUBTITLE),
+            "text": wb.add_format(WRAP),
             "item": wb.add_format({"text_wrap": True, "valign": "top", "indent": 1}),
             "code": wb.add_format({"font_name": "Consolas", "indent": 2}),
         }
