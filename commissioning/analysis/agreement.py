@@ -29,6 +29,7 @@ from typing import Any
 
 import pandas as pd
 
+from commissioning.analysis.summary import read_summary
 from commissioning.case import years as fy
 from commissioning.errors import CaseError, Problem
 from commissioning.case.model import Case
@@ -81,8 +82,11 @@ class AgreementInputs:
         if not folder.is_dir():
             raise CaseError(Problem(str(folder), None, None, "is not a results folder",
                                     "the --out folder of 'commissioning optimise'"))
-        summary = _read_json(folder / "summary.json")
-        found = (summary.get("case") or {}).get("fingerprint")
+        record = read_summary(_read_json(folder / "summary.json"))
+        if record is None:
+            raise CaseError(Problem("summary.json", None, None, "lacks the levels or dividends",
+                                    "the summary.json that optimise wrote"))
+        found = record.case.fingerprint
         if found != case.fingerprint():
             raise CaseError(Problem(str(folder / "summary.json"), None, "case.fingerprint",
                                     f"the results were computed from other inputs (fingerprint {found or 'missing'}, "
@@ -115,16 +119,15 @@ class AgreementInputs:
                 if c in asks.columns:
                     asks[c] = pd.to_numeric(asks[c], errors="coerce")
         try:
-            levels = {n: {k: float(summary["levels"][n][k]) for k in METRICS} for n in LEVEL_NAMES}
-            dividends = {d: {k: float(v) for k, v in summary["dividends"][d].items()}
-                         for d in ("alignment", "devolution")}
-        except (KeyError, TypeError, ValueError):
+            levels = {n: {k: float(getattr(record.levels[n], k)) for k in METRICS} for n in LEVEL_NAMES}
+            dividends = {d: {k: float(v) for k, v in record.dividends[d].items()} for d in ("alignment", "devolution")}
+        except KeyError:
             raise CaseError(Problem("summary.json", None, None, "lacks the levels or dividends",
                                     "the summary.json that optimise wrote")) from None
-        return cls(case, str(summary.get("scenario") or case.scenario or case.settings.name),
-                   str(summary.get("status", "")), str(summary.get("solver", "")),
-                   str(summary.get("objective", case.settings.objective)),
-                   frozenset(summary.get("pool") or ()), pooled, levels, dividends, flags, asks, drafting_date(),
+        objective = record.objective if "objective" in record.model_fields_set else case.settings.objective
+        return cls(case, str(record.scenario or case.scenario or case.settings.name),
+                   record.status, record.solver, objective,
+                   frozenset(record.pool), pooled, levels, dividends, flags, asks, drafting_date(),
                    f"reused from the results folder {folder.name}")
 
     # ---- the agreement's facts -------------------------------------------------------------

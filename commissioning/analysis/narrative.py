@@ -25,6 +25,7 @@ from optimiser.families.registry import family
 
 from commissioning.errors import CaseError, Problem
 from commissioning.analysis.asks import words_of
+from commissioning.analysis.summary import read_summary
 from commissioning.case.labels import rules_words, run_label
 
 REASON_WORDS = {
@@ -50,7 +51,8 @@ def _read(folder: Path):
                                 "a folder written by 'commissioning optimise'")) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise CaseError(Problem("summary.json", None, None, f"is not valid JSON ({e})", "the file optimise wrote")) from None
-    if not isinstance(summary, dict) or not isinstance(summary.get("levels", {}), dict):
+    summary = read_summary(summary)
+    if summary is None:
         raise CaseError(Problem("summary.json", None, None, "does not hold a run's summary (an object with levels)",
                                 "the file optimise wrote"))
     frames = {}
@@ -77,47 +79,46 @@ def _m(x: float) -> str:
 def narrate(folder: Path, top: int = 3) -> list[str]:
     """The plain-English account of a finished run folder, as lines for the terminal (``explain``)."""
     summary, flags, asks = _read(Path(folder))
-    L = summary.get("levels", {})
-    obj = summary.get("objective", "outcomes")
-    case = summary.get("case") if isinstance(summary.get("case"), dict) else {}
-    case_name = case.get("name", summary.get("scenario"))
-    scenario = summary.get("scenario") if summary.get("scenario_applied") else None
-    out = [f"{run_label(case_name, scenario)} — {summary.get('status')}, objective: {obj}."]
-    if summary.get("status") == "time_limit":
+    L = summary.levels
+    obj = summary.objective
+    case_name = summary.case.name if "name" in summary.case.model_fields_set else summary.scenario
+    scenario = summary.scenario if summary.scenario_applied else None
+    out = [f"{run_label(case_name, scenario)} — {summary.status}, objective: {obj}."]
+    if summary.status == "time_limit":
         out.append("  Note: the figures are the best found within the time limit, not proven optimal.")
-    not_poolable = summary.get("pool_not_poolable") or []
+    not_poolable = summary.pool_not_poolable
     if not_poolable:
         out.append(f"  The scenario pools {', '.join(not_poolable)} although the case marks "
                    f"{'it' if len(not_poolable) == 1 else 'them'} poolable = no: the pooled level is a what-if "
                    "beyond the pots that may join a pool today.")
-    out.append(f"Budget {_m(summary.get('budget', 0))} against the need of {_n(summary.get('need_people', 0))} people.")
+    out.append(f"Budget {_m(summary.budget)} against the need of {_n(summary.need_people)} people.")
     for name, label in (("baseline", "Today"),
-                        ("aligned", f"Aligned under {rules_words(bool(summary.get('rules_changed')))}"),
+                        ("aligned", f"Aligned under {rules_words(summary.rules_changed)}"),
                         ("pooled", "Pooled under an agreement")):
         t = L.get(name)
         if t:
-            out.append(f"  {label}: {_m(t['allocated'])} reaches {_n(t['participants'])} people for "
-                       f"{_n(t['outcomes'])} outcomes ({_m(t['value'])} of value); {_n(t['unmet_people'])} "
-                       f"people unmet, {_m(t['idle_amount'])} idle.")
-    d = summary.get("dividends", {})
+            out.append(f"  {label}: {_m(t.allocated)} reaches {_n(t.participants)} people for "
+                       f"{_n(t.outcomes)} outcomes ({_m(t.value)} of value); {_n(t.unmet_people)} "
+                       f"people unmet, {_m(t.idle_amount)} idle.")
+    d = summary.dividends
     if d:
         out.append(f"  Coordination alone adds {_n(d['alignment']['outcomes'])} outcomes; pooling adds "
                    f"{_n(d['devolution']['outcomes'])} more.")
 
-    binding = [b for b in summary.get("binding", []) if b.get("level") == "aligned"]
+    binding = [b for b in summary.binding if b.level == "aligned"]
     if binding:
         out.append("")
         out.append("What binds (aligned level):")
-        how = {b["family"]: family(b["family"]).narrate for b in binding}  # each family says how it is told
-        budgets = sorted((b for b in binding if how[b["family"]] == "price"), key=lambda b: -b["shadow_price"])
+        how = {b.family: family(b.family).narrate for b in binding}  # each family says how it is told
+        budgets = sorted((b for b in binding if how[b.family] == "price"), key=lambda b: -b.shadow_price)
         for b in budgets[:5]:
-            out.append(f"  - {b['words']}: each extra £1m would buy {b['shadow_price']:,.0f} {obj}.")
-        others = [b for b in binding if how[b["family"]] == "other"]
+            out.append(f"  - {b.words}: each extra £1m would buy {b.shadow_price:,.0f} {obj}.")
+        others = [b for b in binding if how[b.family] == "other"]
         for b in others[:5]:
-            out.append(f"  - {b['words']}.")
-        caps = [b for b in binding if how[b["family"]] == "cap"]
+            out.append(f"  - {b.words}.")
+        caps = [b for b in binding if how[b.family] == "cap"]
         if caps:
-            out.append(f"  - {len(caps)} cells have their need fully met, e.g. {cell_of(caps[0]['words'])}.")
+            out.append(f"  - {len(caps)} cells have their need fully met, e.g. {cell_of(caps[0].words)}.")
 
     if flags is not None and len(flags):
         opt = flags[(flags["stage"] == "optimise") & (flags["level"] == "aligned")]
@@ -148,30 +149,30 @@ def narrate(folder: Path, top: int = 3) -> list[str]:
             per = f", {r.gain_per_million:,.0f} per £1m moved" if pd.notna(r.gain_per_million) else ""
             gain = r.gain if hasattr(r, "gain") and pd.notna(r.gain) else r.gain_outcomes
             out.append(f"  {int(r.rank)}. {words_of(r.detail)} — +{gain:,.0f} {obj}{per}.")
-    if summary.get("unique_plan") is False:
+    if summary.unique_plan is False:
         out.append("")
         out.append("At this size the engine does not fix one plan among equally good ones (that costs minutes "
                    "per solve here): the figures are exact, but which of several equally good allocations is "
                    "shown is the solver's choice, and another solver could show another.")
-    broken = summary.get("rules_broken_today") or []
+    broken = summary.rules_broken_today
     if broken:
         out.append("")
         out.append(f"Today's provision breaks {len(broken)} rule instance(s) that the aligned and pooled plans "
                    "honour, so part of the alignment dividend is the cost of honouring them:")
-        out.extend(f"  - {b['detail']}" for b in broken[:5])
+        out.extend(f"  - {b.detail}" for b in broken[:5])
         if len(broken) > 5:
             out.append(f"  … and {len(broken) - 5} more (flags.csv, kind breach).")
-    for level, said in (summary.get("rules_skipped") or {}).items():
+    for level, said in summary.rules_skipped.items():
         out.append("")
         out.append(f"Rules not applied at the {level} level (a pot may fund nothing in their scope):")
         out.extend(f"  - {w}" for w in said[:5])
-    skipped = summary.get("asks_not_measured") or []
+    skipped = summary.asks_not_measured
     if skipped:
         out.append("")
         n = len(skipped)
         out.append(f"Not measured at this size ({n} pool-join ask{'s' if n != 1 else ''}, each a re-solve of the "
                    "whole pooled model): estimated from shadow prices only —")
         for r in skipped[:top]:
-            out.append(f"  - {r['detail']}.")
+            out.append(f"  - {r.detail}.")
         out.append("  Measure them with: commissioning optimise … --pool-join-asks N")
     return out

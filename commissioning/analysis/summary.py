@@ -8,17 +8,141 @@ baseline, ``devolution`` = pooled − aligned). More keys follow them, among the
 ``scenario_applied`` and ``rules_changed`` (:func:`commissioning.inputs.scenario.changes_rules`),
 which the labels of ``explain`` and ``compare`` read. Written by
 :mod:`commissioning.writers.results`, read by ``compare``, ``explain`` and ``agree``.
+
+The record is a typed model, :class:`Summary`: :func:`summary_record` builds it from a
+run (and the explanation's keys from :func:`explanation_summary`), ``Summary.to_json()``
+gives the dict ``summary.json`` holds, in the contract's key order, and
+:func:`read_summary` reads a file back into the model, so every reader sees the same
+fields with the same types. Keys a newer engine adds are kept (``extra="allow"``); keys an
+older one did not write take their defaults.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, ValidationError
+
 from optimiser.families.registry import family
 from optimiser.levels import LEVELS, METRICS, RunResult
 from optimiser.objective import unique_plan
 
 from commissioning.inputs.scenario import pool_not_poolable
+
+
+class LevelFigures(BaseModel):
+    """One level's totals: £ allocated, participants, outcomes, £ of value, people unmet, £ idle."""
+
+    allocated: float
+    participants: float
+    outcomes: float
+    value: float
+    unmet_people: float
+    idle_amount: float
+
+
+class CaseFacts(BaseModel):
+    """Which case produced the run: its name, the inputs' fingerprint, years and sizes."""
+
+    name: str = ""
+    fingerprint: str | None = None
+    years: list[str] = []
+    areas: int = 0
+    cohorts: int = 0
+    pots: int = 0
+    provision_supplied: bool = False
+
+
+class BindingRecord(BaseModel):
+    """A constraint row binding at a level, in words, with its shadow price and that price's unit."""
+
+    level: str
+    family: str
+    words: str
+    pot_code: str | None = None
+    area_code: str | None = None
+    cohort_code: str | None = None
+    year: str | None = None
+    shadow_price: float = 0.0
+    shadow_price_unit: str = ""
+
+
+class ShadowPrice(BaseModel):
+    """A pot-year budget's shadow price: the objective bought per extra £1m (0 when slack)."""
+
+    level: str
+    pot_code: str
+    year: str
+    per_million: float
+    binding: bool
+    unit: str
+
+
+class BrokenRule(BaseModel):
+    """A rule instance today's provision breaks (a map-stage breach flag)."""
+
+    pot_code: str | None = None
+    year: str | None = None
+    amount: float = 0.0
+    detail: str = ""
+
+
+class UnmeasuredAsk(BaseModel):
+    """A pool-join ask estimated from shadow prices only, not measured at this size."""
+
+    pot_code: str | None = None
+    change: str = ""
+    estimated_gain: float = 0.0
+    detail: str = ""
+
+
+class Summary(BaseModel):
+    """``summary.json`` (see the module docstring); fields in the order the file lists them."""
+
+    model_config = ConfigDict(extra="allow")
+
+    scenario: str | None = None
+    status: str = ""
+    objective: str = "outcomes"
+    budget: float = 0.0
+    need_people: float = 0.0
+    levels: dict[str, LevelFigures] = {}
+    dividends: dict[str, dict[str, float]] = {}
+    proven_optimal: bool = False
+    solver: str = ""
+    solver_choice: str = ""
+    pool: list[str] = []
+    pool_not_poolable: list[str] = []
+    scenario_applied: bool = False
+    rules_changed: bool = False
+    case: CaseFacts = CaseFacts()
+    model: dict[str, dict[str, int]] = {}
+    unique_plan: bool | None = None
+    note: str | None = None  # only when the solver stopped at its time limit
+    binding: list[BindingRecord] = []
+    shadow_prices: list[ShadowPrice] = []
+    rules_broken_today: list[BrokenRule] = []
+    rules_skipped: dict[str, list[str]] = {}
+    asks_not_measured: list[UnmeasuredAsk] = []
+
+    def to_json(self) -> dict[str, Any]:
+        """The dict ``summary.json`` holds: the keys that were set, in the contract's order."""
+        return self.model_dump(exclude_unset=True)
+
+
+def read_summary(data: Any) -> Summary | None:
+    """``summary.json``'s contents as a :class:`Summary`, or None when they are not a run's summary."""
+    if not isinstance(data, dict):
+        return None
+    try:
+        return Summary.model_validate(data)
+    except ValidationError:
+        return None
+
+
+def summary_record(run: RunResult, extra: dict[str, Any] | None = None) -> Summary:
+    """The typed ``summary.json`` record of a run (:func:`summary_dict` gives it as the file's dict)."""
+    return Summary(**summary_dict(run, extra))
 
 
 def summary_dict(run: RunResult, extra: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from typing import Any
 
 from optimiser.levels import RunResult
 
-from commissioning.analysis.summary import explanation_summary, summary_dict
+from commissioning.analysis.summary import explanation_summary, summary_record
 from commissioning.writers.files import write_frame_csv, write_json
 
 # CSVs longer than this are written by the asks' worker process, when there is one, while
@@ -61,7 +61,7 @@ def write_run_outputs(run: RunResult, folder: Path, extra_summary: dict[str, Any
                 away.append((job, e))
                 continue
         write_frame_csv(*job)
-    write_json(folder / "summary.json", summary_dict(run, extra))
+    write_json(folder / "summary.json", summary_record(run, extra).to_json())
     say("writing the results workbook")
     from commissioning.writers.resultsbook import write_results_workbook
 
