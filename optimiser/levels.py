@@ -21,6 +21,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from commissioning.case.tables import bought
 from commissioning.errors import Collision, InfeasibleError
 from commissioning.case.model import Case
 
@@ -150,9 +151,8 @@ def allocations_from(variables: pd.DataFrame, amount: np.ndarray) -> pd.DataFram
     """Allocation rows (money > 0) with participants, outcomes and value worked out."""
     alloc = variables.assign(amount=amount)
     alloc = alloc[(alloc["kind"] == "alloc") & (alloc["amount"] > 0)].copy()
-    alloc["participants"] = alloc["amount"] / alloc["unit_cost"]
-    alloc["outcomes"] = alloc["participants"] * alloc["outcome_rate"]
-    alloc["value"] = alloc["outcomes"] * alloc["value_per_outcome"].fillna(0.0)
+    alloc["participants"], alloc["outcomes"], alloc["value"] = bought(
+        alloc["amount"], alloc["unit_cost"], alloc["outcome_rate"], alloc["value_per_outcome"])
     return alloc[ALLOCATION_COLUMNS].reset_index(drop=True)
 
 
@@ -246,9 +246,8 @@ def optimise_case(case: Case, solver: str = "auto", time_limit: float | None = N
     base = baseline_allocation(case)
     base_alloc = base.assign(participants=base["amount"] / base["unit_cost"])
     base_alloc["amount"] = penny_floor(base_alloc["amount"])
-    base_alloc["participants"] = base_alloc["amount"] / base_alloc["unit_cost"]
-    base_alloc["outcomes"] = base_alloc["participants"] * base_alloc["outcome_rate"]
-    base_alloc["value"] = base_alloc["outcomes"] * base_alloc["value_per_outcome"].fillna(0.0)
+    base_alloc["participants"], base_alloc["outcomes"], base_alloc["value"] = bought(
+        base_alloc["amount"], base_alloc["unit_cost"], base_alloc["outcome_rate"], base_alloc["value_per_outcome"])
     base_alloc = base_alloc[base_alloc["amount"] > 0][ALLOCATION_COLUMNS].reset_index(drop=True)
     levels = {"baseline": LevelResult("baseline", "computed", base_alloc, level_totals(case, base_alloc))}
     timings["baseline"] = time.perf_counter() - t

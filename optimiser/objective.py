@@ -48,6 +48,11 @@ from optimiser.lp import MONEY_SCALE
 VALUE_SCALE = 1000.0
 
 
+# What one unit of each objective is called: in running text, and on the agreement's sheets.
+UNIT = {"outcomes": "outcomes", "value": "£ of value", "coverage": "participants"}
+UNIT_LONG = {"outcomes": "outcomes", "value": "£ of public value", "coverage": "participants"}
+MEASURE = {"outcomes": "outcomes", "value": "value", "coverage": "participants"}  # the totals' column
+
 def primary(variables: pd.DataFrame, objective: str) -> tuple[np.ndarray, float]:
     """Objective coefficients per variable and the factor back to natural units."""
     alloc = (variables["kind"] == "alloc").to_numpy()

@@ -45,6 +45,7 @@ from optimiser.families.need_cap import NEED_CAP
 from optimiser.families.registry import budget_families, priced
 from optimiser.families.rules import RULE
 
+from optimiser.objective import MEASURE, UNIT
 from commissioning.case import years as fy
 from commissioning.case.model import ALL, Case
 
@@ -56,8 +57,7 @@ from optimiser.solve import solve
 # The contract's columns first, in its order; then the estimate and the gains in every measure.
 ASK_COLUMNS = ["rank", "pot_code", "change", "area_code", "cohort_code", "year", "gain_outcomes",
                "gain_per_million", "detail", "estimated_gain", "gain", "gain_participants", "gain_value"]
-GAIN_OF = {"outcomes": "outcomes", "value": "value", "coverage": "participants"}  # objective -> measure
-UNIT = {"outcomes": "outcomes", "value": "£ of value", "coverage": "participants"}
+GAIN_OF = MEASURE  # objective -> the measure its gain is counted in
 KEY = ["pot_code", "area_code", "cohort_code", "year", "programme"]
 UNMEASURED_COLUMNS = ["pot_code", "change", "estimated_gain", "detail"]
 # Above this many variables in the pooled model, pool-join asks are not measured by default

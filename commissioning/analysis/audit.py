@@ -40,6 +40,7 @@ from commissioning.analysis import agreement_layout as AL
 from commissioning.analysis import limits as L
 from commissioning.errors import CaseError, Problem
 from commissioning.case.model import Case
+from commissioning.case.tables import bought
 from commissioning.inputs.readers import check_workbook_safe
 
 ALLOCATIONS = AL.ALLOCATIONS
@@ -387,9 +388,8 @@ def _effect(case: Case, key: tuple[str, str, str, str, str], amount: float) -> t
     _, _, cohort, _, programme = key
     if amount == 0 or programme not in case.pot or cohort not in case.cohort:
         return 0.0, 0.0, 0.0
-    people = amount / case.unit_cost(programme, cohort)
-    outcomes = people * case.outcome_rate(programme, cohort)
-    return people, outcomes, outcomes * (case.cohort[cohort].value_per_outcome or 0.0)
+    return bought(amount, case.unit_cost(programme, cohort), case.outcome_rate(programme, cohort),
+                  case.cohort[cohort].value_per_outcome)
 
 
 def _diff(audit: Audit, rows: list[AgreementRow], frame: pd.DataFrame, facts: dict) -> None:

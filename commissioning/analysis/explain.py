@@ -44,7 +44,8 @@ from commissioning.case import years as fy
 from commissioning.analysis.flags import FLAG_COLUMNS, Flag, flags_frame
 from commissioning.case.model import Case
 
-from commissioning.analysis.asks import UNIT, UNMEASURED_COLUMNS
+from commissioning.analysis.asks import UNMEASURED_COLUMNS
+from optimiser.objective import UNIT
 from optimiser.families.base import CELL, GAP_PEOPLE, IDLE_THRESHOLD, Reasons
 from optimiser.families.registry import REGISTRY, budget_families, family, money_left
 from optimiser.levels import LevelResult, RunResult

@@ -54,6 +54,7 @@ from optimiser.families.registry import REGISTRY, checked
 from optimiser.levels import default_pool
 
 from commissioning.case.model import Case
+from commissioning.case.tables import bought
 
 __all__ = ["Limit", "Measured", "MONEY_ALLOWANCE", "PEOPLE_ALLOWANCE", "PENNY", "RELATIVE", "FAMILY_WORDS",
            "case_limits", "measure", "measure_all"]
@@ -112,9 +113,8 @@ def with_participants(case: Case, rows: pd.DataFrame) -> pd.DataFrame:
     out["unit_cost"] = np.array(uc, dtype=float)
     out["outcome_rate"] = np.array(rate, dtype=float)
     out["value_per_outcome"] = np.array(vpo, dtype=float)
-    out["participants"] = (out["amount"].astype(float) / out["unit_cost"]).fillna(0.0)
-    out["outcomes"] = out["participants"] * out["outcome_rate"].fillna(0.0)
-    out["value"] = out["outcomes"] * out["value_per_outcome"].fillna(0.0)
+    out["participants"], out["outcomes"], out["value"] = bought(
+        out["amount"].astype(float), out["unit_cost"], out["outcome_rate"], out["value_per_outcome"])
     return out
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from optimiser.objective import UNIT_LONG
+
 from commissioning.analysis.agreement import ask_words
 from commissioning.analysis.agreement_layout import FLEXIBILITIES
 from commissioning.writers.agreement.draft import Draft
@@ -27,8 +29,7 @@ def write_flexibilities(book: Book, draft: Draft) -> None:
     b, inputs, case = book, draft.inputs, draft.case
     ws = worksheet(book, FLEXIBILITIES)
     ws.write_string(0, 0, "Flexibilities requested: what we ask government for, ranked by measured gain", b.title)
-    unit = {"outcomes": "outcomes", "value": "£ of public value", "coverage": "participants"}.get(
-        inputs.objective, inputs.objective)
+    unit = UNIT_LONG.get(inputs.objective, inputs.objective)
     asks = inputs.asks
     if asks is None:
         ws.write_string(1, 0, "The asks were not computed for this agreement (draw it from a run with its "
