@@ -85,8 +85,9 @@ def test_the_graph_sees_function_level_imports():
     assert "optimiser.levels" in graph["commissioning.analysis.compare"]  # imported inside run_one
 
 
-FAMILY_TEST = re.compile(
-    r"""family"?\]?\s*(==|!=)\s*["']|family"?\]?\s+(not\s+)?in\s+\(\s*["']|family"\]\.isin\(\s*[\(\[]\s*["']""")
+FAMILY = r"""(?:\.family|\bfamily|\["family"\])"""
+FAMILY_TEST = re.compile(FAMILY + r"""\s*(==|!=)\s*["']|""" + FAMILY + r"""\s+(not\s+)?in\s+[\(\[{]\s*["']|"""
+                         r"""\["family"\]\.isin\(\s*[\(\[]\s*["']""")
 
 
 def test_no_family_is_named_outside_its_own_module():
@@ -106,6 +107,7 @@ def test_the_family_pattern_catches_what_it_should():
                  'registry["family"].isin(("rule", "lock"))'):
         assert FAMILY_TEST.search(line), line
     assert not FAMILY_TEST.search('cons[cons["family"].isin(budget_families())]')
+    assert not FAMILY_TEST.search('if how[b.family] == "price"')  # how the family says it is told
 
 
 def _tool(name: str) -> str:
