@@ -59,3 +59,20 @@ def write_case(folder: Path, *, cohorts: dict[str, float], pots: list[dict], bud
         _write(folder / "rules.csv", ["rule", "pot_code", "area_code", "cohort_code", "year", "value", "note"], rules)
     (folder / "case.yaml").write_text(yaml.safe_dump({"name": folder.name}), encoding="utf-8")
     return folder
+
+
+# ---- infeasible cases (tests/optimiser/test_infeasible.py, tests/golden.py) ----------------------
+def one_pot_case(folder: Path, rules: list[dict], need: dict | None = None, areas=("A1",)) -> Path:
+    return write_case(folder, areas=areas, cohorts={"C": 0.5, "D": 0.5},
+                      pots=[pot("P", "C;D", geography="A1")], budgets={("P", Y1): 10000},
+                      need=need or {("A1", "C", Y1): 2, ("A1", "D", Y1): 50}, rules=rules)
+
+
+def min_share_case(folder: Path) -> Path:
+    """min_amount £5,000 of P on C — but C's need is 2 people, so at most £2,000 can go there.
+
+    (A *share* of P's spending on C can always be met by spending less: with a share of
+    what the pot spends, "half of P on C" holds at £2,000 on C and £2,000 on D. The
+    floor that need cannot meet is an amount.)
+    """
+    return one_pot_case(folder, [rule("min_amount", 5000, "Half of P on cohort C", pot="P", cohort="C", year=Y1)])

@@ -69,7 +69,7 @@ def produce(tmp: Path, dump: Path | None = None) -> dict[str, str]:
 
     from agreementcase import allocation_rows, write_agreement_case
     from commissioning.cli import main
-    from test_infeasible import min_share_case
+    from explaincases import min_share_case
 
     import openpyxl
 

@@ -53,7 +53,7 @@ def match_limits(case: Case, pool: frozenset[str]) -> list[Limit]:
     if not needers:
         return []
     givers = tuple(p.code for p in case.pots if p.can_match and p.match_rate == 0)
-    v = case.eligibility.rows(pool)
+    v = case.eligibility.rows(pool, keep=True)
     spend = v[v["pot_code"].isin([p for p, _ in needers])][["area_code", "year"]].drop_duplicates()
     keys = set(zip(spend["area_code"], spend["year"]))
     rates = ", ".join(f"{p} £{m:g}" for p, m in needers)

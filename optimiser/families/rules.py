@@ -176,7 +176,7 @@ def rule_limits(case: Case, pool: frozenset[str]) -> list[Limit]:
     :func:`expand_rules` expands it over the level of ``pool`` (a share is of the pot's
     spending that year, measured on the rows themselves; footprints resolve to their areas)."""
     out: list[Limit] = []
-    for inst in expand_rules(case, case.eligibility.rows(pool)).instances:
+    for inst in expand_rules(case, case.eligibility.rows(pool, keep=True)).instances:
         rule, p, t = inst.rule, inst.pot_code, inst.year
         share = inst.spend is not None
         areas = None if rule.area_code == ALL else tuple(case.resolve_areas(rule.area_code))

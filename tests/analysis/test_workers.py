@@ -16,7 +16,7 @@ from commissioning.analysis import workers as workers_module
 from commissioning.analysis.asks import choose_candidates, measured_asks
 from optimiser.levels import optimise_case
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "west-yorkshire"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "west-yorkshire"
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from optimiser import solve as solve_module
 from optimiser.build import create_model
 from optimiser.levels import default_pool
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "west-yorkshire"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "west-yorkshire"
 
 
 @pytest.mark.parametrize("pooled", [False, True], ids=["aligned", "pooled"])

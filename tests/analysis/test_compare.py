@@ -22,7 +22,7 @@ from commissioning.analysis.compare import COMPARISON_COLUMNS, EXTRA_COLUMNS
 from commissioning.inputs.validate import load_case
 from optimiser.levels import LEVELS, METRICS
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "west-yorkshire"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "west-yorkshire"
 
 
 def read_comparison(folder: Path) -> list[dict[str, str]]:

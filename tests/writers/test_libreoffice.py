@@ -43,7 +43,7 @@ from optimiser.levels import optimise_case
 
 pytestmark = pytest.mark.libreoffice
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "west-yorkshire"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "west-yorkshire"
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 TIMEOUT = 240  # seconds: a cold start on a busy CI machine is slow
 

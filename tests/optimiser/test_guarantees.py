@@ -47,7 +47,7 @@ from commissioning.cli import main
 from commissioning.writers.files import output_file, output_folder, sweep_leftovers
 from commissioning.inputs.validate import load_case
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "west-yorkshire"
 _SCRIPT = Path(sys.executable).with_name("commissioning")
 CLI = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "commissioning"]

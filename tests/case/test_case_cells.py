@@ -14,7 +14,7 @@ from commissioning.case import years as fy
 from commissioning.case.model import Case
 from commissioning.inputs.validate import load_case
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "west-yorkshire"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "west-yorkshire"
 
 
 def fresh(case: Case) -> Case:

@@ -327,7 +327,7 @@ def test_the_example_gives_the_same_flags_and_asks_with_cbc_and_highs():
     # ~850 flags and on which twelve asks were measured; now the register and the asks are one.
     from commissioning.analysis.explain import explain_run
 
-    case = load_case(Path(__file__).resolve().parents[1] / "examples" / "west-yorkshire")
+    case = load_case(Path(__file__).resolve().parents[2] / "examples" / "west-yorkshire")
     seen = []
     for solver in SOLVERS:
         ex = explain_run(optimise_case(case, solver=solver))

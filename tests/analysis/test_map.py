@@ -20,7 +20,7 @@ from commissioning.analysis.flags import FLAG_COLUMNS, Flag, flags_frame
 from commissioning.analysis.mapping import COVERAGE_COLUMNS, PROVISION_NOT_SUPPLIED, provision_map
 from commissioning.inputs.validate import load_case
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "west-yorkshire"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "west-yorkshire"
 HYPERLINK = '=HYPERLINK("http://x","y")'
 
 

@@ -22,7 +22,7 @@ from commissioning.cli import main
 from commissioning.writers.template import readme_text
 from commissioning.inputs.validate import load_case, validate_path
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "west-yorkshire"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "west-yorkshire"
 
 
 def run(*args):

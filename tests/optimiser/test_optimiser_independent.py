@@ -38,7 +38,7 @@ from commissioning.inputs.validate import load_case
 from lpcases import load_spec, random_case_specs
 from optimiser.levels import optimise_case
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "west-yorkshire"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "west-yorkshire"
 REL = 1e-6
 
 

@@ -320,7 +320,7 @@ def test_example_scenarios_validate_and_say_what_they_are_for():
 
     import yaml
 
-    root = Path(__file__).resolve().parents[1] / "examples" / "west-yorkshire"
+    root = Path(__file__).resolve().parents[2] / "examples" / "west-yorkshire"
     files = sorted((root / "scenarios").glob("*.yaml"))
     assert len(files) >= 5
     readme = (root / "scenarios" / "README.md").read_text(encoding="utf-8")
@@ -337,7 +337,7 @@ def test_example_dwp_cut_names_every_dwp_pot():
 
     import yaml
 
-    root = Path(__file__).resolve().parents[1] / "examples" / "west-yorkshire"
+    root = Path(__file__).resolve().parents[2] / "examples" / "west-yorkshire"
     case = load_case(root)
     data = yaml.safe_load((root / "scenarios" / "03-dwp-cut.yaml").read_text(encoding="utf-8"))
     assert set(data["budgets"]) == {p.code for p in case.pots if p.department == "DWP"}

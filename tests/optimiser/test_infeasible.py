@@ -17,23 +17,7 @@ from commissioning.errors import InfeasibleError
 from commissioning.inputs.validate import load_case
 from optimiser.levels import optimise_case
 
-from explaincases import SOLVERS, Y1, pot, rule, write_case
-
-
-def one_pot_case(folder: Path, rules: list[dict], need: dict | None = None, areas=("A1",)) -> Path:
-    return write_case(folder, areas=areas, cohorts={"C": 0.5, "D": 0.5},
-                      pots=[pot("P", "C;D", geography="A1")], budgets={("P", Y1): 10000},
-                      need=need or {("A1", "C", Y1): 2, ("A1", "D", Y1): 50}, rules=rules)
-
-
-def min_share_case(folder: Path) -> Path:
-    """min_amount £5,000 of P on C — but C's need is 2 people, so at most £2,000 can go there.
-
-    (A *share* of P's spending on C can always be met by spending less: with a share of
-    what the pot spends, "half of P on C" holds at £2,000 on C and £2,000 on D. The
-    floor that need cannot meet is an amount.)
-    """
-    return one_pot_case(folder, [rule("min_amount", 5000, "Half of P on cohort C", pot="P", cohort="C", year=Y1)])
+from explaincases import SOLVERS, Y1, min_share_case, one_pot_case, pot, rule, write_case
 
 
 def no_scope_case(folder: Path) -> Path:
