@@ -149,6 +149,12 @@ class CheckCells(Protocol):
         """The cell holding a pot's match rate."""
 
 
+def demand_allowance(cells: CheckCells, counted: str) -> str:
+    """The Checks formula of a minimum's or an exact amount's allowance: a penny per allocation
+    row ``counted`` selects (at least one), plus the solver's tolerance on the limit."""
+    return f"={PENNY}*MAX(1,SUMPRODUCT({counted}*(alloc_amount>0)))+{RELATIVE:.7f}*ABS({cells.col('limit')})"
+
+
 @dataclass(frozen=True)
 class Family:
     """Everything known about one family of rows (see the module docstring)."""

@@ -23,7 +23,7 @@ import numpy as np
 
 from commissioning.case.model import Case
 
-from optimiser.families.base import PENNY, RELATIVE, CheckCells, Family, Limit, Measured
+from optimiser.families.base import CheckCells, Family, Limit, Measured, demand_allowance
 from optimiser.lp import MONEY_SCALE, LinearProgram, meaning_frame
 
 
@@ -80,16 +80,12 @@ def lock_limits(case: Case, pool: frozenset[str] = frozenset()) -> list[Limit]:
         for (p, a, c, t), amount in totals.items()
     ]
 
-def _demand_allowance(cells: CheckCells, counted: str) -> str:
-    """A minimum's or an exact amount's allowance: a penny per row in scope, plus the solver's tolerance."""
-    return f"={PENNY}*MAX(1,SUMPRODUCT({counted}*(alloc_amount>0)))+{RELATIVE:.7f}*ABS({cells.col('limit')})"
-
 
 def _lock_formulas(m: Measured, cells: CheckCells) -> dict:
     terms = cells.scope_terms(m.limit)
     scope = "*".join(terms) if terms else '--(alloc_pot<>"")'
     return {"value_f": f"=SUMPRODUCT({scope},alloc_amount)", "limit_f": float(m.limit.bound),
-            "allowance_f": _demand_allowance(cells, scope)}
+            "allowance_f": demand_allowance(cells, scope)}
 
 
 LOCK = Family(

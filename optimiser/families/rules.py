@@ -42,8 +42,8 @@ import pandas as pd
 
 from commissioning.case.model import ALL, Case, Rule
 
-from optimiser.families.base import (CELL, GAP_PEOPLE, IDLE_THRESHOLD, PENNY, RELATIVE, CheckCells, Family, Limit,
-                                     Measured, Reasons)
+from optimiser.families.base import (CELL, GAP_PEOPLE, IDLE_THRESHOLD, CheckCells, Family, Limit, Measured,
+                                     Reasons, demand_allowance)
 from optimiser.lp import MONEY_SCALE, LinearProgram, meaning_frame
 
 SHARES = ("min_share", "max_share")
@@ -194,10 +194,6 @@ def _rule_breach(m: Measured, money) -> str:
     kind = "minimum" if m.limit.sense == "min" else "maximum"
     return f"{m.limit.words}: {money(m.value)} against a {kind} of {money(m.bound)}"
 
-def _demand_allowance(cells: CheckCells, counted: str) -> str:
-    """A minimum's or an exact amount's allowance: a penny per row in scope, plus the solver's tolerance."""
-    return f"={PENNY}*MAX(1,SUMPRODUCT({counted}*(alloc_amount>0)))+{RELATIVE:.7f}*ABS({cells.col('limit')})"
-
 
 def _rule_formulas(m: Measured, cells: CheckCells) -> dict:
     lim = m.limit
@@ -211,7 +207,7 @@ def _rule_formulas(m: Measured, cells: CheckCells) -> dict:
     else:
         out["limit_f"] = f"={cells.col('factor')}"
     if lim.sense != "max":
-        out["allowance_f"] = _demand_allowance(cells, counted)
+        out["allowance_f"] = demand_allowance(cells, counted)
     return out
 
 
