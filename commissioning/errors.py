@@ -16,21 +16,31 @@ from dataclasses import dataclass
 class Problem:
     """One thing wrong (or worth a warning) in an input, and where it is."""
 
-    where: str  # file or sheet name, e.g. "pots.csv" or "sheet 'pots'"
+    where: str  # file or sheet name, e.g. "pots.csv", "sheet 'pots'" or "scenario.yaml"
     row: int | None  # row as the spreadsheet shows it (header is row 1)
-    column: str | None
+    column: str | None  # a table's column, or a YAML file's key
     found: str
     expected: str
     severity: str = "error"  # "error" or "warning"
+    line: int | None = None  # the line of a YAML file
+
+    @property
+    def place(self) -> str:
+        """The file or sheet, with the YAML line when there is one."""
+        return f"{self.where}, line {self.line}" if self.line is not None else self.where
+
+    @property
+    def in_yaml(self) -> bool:
+        """Whether the problem is in a YAML file (whose columns are keys)."""
+        return self.where.lower().endswith((".yaml", ".yml"))
 
     def location(self) -> str:
-        """Where the problem is: the file or sheet, then row and column when known."""
-        parts = [self.where]
+        """Where the problem is: the file or sheet (and YAML line), then row and column or key when known."""
+        parts = [self.place]
         if self.row is not None:
             parts.append(f"row {self.row}")
         if self.column:
-            yaml_file = self.where.split(",")[0].lower().endswith((".yaml", ".yml"))
-            parts.append(f"{'key' if yaml_file else 'column'} '{self.column}'")
+            parts.append(f"{'key' if self.in_yaml else 'column'} '{self.column}'")
         return ", ".join(parts)
 
     def __str__(self) -> str:

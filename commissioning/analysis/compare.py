@@ -92,9 +92,9 @@ def check_scenarios(case_path: Path, scenario_paths: list[Path]):
     seen: dict[str, Path] = {}
     for path, sc in zip(scenario_paths, scenarios):
         if sc.name in seen:
-            problems.append(Problem(f"{Path(path).name}, line {sc.lines.get('name', 1)}", None, "name",
+            problems.append(Problem(Path(path).name, None, "name",
                                     f"the name '{sc.name}' is already used by {seen[sc.name].name}",
-                                    "a different name for each scenario compared"))
+                                    "a different name for each scenario compared", line=sc.lines.get("name", 1)))
         seen.setdefault(sc.name, Path(path))
     if problems:
         raise CaseError(problems)

@@ -143,9 +143,8 @@ def read_yaml_mapping(path: Path, problems: list[Problem]) -> tuple[dict[str, An
         data = yaml.safe_load(text)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
-        line = f"line {mark.line + 1}" if mark is not None else None
-        problems.append(Problem(path.name + (f", {line}" if line else ""), None, None,
-                                f"is not valid YAML: {getattr(e, 'problem', None) or e}", "key: value lines"))
+        problems.append(Problem(path.name, None, None, f"is not valid YAML: {getattr(e, 'problem', None) or e}",
+                                "key: value lines", line=mark.line + 1 if mark is not None else None))
         return {}, {}
     except RecursionError:  # PyYAML's parser recurses once per level of nesting
         problems.append(Problem(path.name, None, None, "is nested too deeply to read", "key: value lines"))

@@ -81,22 +81,27 @@ def load_scenario(path: str | Path, case: Case) -> Scenario:
     not_poolable = pool_not_poolable(case.with_changes(pool=_pool_codes(case, sc.file)))
     if not_poolable:
         one = len(not_poolable) == 1
-        sc.warnings.append(Problem(_where(sc, "pool"), None, "pool",
+        sc.warnings.append(Problem(*_where(sc, "pool"), "pool",
                                    f"{', '.join(not_poolable)} {'is' if one else 'are'} marked poolable = no in the "
                                    f"case and pooled all the same: a what-if (today {'it' if one else 'they'} may "
-                                   "not join a pool)", "", severity="warning"))
+                                   "not join a pool)", "", severity="warning", line=_line(sc, "pool")))
     return sc
 
 
-def _where(sc: Scenario, key: str) -> str:
+def _where(sc: Scenario, key: str) -> tuple[str, None]:
+    """The scenario file's name and no row: its line goes with the problem (:func:`_line`)."""
+    return (sc.source.name if sc.source else "scenario"), None
+
+
+def _line(sc: Scenario, key: str) -> int | None:
+    """The line of ``key`` in the scenario file (or of its nearest enclosing key that has one)."""
     line = sc.lines.get(key)
     # Fall back to the nearest enclosing key that has a line.
     k = key
     while line is None and "." in k:
         k = k.rsplit(".", 1)[0]
         line = sc.lines.get(k)
-    name = sc.source.name if sc.source else "scenario"
-    return f"{name}, line {line}" if line else name
+    return line or None
 
 
 def _check(sc: Scenario, case: Case) -> list[Problem]:
@@ -108,7 +113,7 @@ def _check(sc: Scenario, case: Case) -> list[Problem]:
     found = sorted(found + _across_keys(sc.data, case), key=lambda p: p.rank)
     if found:
         sc.file = None
-    return [Problem(_where(sc, p.key), None, p.key, p.found, p.expected) for p in found]
+    return [Problem(*_where(sc, p.key), p.key, p.found, p.expected, line=_line(sc, p.key)) for p in found]
 
 
 def _across_keys(d: dict, case: Case) -> list[KeyProblem]:
@@ -176,13 +181,13 @@ def _check_rule_scopes(sc: Scenario, case: Case) -> list[Problem]:
             continue  # ALL, or a pot the scenario leaves as it is (the case's validation judged it)
         for col, why in rule_misses(case, rule, pot):
             key = _change_key(f, rule.pot_code, col)
-            out.append(Problem(_where(sc, key), None, key, f"{why}, so the rule at {rule.origin} could never apply",
-                               f"a change that leaves pot {rule.pot_code} able to meet its rules"))
+            out.append(Problem(*_where(sc, key), key, f"{why}, so the rule at {rule.origin} could never apply",
+                               f"a change that leaves pot {rule.pot_code} able to meet its rules", line=_line(sc, key)))
     for i, rule in enumerate(_scenario_rules(sc)):
         if rule.pot_code != ALL:
             for col, why in rule_misses(case, rule, pots[rule.pot_code]):
                 key = f"rules.{i}.{col}"
-                out.append(Problem(_where(sc, key), None, key, why, SCOPE_EXPECTED))
+                out.append(Problem(*_where(sc, key), key, why, SCOPE_EXPECTED, line=_line(sc, key)))
     return out
 
 

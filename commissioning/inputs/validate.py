@@ -199,10 +199,10 @@ def _parse_settings(raw: RawCase, errors: list[Problem]) -> Settings:
     for p in problems:
         key = p.path[0]
         row = raw.settings_rows.get(key)
-        loc = (where, row, "value" if raw.form == "workbook" else key)
-        if raw.form == "folder" and row is not None:
-            loc = (f"{where}, line {row}", None, key)
-        errors.append(Problem(loc[0], loc[1], key if p.unknown else loc[2], p.found, p.expected))
+        if raw.form == "folder":  # case.yaml: the row is a line of the file, the column a key
+            errors.append(Problem(where, None, key, p.found, p.expected, line=row))
+        else:
+            errors.append(Problem(where, row, key if p.unknown else "value", p.found, p.expected))
     data = parsed.model_dump(exclude_none=True)
     if "name" not in data:
         data["name"] = raw.source.stem if raw.form == "workbook" else raw.source.name
@@ -499,7 +499,7 @@ def _sorted(problems: list[Problem]) -> list[Problem]:
     """Report in reading order: table order, then row, keeping each row's order stable."""
     order = {f"{n}.csv": i for i, n in enumerate(S.TABLE_ORDER)}
     order.update({f"sheet '{n}'": i for i, n in enumerate(S.TABLE_ORDER)})
-    return sorted(problems, key=lambda p: (order.get(p.where, len(order)), p.where, p.row or 0))
+    return sorted(problems, key=lambda p: (order.get(p.where, len(order)), p.place, p.row or 0))
 
 
 def _build_case(recs: dict[str, list[_Rec]], settings: Settings, have: dict[str, bool], raw: RawCase) -> Case:
