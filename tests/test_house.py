@@ -126,3 +126,23 @@ def test_ruff_finds_nothing():
     res = subprocess.run([_tool("ruff"), "check", "--no-cache", "commissioning", "optimiser", "tests", "benchmarks"],
                          cwd=ROOT, capture_output=True, text=True)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]
+
+
+# The validator checks a rule's scope against a pot's on the rows as read, before a case
+# exists to ask (scope_misses): its variable names only look alike.
+ELIGIBILITY_READERS = {Path("commissioning/inputs/validate.py")}
+
+
+def test_eligibility_is_answered_in_one_place():
+    """Only the case layer reads a pot's geography and cohorts to say whom it may fund;
+    everything else asks ``case.eligibility``."""
+    offenders = []
+    for pkg in PACKAGES:
+        for path in (ROOT / pkg).rglob("*.py"):
+            rel = path.relative_to(ROOT)
+            if rel.parts[:2] == ("commissioning", "case") or rel in ELIGIBILITY_READERS:
+                continue
+            for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                if re.search(r"(?<![Ee]ligibility)\.(pot_areas|pot_cohorts|may_fund|eligible_cells)\b", line):
+                    offenders.append(f"{rel}:{i}: {line.strip()}")
+    assert not offenders, "\n".join(offenders)

@@ -173,7 +173,7 @@ def candidates(run: RunResult) -> list[Candidate]:
     pricer = CellPricer(run, d)
     has_need = pricer.need.sum(axis=2) > 0  # (area, cohort) with need in some year
     for p in case.pots:
-        areas, cohorts = case.pot_areas[p.code], case.pot_cohorts[p.code]
+        areas, cohorts = case.eligibility.reach(p.code)
         est = pricer.pot(p.code).sum(axis=2)  # (area, cohort)
         mine_a = np.array([a in areas for a in pricer.areas], dtype=bool)
         mine_c = np.array([c in cohorts for c in pricer.cohorts], dtype=bool)

@@ -596,7 +596,7 @@ def unreachable_gap_flags(case: Case, order: CaseOrder, cells: pd.DataFrame) -> 
     if not len(cells):
         return []
     cells = order.sort(cells[CELL + ["people"]])
-    funded = set().union(*case.pot_cohorts.values()) if case.pot_cohorts else set()
+    funded = case.eligibility.cohorts_funded()
     unfunded = ~cells["cohort_code"].isin(funded)
 
     nearest = pd.DataFrame(columns=CELL + ["pot_code", "reason"])

@@ -68,6 +68,14 @@ class Eligibility:
         return ((area is None or area in case.pot_areas[pot_code])
                 and (cohort is None or cohort in case.pot_cohorts[pot_code]))
 
+    def reach(self, pot_code: str) -> tuple[frozenset[str], frozenset[str]]:
+        """The areas and the cohorts a pot's geography and cohorts take in (years aside)."""
+        return self.case.pot_areas[pot_code], self.case.pot_cohorts[pot_code]
+
+    def cohorts_funded(self) -> frozenset[str]:
+        """The cohorts some pot may fund somewhere (years aside)."""
+        return frozenset().union(*self.case.pot_cohorts.values()) if self.case.pot_cohorts else frozenset()
+
     def pairs(self) -> tuple[set, set, set]:
         """The (pot, area), (pot, cohort) and (pot, year) pairs today's rules admit, each on its own."""
         case = self.case

@@ -51,7 +51,7 @@ def write_assumptions(book: Book, draft: Draft) -> AssumptionsAnchors:
     rates = {(r.pot_code, r.cohort_code): r for r in case.rates}
     used = set(zip(draft.rows["programme"], draft.rows["cohort_code"]))
     pairs = [(p.code, c) for p in case.pots for c in case.cohort
-             if c in case.pot_cohorts[p.code] or (p.code, c) in used]
+             if case.eligibility.covers(p.code, cohort=c) or (p.code, c) in used]
     costs = pd.DataFrame([
         (p, case.pot[p].name, c, case.unit_cost(p, c), case.outcome_rate(p, c),
          case.unit_cost(p, c) / case.outcome_rate(p, c) if case.outcome_rate(p, c) > 0 else None,
