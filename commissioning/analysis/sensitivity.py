@@ -85,7 +85,7 @@ def run_sensitivity(case: Case, need_spread: float, draws: int, seed: int = 0, s
     """Solve the undisturbed case, then ``draws`` cases with need drawn around it (see the module)."""
     from optimiser.levels import default_pool, optimise_case, solve_level
 
-    from commissioning.inputs.scenario import run_label
+    from commissioning.case.labels import run_label
 
     base_run = optimise_case(case, solver=solver)
     solver = base_run.solver  # `auto` resolved once, by the base case's size

@@ -231,7 +231,7 @@ def optimise(obj: Context, case: Path, out: Path, solver: str, time_limit: float
 
 
 def _print_run(run) -> None:
-    from commissioning.inputs.scenario import run_label
+    from commissioning.case.labels import run_label
 
     L = run.levels
     click.echo(f"{run_label(run.case.settings.name, run.case.scenario)}: {run.status} "
@@ -399,7 +399,7 @@ def agree(obj: Context, case: Path, out: Path, scenario: Path | None, from_dir: 
                 if (from_dir / name).exists():
                     shutil.copyfile(from_dir / name, work / name)
         write_agreement(inputs, work / "agreement.xlsx", governance)
-    from commissioning.inputs.scenario import run_label
+    from commissioning.case.labels import run_label
 
     total = float(inputs.pooled["amount"].sum())
     click.echo(f"{run_label(inputs.name, c.scenario)}: agreement, DRAFT, {inputs.start_year} to {inputs.end_year}")

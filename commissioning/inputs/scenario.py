@@ -31,8 +31,8 @@ Decisions where the format is silent (also in the README):
   different ``objective`` or ``equity_floor``, or pools a different set of pots. Budget
   amounts and need multipliers change the money and the evidence, not the rules. Every
   label reads it: a run is named ``Case 'NAME'`` without a scenario and ``Scenario 'X' on
-  case 'NAME'`` with one (:func:`run_label`), and the aligned level is "today's rules"
-  only when the scenario leaves them as they are (:func:`rules_words`).
+  case 'NAME'`` with one (:func:`commissioning.case.labels.run_label`), and the aligned level is "today's rules"
+  only when the scenario leaves them as they are (:func:`commissioning.case.labels.rules_words`).
 """
 
 from __future__ import annotations
@@ -264,20 +264,6 @@ def changes_rules(case: Case, sc: Scenario) -> bool:
 def pool_not_poolable(case: Case) -> list[str]:
     """The pots a scenario pools although the case marks them ``poolable = no`` (in case order)."""
     return [p.code for p in case.pots if case.pool is not None and p.code in case.pool and not p.poolable]
-
-
-def run_label(case_name: str, scenario: str | None) -> str:
-    """What was run: ``Case 'NAME'``, or ``Scenario 'X' on case 'NAME'`` when a scenario was applied."""
-    return f"Scenario '{scenario}' on case '{case_name}'" if scenario is not None else f"Case '{case_name}'"
-
-
-def rules_words(rules_changed: bool) -> str:
-    """The rules the aligned level keeps, in words: today's, unless the scenario changed them.
-
-    ``rules_changed`` is what :func:`changes_rules` decided (``Case.rules_changed``, or
-    ``summary.json``'s ``rules_changed``).
-    """
-    return "the scenario's rules" if rules_changed else "today's rules"
 
 
 def apply_scenario(case: Case, sc: Scenario) -> Case:

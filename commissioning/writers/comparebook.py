@@ -33,7 +33,7 @@ from commissioning.analysis.compare import (COMPARISON_COLUMNS, EXTRA_COLUMNS, S
                                             allocations_frame, comparison_frame, comparison_record, comparison_rows)
 from commissioning.writers.files import new_workbook, write_frame_csv, write_json
 from commissioning.writers.style import BOLD, TITLE, WHOLE_FORMAT
-from commissioning.inputs.scenario import rules_words
+from commissioning.case.labels import rules_words
 
 COMPARISON_SHEET = "Comparison"
 BOARD_MEASURES = [  # (label, comparison column, kind); {rules} from _rules_in_words

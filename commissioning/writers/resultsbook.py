@@ -30,7 +30,7 @@ import pandas as pd
 from optimiser.levels import LEVELS, RunResult
 
 from commissioning.writers.style import WHOLE_FORMAT, Book, cell
-from commissioning.inputs.scenario import rules_words, run_label
+from commissioning.case.labels import rules_words, run_label
 
 METRIC_ROWS = [
     ("allocated", "Allocated (£)", "money"),

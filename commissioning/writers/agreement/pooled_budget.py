@@ -19,7 +19,7 @@ from xlsxwriter.utility import xl_col_to_name
 
 from commissioning.analysis.agreement_layout import POOLED_BUDGET
 from commissioning.case.model import ALL
-from commissioning.inputs.scenario import rules_words
+from commissioning.case.labels import rules_words
 from commissioning.writers.agreement.draft import Draft
 from commissioning.writers.agreement.layout import PooledBudgetAnchors, define_name, print_setup, worksheet
 from commissioning.writers.style import Book, cell, col_range, sheet_ref

@@ -15,7 +15,7 @@ from __future__ import annotations
 from optimiser.families.registry import family
 
 from commissioning.analysis.agreement_layout import CHECKS, SUMMARY
-from commissioning.inputs.scenario import rules_words
+from commissioning.case.labels import rules_words
 from commissioning.writers.agreement.draft import Draft
 from commissioning.writers.agreement.layout import (CC, ChecksAnchors, PooledBudgetAnchors, print_setup,
                                                      worksheet)
