@@ -39,6 +39,12 @@ AUTO_HIGHS_ABOVE = 10_000
 # for warm starts; without crossover 40 s but not proven optimal (rejected for money). At
 # combined-authority size simplex takes half a second, so the switch is for large models only.
 IPM_ABOVE = 100_000
+# Which interior point: named, not left to HiGHS, since from HiGHS 1.12 `solver=ipm` may pick
+# its newer HiPO solver where it is built in. IPX (with crossover) is what the figures above were
+# measured with and gives the simplex objective; HiPO is not in the highspy wheels this project
+# installs (1.16: "solver=hipo" is refused for want of BLAS/METIS). See benchmarks/README.md,
+# "Which interior point".
+IPM_SOLVER = "ipx"
 
 
 def choose_solver(requested: str, variables: int) -> tuple[str, str]:
@@ -293,14 +299,44 @@ def _highs_available():
     return highspy
 
 
+_QUIET_HIGHS: list = []  # the class made by new_highs, once highspy is imported
+
+
+def _silence(h) -> None:
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("log_to_console", False)
+
+
+def new_highs():
+    """A ``highspy.Highs`` that prints nothing on standard output, not even its banner.
+
+    HiGHS prints "Running HiGHS … Copyright …" on the first call to an instance that is not
+    the setting of an option, unless ``output_flag`` is already off; highspy's constructor
+    makes such a call itself (it registers its callbacks through ``enableCallbacks``), so
+    setting the option on the constructed object is too late. The subclass turns the output
+    off inside that call, before HiGHS is asked anything else. Standard output is for the
+    command's results only.
+    """
+    highspy = _highs_available()
+    if not _QUIET_HIGHS:
+        class QuietHighs(highspy.Highs):
+            def enableCallbacks(self):
+                _silence(self)  # before highspy's first real call to HiGHS
+                super().enableCallbacks()
+
+        _QUIET_HIGHS.append(QuietHighs)
+    h = _QUIET_HIGHS[0]()
+    _silence(h)  # a highspy whose constructor does not go through enableCallbacks
+    return h
+
+
 def highs_model(lp: LinearProgram, with_registry: bool = False):
     """A ready ``highspy.Highs`` holding the LP (maximisation) — and the registry if asked."""
     highspy = _highs_available()
     A, lo, up, registry = lp.matrix()
     A = A.tocsc()
     inf = highspy.kHighsInf
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = new_highs()
     h.setOptionValue("random_seed", 0)
     model = highspy.HighsLp()
     model.num_col_ = lp.n
@@ -337,6 +373,16 @@ def _highs_status(h) -> str:
     return "error"
 
 
+def _use_ipm(h) -> None:
+    """Interior point (:data:`IPM_SOLVER`) with crossover. Before HiGHS 1.12 ``ipx`` is not a
+    value of ``solver``, and ``ipm`` can only mean IPX: that is used when ``ipx`` is refused."""
+    import highspy
+
+    if h.setOptionValue("solver", IPM_SOLVER) != highspy.HighsStatus.kOk:
+        h.setOptionValue("solver", "ipm")
+    h.setOptionValue("run_crossover", "on")
+
+
 def _solve_highs(lp: LinearProgram, time_limit: float | None, lexicographic: bool,
                  warm: "WarmStart | None" = None, warm_method: str = "primal") -> Solution:
     t0 = time.perf_counter()
@@ -348,8 +394,7 @@ def _solve_highs(lp: LinearProgram, time_limit: float | None, lexicographic: boo
         h.setOptionValue("solver", "simplex")
         h.setOptionValue("simplex_strategy", WARM_SIMPLEX[warm_method])
     elif lp.n > IPM_ABOVE:
-        h.setOptionValue("solver", "ipm")
-        h.setOptionValue("run_crossover", "on")
+        _use_ipm(h)
     t_build = time.perf_counter() - t0
     if time_limit:
         h.setOptionValue("time_limit", float(time_limit))
@@ -506,3 +551,18 @@ def _solve_cbc(lp: LinearProgram, time_limit: float | None, lexicographic: bool)
     activity = A @ x
     return Solution(status, x, float(lp.objective @ x) * lp.objective_scale, activity, dual, "cbc", 0.0,
                     proven_optimal=status == "optimal", timings=timings)
+
+
+def options_used(solver: str, time_limit: float | None = None) -> dict[str, str]:
+    """The options a run's solves used, in words, for the run record (every solve of a run
+    uses these; which one a given solve took depends on its size and warm start)."""
+    common = {"objective": "lexicographic: the primary objective, then (held within a relative "
+                           f"{OPTIMALITY_SLACK:g} of its optimum) the expiry tie-break and fixed preference",
+              "time limit": "none" if not time_limit else f"{time_limit:g} s"}
+    if solver == "cbc":
+        return {**common, "cbc": "PuLP's bundled CBC, options 'dualT 1e-9'"}
+    return {**common, "random_seed": "0",
+            "cold solve": f"HiGHS simplex up to {IPM_ABOVE:,} variables; interior point ({IPM_SOLVER}) with "
+                          "crossover above",
+            "warm solve": "the primal simplex from the kept basis when it names at least "
+                          f"{MIN_WARM_SHARE:.0%} of the model"}

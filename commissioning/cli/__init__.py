@@ -18,11 +18,50 @@ from commissioning.errors import CommissioningError, Problem
 
 
 class Context:
-    """The group's flags, handed to every command: ``--debug`` (show tracebacks) and ``--quiet``."""
+    """The flags every command is handed: ``--debug`` (show tracebacks) and ``--quiet``.
+
+    Either can be given before the command (``commissioning --quiet optimise …``) or after it
+    (``commissioning optimise … --quiet``); both positions mean the same, and a flag given in
+    either is on.
+    """
 
     def __init__(self, debug: bool = False, quiet: bool = False):
         self.debug = debug
         self.quiet = quiet
+
+
+_DEBUG_HELP = "Show a traceback for errors (for developers)."
+_QUIET_HELP = "No progress or warnings on standard error."
+
+
+def _set_flag(name: str):
+    """A callback turning the Context's flag ``name`` on when the option is given after the command."""
+
+    def callback(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+        if value:
+            setattr(ctx.ensure_object(Context), name, True)
+
+    return callback
+
+
+def _add_common_flags(cmd: click.Command) -> None:
+    """Give ``cmd`` its own ``--debug`` and ``--quiet`` (shown in its ``--help``), which set the
+    same Context flags as the group's options. They are not passed to the command's function."""
+    taken = {opt for p in cmd.params for opt in getattr(p, "opts", [])}
+    if "--debug" not in taken:
+        cmd.params.append(click.Option(["--debug"], is_flag=True, expose_value=False, callback=_set_flag("debug"),
+                                       help=_DEBUG_HELP))
+    if "--quiet" not in taken:
+        cmd.params.append(click.Option(["--quiet"] + ([] if "-q" in taken else ["-q"]), is_flag=True,
+                                       expose_value=False, callback=_set_flag("quiet"), help=_QUIET_HELP))
+
+
+class _Group(click.Group):
+    """A group whose every command also takes ``--debug`` and ``--quiet`` after its name."""
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        _add_common_flags(cmd)
+        super().add_command(cmd, name)
 
 
 def _echo_err(text: str) -> None:
@@ -81,9 +120,9 @@ def solver_option(fn):
                         help="auto: CBC (bundled with PuLP) for small cases, HiGHS above 10,000 variables.")(fn)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--debug", is_flag=True, help="Show a traceback for errors (for developers).")
-@click.option("--quiet", "-q", is_flag=True, help="No progress or warnings on standard error.")
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help=_DEBUG_HELP + " Also accepted after the command.")
+@click.option("--quiet", "-q", is_flag=True, help=_QUIET_HELP + " Also accepted after the command.")
 @click.version_option(package_name="commissioning")
 @click.pass_context
 def main(ctx: click.Context, debug: bool, quiet: bool) -> None:
@@ -91,7 +130,9 @@ def main(ctx: click.Context, debug: bool, quiet: bool) -> None:
 
     CASE is a folder of CSV files (plus case.yaml) or one .xlsx workbook.
     """
-    ctx.obj = Context(debug=debug, quiet=quiet)
+    obj = ctx.ensure_object(Context)
+    obj.debug = obj.debug or debug
+    obj.quiet = obj.quiet or quiet
 
 
 @main.command()
