@@ -64,6 +64,7 @@ class RunResult:
     pool: frozenset[str]
     timings: dict[str, float] = field(default_factory=dict)
     solver_reason: str = ""  # e.g. "highs (auto: 21,415 variables, …)"
+    time_limit: float | None = None  # seconds per solve, as asked
 
     @property
     def status(self) -> str:
@@ -105,6 +106,9 @@ def penny_floor(pounds: np.ndarray) -> np.ndarray:
 
 
 
+MIN_LINE = 1.0  # £: an allocation line below this is noise, not provision (see settle)
+
+
 def settle(lp: LinearProgram, x_model: np.ndarray) -> np.ndarray:
     """The solver's answer in whole pence, inside every ceiling of the model.
 
@@ -115,6 +119,10 @@ def settle(lp: LinearProgram, x_model: np.ndarray) -> np.ndarray:
     possible: the largest first, and those that a lock or a minimum rule also counts only
     when nothing else is left. Each step only lowers spending, so rows settled earlier
     stay settled, and locks and minimums keep their exact amounts wherever they can.
+    Last, an allocation line below :data:`MIN_LINE` (£1) that no minimum, lock or equity
+    floor counts is settled to nothing: a commissioner cannot let a contract for pennies.
+    (The carry-forward flows are left as solved, so idle money may be understated by
+    less than £1 a line.)
     """
     x = np.round(np.asarray(x_model, dtype=float) * MONEY_SCALE, 2)
     A, lo, up, registry = lp.matrix()
@@ -144,6 +152,10 @@ def settle(lp: LinearProgram, x_model: np.ndarray) -> np.ndarray:
                 take = min(x[c], max(pounds, 0.01))
                 x[c] = round(x[c] - take, 2)
                 excess -= coef[j] * take / MONEY_SCALE
+    # Lines too small to commission are solver noise: settled to nothing, unless a minimum,
+    # a lock or the equity floor counts them (taking them could break that floor).
+    alloc = (lp.variables["kind"] == "alloc").to_numpy()
+    x[alloc & ~protected & (x > 0) & (x < MIN_LINE)] = 0.0
     return x
 
 
@@ -266,4 +278,4 @@ def optimise_case(case: Case, solver: str = "auto", time_limit: float | None = N
         levels[level] = solve_level(case, level, pool, solver, time_limit, progress, warm=warm)
         timings[level] = time.perf_counter() - t
     return RunResult(scenario or case.scenario or case.settings.name, case, levels, solver, case.settings.objective,
-                     pool, timings, solver_reason=reason)
+                     pool, timings, solver_reason=reason, time_limit=time_limit)

@@ -14,6 +14,8 @@ case (exit 2).
 
 Workbooks are compared by their cells, not their bytes: xlsxwriter stamps a creation
 time into the file. Paths of the temporary folder are replaced by ``<tmp>`` in messages.
+The run record's engine and software (the commit, package versions) are replaced by
+``<software>``: they say which code ran, and the golden outputs are about what it produced.
 
 Write the digests anew, after a change that is *meant* to change outputs::
 
@@ -40,6 +42,21 @@ if str(HERE) not in sys.path:  # run as a script
     sys.path.insert(0, str(HERE))
 
 
+SOFTWARE_ROWS = ("Engine", "Commit", "Python")
+
+
+def _software(data):
+    """``data`` with every run record's ``engine`` and ``software`` replaced by ``<software>``."""
+    if isinstance(data, dict):
+        out = {k: _software(v) for k, v in data.items()}
+        if "engine" in out and "software" in out and "inputs" in out:
+            out["engine"] = out["software"] = "<software>"
+        return out
+    if isinstance(data, list):
+        return [_software(v) for v in data]
+    return data
+
+
 def workbook_text(path: Path) -> str:
     """Every non-empty cell of every sheet: sheet, coordinate, value (or formula), number format."""
     import openpyxl
@@ -48,10 +65,17 @@ def workbook_text(path: Path) -> str:
     lines = []
     for ws in wb.worksheets:
         lines.append(f"## {ws.title} merged={sorted(str(r) for r in ws.merged_cells.ranges)}")
+        software = set()
+        if ws.title == "Run record":  # rows naming the software: see the module docstring
+            from commissioning.analysis.record import software as installed
+
+            labels = set(SOFTWARE_ROWS) | set(installed()["packages"])
+            software = {c.row for c in ws["A"] if c.value in labels}
         for row in ws.iter_rows():
             for c in row:
                 if c.value is not None:
-                    lines.append(f"{c.coordinate}\t{c.value!r}\t{c.number_format}")
+                    value = "<software>" if c.row in software and c.column > 1 else c.value
+                    lines.append(f"{c.coordinate}\t{value!r}\t{c.number_format}")
     for name, dn in sorted(wb.defined_names.items()):
         lines.append(f"name {name} {dn.attr_text}")
     return "\n".join(lines)
@@ -60,6 +84,9 @@ def workbook_text(path: Path) -> str:
 def _text(path: Path, tmp: Path) -> str:
     if path.suffix == ".xlsx":
         return workbook_text(path)
+    if path.suffix == ".json":
+        return json.dumps(_software(json.loads(path.read_text(encoding="utf-8"))), indent=2,
+                          ensure_ascii=False).replace(str(tmp), "<tmp>")
     return path.read_text(encoding="utf-8").replace(str(tmp), "<tmp>")
 
 

@@ -27,6 +27,7 @@ from optimiser.families.registry import family
 from optimiser.levels import LEVELS, METRICS, RunResult
 from optimiser.objective import unique_plan
 
+from commissioning.analysis.record import record_of_run
 from commissioning.inputs.scenario import pool_not_poolable
 
 
@@ -124,6 +125,7 @@ class Summary(BaseModel):
     rules_broken_today: list[BrokenRule] = []
     rules_skipped: dict[str, list[str]] = {}
     asks_not_measured: list[UnmeasuredAsk] = []
+    run_record: dict[str, Any] | None = None  # what produced the run (commissioning.analysis.record)
 
     def to_json(self) -> dict[str, Any]:
         """The dict ``summary.json`` holds: the keys that were set, in the contract's order."""
@@ -178,6 +180,7 @@ def summary_dict(run: RunResult, extra: dict[str, Any] | None = None) -> dict[st
         out["note"] = "the solver stopped at its time limit: figures are the best found, not proven optimal"
     if extra:
         out.update(extra)
+    out["run_record"] = record_of_run(run)
     return out
 
 

@@ -184,6 +184,9 @@ class Case(_Frozen):
     pool: tuple[str, ...] | None = None  # pots forming the pool; None: every poolable pot
     locks: tuple[Provision, ...] = ()  # today's provision kept exactly as it is
     rules_changed: bool = False  # whether the scenario changes today's rules (scenario.changes_rules)
+    # The files the case (and its scenario) was read from, as (file name, SHA-256): the run
+    # record's; like ``rules_changed``, a label of the inputs, not one of them.
+    sources: tuple[tuple[str, str], ...] = ()
 
     # ---- lookups -----------------------------------------------------------------
     @cached_property
@@ -333,13 +336,14 @@ class Case(_Frozen):
         """A short hash of the inputs: which case (and scenario) produced an output.
 
         Where each rule came from (file or sheet) is left out, so the two forms of the same
-        case share a fingerprint; so is ``rules_changed``, a label of the inputs rather
-        than one of them.
+        case share a fingerprint; so are ``rules_changed`` and ``sources``, labels of the
+        inputs rather than inputs.
         """
         import hashlib
 
         data = self.model_dump(mode="json")
         data.pop("rules_changed", None)
+        data.pop("sources", None)
         for r in data.get("rules", []):
             r.pop("origin", None)
         text = __import__("json").dumps(data, sort_keys=True, separators=(",", ":"))

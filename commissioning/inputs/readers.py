@@ -61,6 +61,23 @@ class RawCase:
     problems: list[Problem] = field(default_factory=list)
     extra_tables: list[str] = field(default_factory=list)
     settings_rows: dict[str, int] = field(default_factory=dict)  # key -> row or line
+    files: list[Path] = field(default_factory=list)  # every file read, in reading order
+
+
+def file_digest(path: Path) -> str:
+    """The SHA-256 of a file's bytes, in hex."""
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def digests(files: list[Path]) -> tuple[tuple[str, str], ...]:
+    """(file name, SHA-256) of each file, in the order given."""
+    return tuple((Path(f).name, file_digest(Path(f))) for f in files)
 
 
 def read_case_raw(path: str | Path) -> RawCase:
@@ -91,6 +108,7 @@ def read_case_raw(path: str | Path) -> RawCase:
 def _read_folder(folder: Path) -> RawCase:
     problems: list[Problem] = []
     tables: dict[str, RawTable] = {}
+    files: list[Path] = []
     for name in TABLES:
         f = folder / f"{name}.csv"
         if not f.exists():
@@ -100,6 +118,7 @@ def _read_folder(folder: Path) -> RawCase:
                 continue
             f = alt[0]
         table = read_csv_table(f, name, problems)
+        files.append(f)
         if table is not None:
             tables[name] = table
     known = {f"{n}.csv" for n in TABLES}
@@ -113,7 +132,8 @@ def _read_folder(folder: Path) -> RawCase:
     if yml.exists():
         settings_where = yml.name
         settings, lines = read_yaml_mapping(yml, problems)
-    return RawCase(folder, "folder", tables, settings, settings_where, problems, extra, lines)
+        files.append(yml)
+    return RawCase(folder, "folder", tables, settings, settings_where, problems, extra, lines, files)
 
 
 def read_yaml_mapping(path: Path, problems: list[Problem]) -> tuple[dict[str, Any], dict[str, int]]:
@@ -445,7 +465,7 @@ def _read_workbook(path: Path) -> RawCase:
         extra = sorted(t for t in sheets if t.lower().strip() not in known)
     finally:
         wb.close()
-    return RawCase(path, "workbook", tables, settings, settings_where, problems, extra, settings_rows)
+    return RawCase(path, "workbook", tables, settings, settings_where, problems, extra, settings_rows, [path])
 
 
 def _damaged_sheet(title: str, e: Exception, problems: list[Problem]) -> None:

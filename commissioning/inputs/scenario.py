@@ -27,9 +27,10 @@ Decisions where the format is silent (also in the README):
   ``summary.json`` lists such pots as ``pool_not_poolable`` (:func:`pool_not_poolable`).
 * A scenario *changes the rules* (:func:`changes_rules`, the one place this is decided)
   when it changes a pot's eligibility, geography, years, carry-forward or match (through
-  ``eligibility`` or a budget's ``end``), adds ``rules`` or ``lock`` entries, sets a
-  different ``objective`` or ``equity_floor``, or pools a different set of pots. Budget
-  amounts and need multipliers change the money and the evidence, not the rules. Every
+  ``eligibility`` or a budget's ``end``), adds ``rules`` or ``lock`` entries, or sets a
+  different ``objective`` or ``equity_floor``. Pooling a different set of pots does not:
+  the aligned level keeps today's rules whatever the pool. Budget amounts and need
+  multipliers change the money and the evidence, not the rules. Every
   label reads it: a run is named ``Case 'NAME'`` without a scenario and ``Scenario 'X' on
   case 'NAME'`` with one (:func:`commissioning.case.labels.run_label`), and the aligned level is "today's rules"
   only when the scenario leaves them as they are (:func:`commissioning.case.labels.rules_words`).
@@ -43,7 +44,7 @@ from typing import Any
 
 from commissioning.errors import CaseError, Problem
 from commissioning.case.model import ALL, Budget, Case, Pot, Rule
-from commissioning.inputs.readers import read_yaml_mapping
+from commissioning.inputs.readers import digests, read_yaml_mapping
 from commissioning.inputs.settings import (KeyProblem, ScenarioFile, as_day, follow, lock_keeps, validated,
                                            year_problem)
 
@@ -319,7 +320,8 @@ def apply_scenario(case: Case, sc: Scenario) -> Case:
     return case.with_changes(pots=tuple(pots[p.code] for p in case.pots), budgets=new_budgets, need=tuple(need),
                              rules=case.rules + tuple(_scenario_rules(sc)), settings=settings,
                              scenario=f.name, pool=_pool_codes(case, f), locks=case.locks + locks,
-                             rules_changed=case.rules_changed or changes_rules(case, sc))
+                             rules_changed=case.rules_changed or changes_rules(case, sc),
+                             sources=case.sources + (digests([sc.source]) if sc.source else ()))
 
 
 def load_case_with_scenario(case_path: Path, scenario_path: Path | None) -> tuple[Case, list[Problem]]:

@@ -62,7 +62,7 @@ from commissioning.case.model import (
     Rule,
     Settings,
 )
-from commissioning.inputs.readers import RawCase, RawTable, read_case_raw
+from commissioning.inputs.readers import RawCase, RawTable, digests, read_case_raw
 
 MAX_CARRY_FORWARD = 100  # years; longer than any pot's life, so no real limit is lost
 
@@ -507,6 +507,7 @@ def _build_case(recs: dict[str, list[_Rec]], settings: Settings, have: dict[str,
         return recs.get(name, [])
 
     return Case(
+        sources=digests(raw.files),
         areas=tuple(Area(code=r["area_code"], name=r["area_name"], population=r["population"]) for r in rows("areas")),
         cohorts=tuple(
             Cohort(code=r["cohort_code"], name=r["cohort_name"], age_min=r["age_min"], age_max=r["age_max"],
