@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from commissioning.errors import CommissioningError, Problem
+from commissioning.errors import CommissioningError, OutputError, Problem
 
 
 class Context:
@@ -397,11 +397,13 @@ def sensitivity(obj: Context, case: Path, scenario: Path | None, need_spread: fl
 @click.option("--time-limit", type=float, default=None, help="Seconds per solve.")
 @click.option("--governance", type=click.Path(path_type=Path),
               help="A governance text to use instead of the shipped templates/governance.md.")
+@click.option("--pdf", is_flag=True,
+              help="Also print the agreement to agreement.pdf (the board pack), with LibreOffice (soffice) on PATH.")
 @click.option("--force", is_flag=True, help="Replace the output folder if it exists.")
 @click.pass_obj
 @handle_errors
 def agree(obj: Context, case: Path, out: Path, scenario: Path | None, from_dir: Path | None, solver: str,
-          time_limit: float | None, governance: Path | None, force: bool) -> None:
+          time_limit: float | None, governance: Path | None, pdf: bool, force: bool) -> None:
     """Write the Local Labour Market Agreement (agreement.xlsx) a finance team can audit and edit."""
     import shutil
 
@@ -413,6 +415,12 @@ def agree(obj: Context, case: Path, out: Path, scenario: Path | None, from_dir: 
 
     sources = [case] + [p for p in (scenario, from_dir, governance) if p is not None]
     check_target(out, force, sources)
+    if pdf:
+        from commissioning.writers.pdf import soffice
+
+        if soffice() is None:  # said before any work, so nothing is half-written
+            raise OutputError("--pdf needs LibreOffice (soffice) on PATH to print the board pack: install it "
+                              "(Debian: apt install libreoffice-calc), or leave out --pdf")
     c, warnings = load_case_with_scenario(case, scenario)
     print_warnings(warnings, obj.quiet)
     progress = Progress(obj.quiet)
@@ -440,13 +448,18 @@ def agree(obj: Context, case: Path, out: Path, scenario: Path | None, from_dir: 
                 if (from_dir / name).exists():
                     shutil.copyfile(from_dir / name, work / name)
         write_agreement(inputs, work / "agreement.xlsx", governance)
+        if pdf:
+            from commissioning.writers.pdf import export_pdf
+
+            progress("printing the board pack to agreement.pdf with LibreOffice")
+            export_pdf(work / "agreement.xlsx", work)
     from commissioning.case.labels import run_label
 
     total = float(inputs.pooled["amount"].sum())
     click.echo(f"{run_label(inputs.name, c.scenario)}: agreement, DRAFT, {inputs.start_year} to {inputs.end_year}")
     click.echo(f"  pooled budget £{inputs.pooled_budget():,.0f}; allocated £{total:,.2f}; "
                f"{inputs.levels['pooled']['outcomes']:,.0f} outcomes; fingerprint {c.fingerprint()}")
-    click.echo(f"Wrote {out}: agreement.xlsx, allocations.csv, summary.json")
+    click.echo(f"Wrote {out}: agreement.xlsx{', agreement.pdf' if pdf else ''}, allocations.csv, summary.json")
 
 
 @main.command()
