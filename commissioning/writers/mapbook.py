@@ -10,7 +10,15 @@ nothing new (pivots of the coverage table into grids are layout). Files, per out
 * ``map.xlsx`` — for people: sheets "Coverage" (area × cohort heat map per year, cohorts
   grouped by journey stage), "By journey stage" (area × stage per year, with totals that
   show where support piles up and where it tapers off), "Eligibility" (pots × cohorts and
-  pots × areas), "Flags" (the register as a filterable table) and "Coverage data".
+  pots × areas), "Flags" (the map's figures in words, then the register as a filterable
+  table), "Coverage data" and "Run record" (what produced it, :mod:`commissioning.writers.record`).
+
+Every sheet prints on A4 (:func:`commissioning.writers.printing.setup_print`): the heat maps
+landscape or portrait as their width needs, their header rows repeated. The Eligibility
+grids are a lookup and are left out of the print area; so are the flags register and the
+coverage data when longer than :data:`~commissioning.writers.printing.PRINT_ROWS_MAX` rows
+(a printed line says so, and the CSVs hold the same rows). Headers are in words ("Pot
+code"); the CSVs keep their column names. People on the stage summary are shown whole.
 
 Heat maps colour a coverage ratio red (0%) through amber (50%) to green (100%); a cell
 above 100% (provision beyond need) is blue instead — a formula rule placed before the
@@ -29,8 +37,14 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 from commissioning.analysis.flags import FLAG_COLUMNS
 from commissioning.analysis.mapping import ALL_YEARS, COVERAGE_COLUMNS, STAGE_NAMES, ProvisionMap
 from commissioning.case.model import Case
+from commissioning.analysis.record import run_record
 from commissioning.writers.files import new_workbook, write_frame_csv, write_json
-from commissioning.writers.style import BOLD, HEADER, ISO_DATE_FORMAT, NOTE, SUBTITLE, TITLE, TOTAL_LABEL, WARN
+from commissioning.writers.printing import (PRINT_ROWS_MAX, TopAligned, document_name, fitting_columns, grid_layout,
+                                            heading, layout, out_of_print_note, page_titles, setup_print,
+                                            text_height, wrapped_row)
+from commissioning.writers.record import write_run_record
+from commissioning.writers.style import (BOLD, HEADER, ISO_DATE_FORMAT, NOTE, SUBTITLE, TITLE, TOTAL_LABEL, WARN,
+                                         WRAP)
 
 MAP_FILES = ("coverage.csv", "flags.csv", "map.json", "map.xlsx")
 RED, AMBER, GREEN, OVER = "#F8696B", "#FFEB84", "#63BE7B", "#4F81BD"
@@ -95,11 +109,14 @@ class _Book:
     def __init__(self, path: Path):
         self.wb = new_workbook(path)
         add = self.wb.add_format
-        self.title = add(TITLE)
-        self.note = add(WARN)
-        self.legend = add(NOTE)
+        self.title = add({**TITLE, **WRAP})
+        self.plain_title = add(TITLE)
+        self.note = add({**WARN, **WRAP})
+        self.legend = add({**NOTE, **WRAP})
+        self.line = add(WRAP)
         self.header = add(HEADER)
-        self.stage = add({"bold": True, "align": "center", "bg_color": "#BDD7EE", "border": 1})
+        self.stage = add({"bold": True, "align": "center", "valign": "top", "text_wrap": True, "bg_color": "#BDD7EE",
+                          "border": 1})
         self.block = add(SUBTITLE)
         self.bold = add(BOLD)
         self.pct = add({"num_format": "0%"})
@@ -107,9 +124,12 @@ class _Book:
         self.total_label = add(TOTAL_LABEL)
         self.money = add({"num_format": MONEY_FORMAT})
         self.people = add({"num_format": PEOPLE_FORMAT})
+        self.whole_people = add({"num_format": WHOLE_PEOPLE_FORMAT})  # board-facing: whole people
         self.whole = add({"num_format": "0"})
-        self.center = add({"align": "center"})
-        self.date = add({"num_format": ISO_DATE_FORMAT})
+        self.center = add({"align": "center", "valign": "top"})
+        self.top = add({"valign": "top"})
+        self.wrap = add(WRAP)
+        self.date = add({"num_format": ISO_DATE_FORMAT, "valign": "top"})
         self.grey = add({"font_color": "#808080", "italic": True, "align": "center"})
         self.over = add({"bg_color": OVER, "font_color": "#FFFFFF", "bold": True})
 
@@ -153,54 +173,90 @@ class _Book:
 
 HEAT_LEGEND = ("Each cell: today's eligible provision (people) ÷ need. Red 0% → amber 50% → green 100%; "
                "blue: more provision than need (over-provision). Blank: no need evidenced.")
+WHOLE_PEOPLE_FORMAT = "#,##0"
+GRID_WIDTH = 11  # a heat map's cohort or stage column (characters)
+
+
+def _name_width(names, least: float = 12, most: float = 26) -> float:
+    """A column wide enough for the longest of ``names`` (within least..most characters)."""
+    return float(min(most, max([least, *[len(str(n)) + 1 for n in names]])))
 
 
 def write_map_workbook(pm: ProvisionMap, case: Case, path: Path) -> None:
     """Lay out ``map.xlsx`` (see the module docstring for the sheets)."""
     book = _Book(path)
+    name = document_name("Provision map", case.settings.name, case.scenario)
     try:
-        _coverage_sheet(book, pm, case)
-        _stage_sheet(book, pm, case)
-        _eligibility_sheet(book, case)
-        _flags_sheet(book, pm)
-        _coverage_data_sheet(book, pm)
+        _coverage_sheet(book, pm, case, name)
+        _stage_sheet(book, pm, case, name)
+        _eligibility_sheet(book, case, name)
+        _flags_sheet(book, pm, name)
+        _coverage_data_sheet(book, pm, name)
+        write_run_record(book.wb, run_record(case), book.plain_title, book.bold, footer=name)
     finally:
         book.wb.close()
 
 
-def _note_rows(book: _Book, ws, pm: ProvisionMap, title: str, legend: str | None) -> None:
-    """Row 1 the title; row 2 the provision note when there is one, else the legend."""
-    ws.write_string(0, 0, title, book.title)
+def _note_rows(book: _Book, ws, pm: ProvisionMap, title: str, legend: str | None, widths: list[float]) -> None:
+    """Row 1 the title; row 2 the provision note when there is one, else the legend (both wrapped to the sheet's width)."""
+    last = len(widths) - 1
+    wrapped_row(ws, 0, 0, last, title, book.title, widths, line=19)
     if pm.note:
-        ws.write_string(1, 0, pm.note + (" — " + legend if legend else ""), book.note)
+        wrapped_row(ws, 1, 0, last, pm.note + (" — " + legend if legend else ""), book.note, widths)
     elif legend:
-        ws.write_string(1, 0, legend, book.legend)
+        wrapped_row(ws, 1, 0, last, legend, book.legend, widths)
 
 
-def _coverage_sheet(book: _Book, pm: ProvisionMap, case: Case) -> None:
+def _heat_layout(case: Case, fixed: list[float], groups: list[list[float]], header: float) -> dict:
+    """:func:`~commissioning.writers.printing.grid_layout` of a heat map: ``header`` points of
+    header rows, then one block per year (its label, a row per area, a blank row)."""
+    body = header + len(case.years) * (17 + 15 * len(case.areas) + 15) + 70  # 70: the title and legend rows
+    return grid_layout(fixed, groups, body)
+
+
+def _set_widths(ws, widths: list[float]) -> None:
+    for j, w in enumerate(widths):
+        ws.set_column(j, j, w)
+
+
+def _coverage_sheet(book: _Book, pm: ProvisionMap, case: Case, name: str) -> None:
     ws = book.wb.add_worksheet("Coverage")
     cohorts = _cohorts_by_stage(case)
+    widths = [10.0, _name_width((a.name for a in case.areas), least=10)] + [float(GRID_WIDTH)] * len(cohorts)
+    _set_widths(ws, widths)
+    stages = list(dict.fromkeys(c.journey_stage for c in cohorts))
+    groups = [[float(GRID_WIDTH)] * sum(1 for c in cohorts if c.journey_stage == s) for s in stages]
+    header = (text_height([(_stage_label(s), GRID_WIDTH * len(g)) for s, g in zip(stages, groups)], bold=True)
+              + text_height([(c.name, GRID_WIDTH) for c in cohorts], bold=True))
+    pages = _heat_layout(case, widths[:2], groups, header)  # a page never splits a journey stage
+    pages.pop("first_page")
     legend = HEAT_LEGEND if pm.provision_supplied else "Cells read 'no pot' where no pot may fund the need."
-    _note_rows(book, ws, pm, "Coverage of need by today's provision: areas × cohorts, one block per year "
-               "(cohorts grouped by customer-journey stage)", legend)
+    title = ("Coverage of need by today's provision: areas × cohorts, one block per year (cohorts grouped by "
+             "customer-journey stage)")
+    if not pages["v_breaks"]:
+        _note_rows(book, ws, pm, title, legend, widths)
+    else:  # several pages across, the area columns repeated: each page's columns carry the title
+        note = (pm.note + " — " + legend) if pm.note else legend
+        page_titles(ws, widths, 2, pages["v_breaks"], [
+            (0, title, "Coverage of need by today's provision (continued)", book.title, 19),
+            (1, note, note, book.note if pm.note else book.legend, 15)])
     ws.write_string(2, 0, "Area code", book.header)
     ws.write_string(2, 1, "Area", book.header)
     ws.write_string(3, 0, "", book.header)
     ws.write_string(3, 1, "", book.header)
     col = 2
+    stage_cells = []
     for stage in dict.fromkeys(c.journey_stage for c in cohorts):
         width = sum(1 for c in cohorts if c.journey_stage == stage)
         if width > 1:
-            ws.merge_range(2, col, 2, col + width - 1, _stage_label(stage), book.stage)
-        else:
-            ws.write_string(2, col, _stage_label(stage), book.stage)
+            ws.merge_range(2, col, 2, col + width - 1, "", book.stage)
+        ws.write_string(2, col, _stage_label(stage), book.stage)
+        stage_cells.append((_stage_label(stage), sum(widths[col:col + width]) + 1.1 * (width - 1)))
         col += width
     for j, c in enumerate(cohorts):
         book.text(ws, 3, 2 + j, c.name, book.header)
-    ws.set_row(3, 75)
-    ws.set_column(0, 0, 12)
-    ws.set_column(1, 1, 24)
-    ws.set_column(2, 1 + len(cohorts), 14)
+    ws.set_row(2, text_height(stage_cells, bold=True))
+    ws.set_row(3, text_height([(c.name, GRID_WIDTH) for c in cohorts], bold=True))
     ws.freeze_panes(4, 2)
 
     cov = pm.coverage
@@ -228,22 +284,22 @@ def _coverage_sheet(book: _Book, pm: ProvisionMap, case: Case) -> None:
         row += 1
     if pm.provision_supplied:
         book.heat(ws, ranges)
+    setup_print(ws, name, repeat_rows=(0, 3) if pages["v_breaks"] else (2, 3), repeat_cols=(0, 1), **pages)
 
 
-def _stage_sheet(book: _Book, pm: ProvisionMap, case: Case) -> None:
+def _stage_sheet(book: _Book, pm: ProvisionMap, case: Case, name: str) -> None:
     ws = book.wb.add_worksheet("By journey stage")
-    _note_rows(book, ws, pm, "Coverage by customer-journey stage: where support piles up and where it tapers off "
-               "(provision people ÷ need over the cohorts at each stage)", HEAT_LEGEND)
     stages = list(dict.fromkeys(pm.stage_totals["journey_stage"]))
     stages = sorted(stages, key=lambda s: 99 if s is None else s)
+    widths = [10.0, max(_name_width(a.name for a in case.areas), 27.0)] + [11.0] * len(stages)
+    _set_widths(ws, widths)
+    _note_rows(book, ws, pm, "Coverage by customer-journey stage: where support piles up and where it tapers off "
+               "(provision people ÷ need over the cohorts at each stage)", HEAT_LEGEND, widths)
     ws.write_string(3, 0, "Area code", book.header)
     ws.write_string(3, 1, "Area", book.header)
     for j, s in enumerate(stages):
         ws.write_string(3, 2 + j, _stage_label(s), book.header)
-    ws.set_row(3, 45)
-    ws.set_column(0, 0, 12)
-    ws.set_column(1, 1, 24)
-    ws.set_column(2, 1 + len(stages), 16)
+    ws.set_row(3, text_height([(_stage_label(s), 11.0) for s in stages], bold=True))
     ws.freeze_panes(4, 2)
     last_col = 1 + len(stages)
 
@@ -272,7 +328,7 @@ def _stage_sheet(book: _Book, pm: ProvisionMap, case: Case) -> None:
         for j, s in enumerate(stages):
             r = totals.get((ALL_YEARS, s))
             if r is not None:
-                book.number(ws, row, 2 + j, getattr(r, field), book.people)
+                book.number(ws, row, 2 + j, getattr(r, field), book.whole_people)
         row += 1
     row += 1
 
@@ -299,21 +355,30 @@ def _stage_sheet(book: _Book, pm: ProvisionMap, case: Case) -> None:
         row += 1
     if pm.provision_supplied:
         book.heat(ws, ranges)
+    setup_print(ws, name, repeat_rows=(3, 3), repeat_cols=(0, 1), **layout(widths))
 
 
-def _eligibility_sheet(book: _Book, case: Case) -> None:
+def _eligibility_sheet(book: _Book, case: Case, name: str) -> None:
+    """The pots × cohorts and pots × areas grids: a lookup, left out of print (a printed line says so)."""
     ws = book.wb.add_worksheet("Eligibility")
-    ws.write_string(0, 0, "Eligibility: which cohorts and which areas each pot may fund (✓) — "
-                    "by its geography and cohorts; its years and money aside", book.title)
     cohorts = _cohorts_by_stage(case)
+    grid = max(len(cohorts), len(case.areas))
+    fixed_widths = [14.0, 34.0, 11.0, 11.0, 11.0]
+    widths = fixed_widths + [12.0] * grid
+    _set_widths(ws, widths)
+    shown = widths[:fitting_columns(widths)]
+    wrapped_row(ws, 0, 0, len(shown) - 1, "Eligibility: which cohorts and which areas each pot may fund (✓) — by its "
+                "geography and cohorts; its years and money aside", book.title, shown, line=19)
+    wrapped_row(ws, 1, 0, len(shown) - 1, f"Not printed: a lookup of {len(case.pots):,} pots × {len(cohorts):,} "
+                f"cohorts and × {len(case.areas):,} areas; use it on screen.", book.legend, shown)
     fixed = ["Pot code", "Pot name", "Department", "Start", "End"]
-    row = 2
+    row = 3
     ws.write_string(row - 1, 0, "Pots × cohorts", book.block)
     for j, h in enumerate(fixed):
         ws.write_string(row, j, h, book.header)
     for j, c in enumerate(cohorts):
         book.text(ws, row, len(fixed) + j, c.name, book.header)
-    ws.set_row(row, 75)
+    ws.set_row(row, text_height([(c.name, 12.0) for c in cohorts], bold=True))
     for i, p in enumerate(case.pots):
         r = row + 1 + i
         book.text(ws, r, 0, p.code)
@@ -326,6 +391,7 @@ def _eligibility_sheet(book: _Book, case: Case) -> None:
                 ws.write_string(r, len(fixed) + j, TICK, book.center)
     ws.freeze_panes(row + 1, 2)
 
+    head = row
     row = row + len(case.pots) + 3
     ws.write_string(row - 1, 0, "Pots × areas", book.block)
     fixed2 = ["Pot code", "Pot name", "Department", "Geography", ""]
@@ -333,7 +399,7 @@ def _eligibility_sheet(book: _Book, case: Case) -> None:
         ws.write_string(row, j, h, book.header)
     for j, a in enumerate(case.areas):
         book.text(ws, row, len(fixed2) + j, a.name, book.header)
-    ws.set_row(row, 45)
+    ws.set_row(row, text_height([(a.name, 12.0) for a in case.areas], bold=True))
     for i, p in enumerate(case.pots):
         r = row + 1 + i
         book.text(ws, r, 0, p.code)
@@ -343,50 +409,84 @@ def _eligibility_sheet(book: _Book, case: Case) -> None:
         for j, a in enumerate(case.areas):
             if case.eligibility.covers(p.code, area=a.code):
                 ws.write_string(r, len(fixed2) + j, TICK, book.center)
-    ws.set_column(0, 0, 14)
-    ws.set_column(1, 1, 40)
-    ws.set_column(2, 2, 12)
-    ws.set_column(3, 4, 12)
-    ws.set_column(5, 4 + max(len(cohorts), len(case.areas)), 13)
+    setup_print(ws, name, repeat_rows=head, print_area=(0, 0, 1, len(shown) - 1), **layout(shown))
 
 
-def _flags_sheet(book: _Book, pm: ProvisionMap) -> None:
+FLAG_WIDTHS = {"stage": 6, "level": 8, "kind": 10, "reason": 13, "pot_code": 11, "area_code": 10,
+               "cohort_code": 21, "year": 8, "people": 8, "amount": 11, "detail": 45}
+
+
+def _flags_sheet(book: _Book, pm: ProvisionMap, name: str) -> None:
+    """The flags register: the map's figures in words (printed), then the register as a filterable table.
+
+    The register prints (its Detail wrapped) when it is at most :data:`PRINT_ROWS_MAX` rows;
+    longer, it is left out of the print area and a printed line says so.
+    """
     ws = book.wb.add_worksheet("Flags")
+    frame = pm.flags_frame
+    widths = [float(FLAG_WIDTHS[c]) for c in FLAG_COLUMNS]
+    _set_widths(ws, widths)
+    last_col = len(FLAG_COLUMNS) - 1
     title = "Flags register (stage map): duplication, gaps with their reasons, and provision the pot may not fund"
     if pm.note:
-        ws.write_string(0, 0, pm.note, book.note)  # the first line a reader sees
-        ws.write_string(1, 0, title, book.title)
+        wrapped_row(ws, 0, 0, last_col, pm.note, book.note, widths)  # the first line a reader sees
+        wrapped_row(ws, 1, 0, last_col, title, book.title, widths, line=19)
     else:
-        ws.write_string(0, 0, title, book.title)
-        ws.write_string(1, 0, "Filter with the header arrows; amounts in £, people in participants.", book.legend)
-    frame = pm.flags_frame
-    head = 3
+        wrapped_row(ws, 0, 0, last_col, title, book.title, widths, line=19)
+        wrapped_row(ws, 1, 0, last_col, "Filter with the header arrows; amounts in £, people in participants.",
+                    book.legend, widths)
+    row = 3
+    for line in map_summary_lines(pm):
+        wrapped_row(ws, row, 0, last_col, line.strip() if not line.startswith("    ") else "    – " + line.strip(),
+                    book.line, widths)
+        row += 1
+    printed = len(frame) <= PRINT_ROWS_MAX
+    if not printed:
+        wrapped_row(ws, row, 0, last_col, out_of_print_note(len(frame), "flags.csv"), book.legend, widths)
+        row += 1
+    head = row + 1
     formats = {"people": book.people, "amount": book.money}
+    top = TopAligned(book.wb)  # printed: each cell wrapped, on the first line of its row
     for i, rec in enumerate(frame.itertuples(index=False)):
+        r = head + 1 + i
         for j, c in enumerate(FLAG_COLUMNS):
             v = getattr(rec, c)
             if c in formats:
-                book.number(ws, head + 1 + i, j, v, formats[c])
+                book.number(ws, r, j, v, top(formats[c]) if printed else formats[c])
             else:
-                book.text(ws, head + 1 + i, j, v or None)
+                book.text(ws, r, j, v or None, top.wrap if printed else None)
+        if printed:
+            ws.set_row(r, text_height([(str(getattr(rec, c)), widths[j]) for j, c in enumerate(FLAG_COLUMNS)
+                                       if c not in formats and getattr(rec, c)]))
     last = head + max(len(frame), 1)
-    ws.add_table(head, 0, last, len(FLAG_COLUMNS) - 1, {
+    heads = [heading(c) for c in FLAG_COLUMNS]
+    ws.add_table(head, 0, last, last_col, {
         "name": "Flags",
         "style": "Table Style Light 9",
         "autofilter": True,
-        "columns": [{"header": c, **({"format": formats[c]} if c in formats else {})} for c in FLAG_COLUMNS],
+        "columns": [{"header": h, "header_format": book.header, **({"format": formats[c]} if c in formats else {})}
+                    for h, c in zip(heads, FLAG_COLUMNS)],
     })
-    widths = {"stage": 8, "level": 8, "kind": 12, "reason": 16, "pot_code": 14, "area_code": 12,
-              "cohort_code": 22, "year": 9, "people": 11, "amount": 14, "detail": 120}
-    for j, c in enumerate(FLAG_COLUMNS):
-        ws.set_column(j, j, widths[c])
+    ws.set_row(head, text_height(list(zip(heads, widths)), bold=True))
     ws.freeze_panes(head + 1, 0)
+    setup_print(ws, name, repeat_rows=head, print_area=(0, 0, last if printed else head, last_col), **layout(widths))
 
 
-def _coverage_data_sheet(book: _Book, pm: ProvisionMap) -> None:
+COVERAGE_WIDTHS = {"area_code": 11, "cohort_code": 22, "year": 9, "journey_stage": 9, "need_people": 11,
+                   "eligible_pots": 9, "eligible_money": 14, "provision_amount": 13, "provision_people": 11,
+                   "coverage": 10}
+
+
+def _coverage_data_sheet(book: _Book, pm: ProvisionMap, name: str) -> None:
     ws = book.wb.add_worksheet("Coverage data")
-    _note_rows(book, ws, pm, "Coverage data (coverage.csv): one row per area, cohort and year with need", None)
     frame = pm.coverage
+    widths = [float(COVERAGE_WIDTHS.get(c, 12)) for c in COVERAGE_COLUMNS]
+    _set_widths(ws, widths)
+    _note_rows(book, ws, pm, "Coverage data (coverage.csv): one row per area, cohort and year with need", None, widths)
+    printed = len(frame) <= PRINT_ROWS_MAX
+    last_col = len(COVERAGE_COLUMNS) - 1
+    if not printed:
+        wrapped_row(ws, 2, 0, last_col, out_of_print_note(len(frame), "coverage.csv"), book.legend, widths)
     head = 3
     formats = {
         "journey_stage": book.whole, "need_people": book.people, "eligible_pots": book.whole,
@@ -401,12 +501,13 @@ def _coverage_data_sheet(book: _Book, pm: ProvisionMap) -> None:
             else:
                 book.text(ws, head + 1 + i, j, v)
     last = head + max(len(frame), 1)
-    ws.add_table(head, 0, last, len(COVERAGE_COLUMNS) - 1, {
+    heads = [heading(c) for c in COVERAGE_COLUMNS]
+    ws.add_table(head, 0, last, last_col, {
         "name": "Coverage",
         "style": "Table Style Light 9",
-        "columns": [{"header": c, **({"format": formats[c]} if c in formats else {})} for c in COVERAGE_COLUMNS],
+        "columns": [{"header": h, "header_format": book.header, **({"format": formats[c]} if c in formats else {})}
+                    for h, c in zip(heads, COVERAGE_COLUMNS)],
     })
-    ws.set_column(0, 0, 12)
-    ws.set_column(1, 1, 22)
-    ws.set_column(2, len(COVERAGE_COLUMNS) - 1, 15)
+    ws.set_row(head, text_height(list(zip(heads, widths)), bold=True))
     ws.freeze_panes(head + 1, 0)
+    setup_print(ws, name, repeat_rows=head, print_area=(0, 0, last if printed else head, last_col), **layout(widths))

@@ -19,6 +19,7 @@ from scenariocases import write_case, write_scenario
 
 from commissioning.cli import main
 from commissioning.analysis.compare import COMPARISON_COLUMNS, EXTRA_COLUMNS
+from commissioning.writers.printing import heading
 from commissioning.inputs.validate import load_case
 from optimiser.levels import LEVELS, METRICS
 
@@ -117,28 +118,30 @@ def test_workbook_has_the_sheets_formulas_and_a_chart(tiny):
     out = tiny[2]
     wb = openpyxl.load_workbook(out / "comparison.xlsx")
     assert wb.sheetnames == ["Board summary", "Comparison", "Allocation differences", "Aligned differences",
-                             "Scenarios"]
+                             "Scenarios", "Run record"]
     comp = wb["Comparison"]
-    header = [c.value for c in comp[1]]
-    assert header == COMPARISON_COLUMNS + EXTRA_COLUMNS
+    header = [c.value for c in comp[1]]  # the csv's columns, in words
+    assert header == [heading(c) for c in COMPARISON_COLUMNS + EXTRA_COLUMNS]
+    assert header[:3] == ["Scenario", "Budget (£)", "Need (people)"]
+    assert heading("pooled_outcomes") == "Pooled: outcomes"
     rows = read_comparison(out)
     # The figures are the csv's.
     for i, row in enumerate(rows, start=2):
         assert comp.cell(i, 1).value == row["scenario"]
-        j = header.index("pooled_outcomes") + 1
+        j = header.index("Pooled: outcomes") + 1
         assert comp.cell(i, j).value == pytest.approx(float(row["pooled_outcomes"]), abs=1e-6)
     # Below them, the changes against the first scenario are live formulas.
     deltas = [r for r in comp.iter_rows(min_row=len(rows) + 3) if isinstance(r[1].value, str)
               and r[1].value.startswith("=")]
     assert len(deltas) == len(rows)
-    assert deltas[1][header.index("pooled_outcomes")].value.startswith("=IF(")
-    assert "$2" in deltas[1][header.index("pooled_outcomes")].value
+    assert deltas[1][header.index("Pooled: outcomes")].value.startswith("=IF(")
+    assert "$2" in deltas[1][header.index("Pooled: outcomes")].value
     diff = wb["Allocation differences"]
     formulas = [c.value for r in diff.iter_rows() for c in r if isinstance(c.value, str) and c.value.startswith("=")]
     assert any(f.startswith("=IF(OR(") for f in formulas) and any(f.startswith("=SUM(") for f in formulas)
     heads = [c.value for c in diff[4]]
-    assert heads[:4] == ["pot_code", "pot_name", "area_code", "area_name"]
-    assert heads[4:7] == ["base", "skills-cut", "no-pool"] and heads[7:9] == ["Δ skills-cut", "Δ no-pool"]
+    assert heads[:4] == ["Pot code", "Pot", "Area code", "Area"]
+    assert heads[4:7] == ["base", "skills-cut", "no-pool"] and heads[7:9] == ["Change: skills-cut", "Change: no-pool"]
     board = wb["Board summary"]
     assert all(str(board.cell(5, 2 + i).value).startswith("=") for i in range(len(rows)))
     with zipfile.ZipFile(out / "comparison.xlsx") as z:

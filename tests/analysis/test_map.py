@@ -330,7 +330,7 @@ def test_map_workbook_sheets_formats_and_text_that_stays_text(tmp_path):
     result = CliRunner().invoke(main, ["map", str(stacked_case(tmp_path, pot_name=HYPERLINK)), "--out", str(out)])
     assert result.exit_code == 0, result.output
     wb = openpyxl.load_workbook(out / "map.xlsx")
-    assert wb.sheetnames == ["Coverage", "By journey stage", "Eligibility", "Flags", "Coverage data"]
+    assert wb.sheetnames == ["Coverage", "By journey stage", "Eligibility", "Flags", "Coverage data", "Run record"]
     for name in ("Coverage", "By journey stage"):
         ws = wb[name]
         rules = [rule for cf in ws.conditional_formatting for rule in cf.rules]
@@ -349,9 +349,15 @@ def test_map_workbook_sheets_formats_and_text_that_stays_text(tmp_path):
     assert "Flags" in flags.tables
     table = flags.tables["Flags"]
     assert table.autoFilter is not None
+    # The table's header row is in words (flags.csv keeps its columns), below the map's figures in words.
+    head = next(r for r in range(1, 30) if flags.cell(row=r, column=1).value == "Stage")
+    assert [flags.cell(row=head, column=j + 1).value for j in range(len(FLAG_COLUMNS))][:5] == [
+        "Stage", "Level", "Kind", "Reason", "Pot code"]
     amount_col = FLAG_COLUMNS.index("amount") + 1
-    assert flags.cell(row=5, column=amount_col).number_format == "£#,##0"
-    assert flags.cell(row=5, column=amount_col).value == pytest.approx(8000 * 4 / 14)
+    assert flags.cell(row=head, column=amount_col).value == "Amount (£)"
+    assert flags.cell(row=head + 1, column=amount_col).number_format == "£#,##0"
+    assert flags.cell(row=head + 1, column=amount_col).value == pytest.approx(8000 * 4 / 14)
+    assert any(str(flags.cell(row=r, column=1).value).startswith("duplication: 1 cell") for r in range(3, head))
     elig = wb["Eligibility"]
     ticks = sum(1 for row in elig.iter_rows() for c in row if c.value == "✓")
     assert ticks == 2 + 2  # P1 and P2 each fund C1 (not C2), and each covers A1

@@ -35,7 +35,7 @@ def book(run, tmp_path_factory):
 
 def test_sheets_without_an_explanation(book):
     wb = openpyxl.load_workbook(book)
-    assert wb.sheetnames == ["Summary", "Aligned by area", "Pooled by area", "Allocations"]
+    assert wb.sheetnames == ["Summary", "Aligned by area", "Pooled by area", "Allocations", "Run record"]
 
 
 def test_summary_puts_the_three_levels_side_by_side_with_dividends_as_formulas(run, book):
@@ -81,11 +81,11 @@ def test_allocations_sheet_is_a_filterable_table_of_allocations_csv(run, book):
     assert "Allocations" in ws.tables
     table = ws.tables["Allocations"]
     assert table.autoFilter is not None
-    head, cols = header(ws, "level", "amount")
+    head, cols = header(ws, "Level", "Amount (£)", "Pot code")  # headers in words; allocations.csv keeps its names
     frame = run.allocations_frame()
     assert ws.max_row - head == len(frame)
-    total = sum(ws.cell(r, cols["amount"]).value for r in range(head + 1, ws.max_row + 1)
-                if ws.cell(r, cols["level"]).value == "pooled")
+    total = sum(ws.cell(r, cols["Amount (£)"]).value for r in range(head + 1, ws.max_row + 1)
+                if ws.cell(r, cols["Level"]).value == "pooled")
     assert total == pytest.approx(frame.loc[frame["level"] == "pooled", "amount"].sum(), abs=0.005)
     assert ws.freeze_panes == f"A{head + 1}"
 
@@ -95,8 +95,8 @@ def test_explanation_adds_flags_asks_and_binding_sheets(run, tmp_path):
     path = tmp_path / "results.xlsx"
     write_results_workbook(run, path, explanation=explanation)
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames[-3:] == ["Flags", "Asks", "Binding rules"]
-    head, cols = header(wb["Flags"], "stage", "kind", "detail")
+    assert wb.sheetnames[-4:] == ["Flags", "Asks", "Binding rules", "Run record"]
+    head, cols = header(wb["Flags"], "Stage", "Kind", "Detail")
     assert wb["Flags"].max_row - head == max(len(explanation.flags), 1)
 
 
