@@ -30,8 +30,9 @@ def run(*args):
 
 
 def comparable(case) -> dict:
-    """The case as plain data, with each rule's origin (its file or sheet) blanked."""
-    data = case.model_dump()
+    """The case as plain data, with each rule's origin (its file or sheet) blanked and the files
+    it was read from (``sources``, their names and digests) left out."""
+    data = case.model_dump(exclude={"sources"})
     data["rules"] = [{**r, "origin": ""} for r in data["rules"]]
     return data
 
