@@ -62,3 +62,28 @@ def test_a_changed_input_changes_its_digest_and_nothing_else(tmp_path):
     changed = [a["file"] for a, b in zip(before["inputs"], after["inputs"]) if a != b]
     assert changed == ["areas.csv"]
     assert before["case"]["fingerprint"] == after["case"]["fingerprint"]
+
+
+def test_every_workbook_ends_with_the_same_run_record(tmp_path):
+    """Two runs of optimise and map: the Run record sheets, last in each workbook, are equal cell for cell."""
+    import openpyxl
+
+    case = write_agreement_case(tmp_path / "case")
+
+    def sheet(book):
+        wb = openpyxl.load_workbook(book)
+        assert wb.sheetnames[-1] == "Run record"
+        ws = wb["Run record"]
+        return [[c.value for c in row] for row in ws.iter_rows()]
+
+    books = []
+    for name in ("a", "b"):
+        optimise(case, tmp_path / name)
+        res = CliRunner().invoke(main, ["map", str(case), "--out", str(tmp_path / f"map-{name}"), "--force"])
+        assert res.exit_code == 0, res.output
+        books.append((sheet(tmp_path / name / "results.xlsx"), sheet(tmp_path / f"map-{name}" / "map.xlsx")))
+    assert books[0] == books[1]
+    results, mapped = books[0]
+    text = "\n".join(str(v) for row in results for v in row if v is not None)
+    assert sha(case / "pots.csv") in text and "highspy" in text
+    assert any(row[0] == "Solver" and row[1] == "none (no solve)" for row in mapped)
