@@ -20,7 +20,9 @@ from click.testing import CliRunner
 from openpyxl.utils import get_column_letter
 
 from casefactory import changed, write_tiny_case
+from commissioning.analysis.agreement_layout import ALLOC_HEADERS, CHECK_HEADERS, column_keys
 from commissioning.cli import main
+from commissioning.writers.agreement.layout import HEADINGS
 
 AGREEMENT_SETTINGS = {
     "name": "Tiny case",
@@ -43,20 +45,28 @@ def cli(*args: str):
 
 
 def header(ws, *names: str, search: int = 40) -> tuple[int, dict[str, int]]:
-    """The row holding every one of ``names`` and a map of its header names to column numbers."""
+    """The row holding every one of ``names`` and a map of its headers to column numbers.
+
+    ``names`` are the columns' keys (``pot_code``, ``holds``, ``total (£)``…): the workbook shows
+    headers in words ("Pot code"), which are found through the same maps ``commissioning check``
+    reads them by (and the keys themselves, as older workbooks have them). The map returned has
+    both the words and the keys."""
     for r in range(1, min(ws.max_row, search) + 1):
         cols = {ws.cell(r, c).value: c for c in range(1, ws.max_column + 1) if ws.cell(r, c).value is not None}
-        if all(n in cols for n in names):
-            return r, cols
+        for words in (ALLOC_HEADERS, CHECK_HEADERS, HEADINGS, {}):
+            keys = column_keys(cols, words)
+            if all(n in keys for n in names):
+                return r, keys
     raise AssertionError(f"no header row with {names} on sheet {ws.title!r}")
 
 
 def allocation_rows(ws) -> list[dict]:
-    """Every allocation row of the Allocations sheet (rows with a pot code), with its row number."""
+    """Every allocation row of the Allocations sheet (rows with a pot code), with its row number and
+    its cells by column key (and by header words)."""
     head, cols = header(ws, "pot_code", "amount")
     out = []
     for r in range(head + 1, ws.max_row + 1):
-        if ws.cell(r, cols["pot_code"]).value in (None, ""):
+        if ws.cell(r, cols["pot_code"]).value in (None, "", "pot_code", ALLOC_HEADERS["pot_code"]):
             continue
         row = {name: ws.cell(r, c).value for name, c in cols.items()}
         row["_row"] = r

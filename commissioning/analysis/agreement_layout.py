@@ -46,10 +46,39 @@ COVER_PROPOSED_TOTAL = "Proposed total (£)"  # read by `check`: the money of re
 COVER_ALL_CHECKS = "All checks hold (live)"
 
 # ---- column headers (zero-based position = index) ---------------------------------------------------
-# The Allocations sheet's table; `check` finds its columns by these headers, not by position.
-ALLOC_COLUMNS = ["ref", "pot_code", "pot_name", "area_code", "area_name", "cohort_code", "cohort_name", "year",
-                 "programme", "pooled", "amount", "proposed (£)", "change (£)", "unit_cost", "outcome_rate",
-                 "value_per_outcome", "participants", "outcomes", "value", "eligible", "issued as"]
+# Each table's columns have a key (the names below: stable, documented in docs/outputs.md, used by
+# the code and the tests) and a header in words, which is what the workbook shows and prints
+# (``*_HEADERS``). `check` finds its columns by header, not by position, and reads either: the
+# header in words, or the key (so workbooks drawn before the headers were put in words still check).
+#
+# The Allocations sheet's table, the columns that print first (names, money, people), then the
+# codes and rates an edit or a new row needs (left out of the printed page).
+ALLOC_COLUMNS = ["ref", "area_name", "pot_name", "year", "pooled", "amount", "participants", "outcomes", "value",
+                 "eligible", "proposed (£)", "change (£)", "cohort_name", "pot_code", "area_code", "cohort_code",
+                 "programme", "unit_cost", "outcome_rate", "value_per_outcome", "issued as"]
+ALLOC_PRINTED = "eligible"  # the last column of the printed page
+ALLOC_HEADERS = {
+    "ref": "Ref", "pot_name": "Pot (on a subtotal row, the cohort)", "area_name": "Area", "cohort_name": "Cohort", "year": "Year",
+    "pooled": "Pooled or retained", "amount": "Amount (£)", "proposed (£)": "Proposed (£)",
+    "change (£)": "Change (£)", "participants": "Participants", "outcomes": "Outcomes", "value": "Public value (£)",
+    "eligible": "Eligible", "pot_code": "Pot code", "area_code": "Area code", "cohort_code": "Cohort code",
+    "programme": "Programme", "unit_cost": "Unit cost (£)", "outcome_rate": "Outcome rate",
+    "value_per_outcome": "Value per outcome (£)", "issued as": "Issued as (codes)",
+}
 # The Checks sheet's table; `check` points each breach at its row by (check, pot, area, cohort, year).
-CHECK_COLUMNS = ["no", "family", "check", "pot", "area", "cohort", "year", "value", "limit", "allowance", "holds",
-                 "headroom", "unit", "factor"]
+CHECK_COLUMNS = ["no", "family", "check", "pot", "area", "cohort", "year", "value", "limit", "holds", "headroom",
+                 "allowance", "unit", "factor"]
+CHECK_PRINTED = "headroom"  # the last column of the printed page
+# Its keys are already plain words, and are its headers: other readers (tests/writers/test_gnumeric.py)
+# find the 'holds' column by that word.
+CHECK_HEADERS = {key: key for key in CHECK_COLUMNS}
+
+
+def column_keys(names: dict[str, int], headers: dict[str, str]) -> dict[str, int]:
+    """A header row's columns by key: ``names`` (each header cell's text -> its column) with, for
+    each key of ``headers`` whose words are in the row, the key too (a key in the row wins)."""
+    out = dict(names)
+    for key, words in headers.items():
+        if words in names and key not in names:
+            out[key] = names[words]
+    return out

@@ -217,18 +217,20 @@ def read_allocations(wb, case: Case, pool: frozenset[str], audit: Audit) -> list
     table = _sheet_rows(wb, ALLOCATIONS)
     header_row, cols = None, {}
     for r, values in enumerate(table[:40], start=1):
-        names = {_text(v): c for c, v in enumerate(values, start=1)}
+        names = AL.column_keys({_text(v): c for c, v in enumerate(values, start=1)}, AL.ALLOC_HEADERS)
         if all(h in names for h in ("pot_code", "amount")):
             header_row, cols = r, {k: v for k, v in names.items() if k}
             break
     where = f"sheet '{ALLOCATIONS}'"
     if header_row is None:
-        raise CaseError(Problem(where, None, None, "has no header row naming 'pot_code' and 'amount'",
+        raise CaseError(Problem(where, None, None, f"has no header row naming '{AL.ALLOC_HEADERS['pot_code']}' and "
+                                f"'{AL.ALLOC_HEADERS['amount']}' (or 'pot_code' and 'amount')",
                                 "the Allocations sheet of an agreement.xlsx"))
     missing = [h for h in REQUIRED if h not in cols]
     if missing:
-        raise CaseError(Problem(where, header_row, None, f"lacks the column(s) {', '.join(missing)}",
-                                f"the headers {', '.join(REQUIRED)}"))
+        raise CaseError(Problem(where, header_row, None,
+                                f"lacks the column(s) {', '.join(AL.ALLOC_HEADERS[h] for h in missing)}",
+                                f"the headers {', '.join(AL.ALLOC_HEADERS[h] for h in REQUIRED)}"))
     from openpyxl.utils import get_column_letter
 
     rows: list[AgreementRow] = []
@@ -237,6 +239,8 @@ def read_allocations(wb, case: Case, pool: frozenset[str], audit: Audit) -> list
             return _cell_of(table, r, cols.get(name))
 
         pot = _text(get("pot_code"))
+        if pot in ("pot_code", AL.ALLOC_HEADERS["pot_code"]):
+            continue  # a second header row (the keys above the words, or the words repeated)
         amount_cell = f"{get_column_letter(cols['amount'])}{r}"
         raw = get("amount")
         if not pot:
@@ -287,7 +291,7 @@ def _checks_rows(wb) -> dict[tuple[str, str, str, str, str], int]:
     table = _sheet_rows(wb, AL.CHECKS)
     head, cols = None, {}
     for r, values in enumerate(table[:20], start=1):
-        names = {_text(v): c for c, v in enumerate(values, start=1)}
+        names = AL.column_keys({_text(v): c for c, v in enumerate(values, start=1)}, AL.CHECK_HEADERS)
         if "check" in names and "holds" in names:
             head, cols = r, names
             break
@@ -350,7 +354,7 @@ def audit_agreement(path: str | Path, case: Case) -> Audit:
                          columns=L.ROW_COLUMNS)
     frame = L.with_participants(case, frame)
     limits = L.case_limits(case, pool)
-    audit.checks = len(limits)
+    audit.checks = len(limits) + 1  # as the Checks sheet counts them: every limit, and eligibility (every row)
     changed = np.array([r.proposed is None or abs(r.amount - r.proposed) > 0.005 for r in rows], dtype=bool)
     for m in L.measure_all(case, limits, frame):
         if m.holds:

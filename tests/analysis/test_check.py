@@ -16,9 +16,12 @@ import shutil
 
 import openpyxl
 import pytest
+from openpyxl.utils import get_column_letter
 
 from agreementcase import allocation_rows, cli, header, write_agreement_case
 from casefactory import changed
+from commissioning.analysis.agreement_layout import ALLOC_HEADERS, CHECK_COLUMNS, CHECK_HEADERS
+from commissioning.writers.agreementbook import AC
 
 
 @pytest.fixture(scope="module")
@@ -89,8 +92,8 @@ def test_a_row_funding_an_ineligible_cell_is_named(agreed, tmp_path):
     case, path = edited(agreed, tmp_path, edit)
     res = cli("check", path, "--case", case)
     assert res.exit_code == 1, res.output
-    r = added["row"]
-    assert f"sheet 'Allocations', cell K{r} (row {r}): £1,000.00 funds an ineligible cell — WORK / A1 / OLDER / " \
+    r, k = added["row"], get_column_letter(AC["amount"] + 1)
+    assert f"sheet 'Allocations', cell {k}{r} (row {r}): £1,000.00 funds an ineligible cell — WORK / A1 / OLDER / " \
            "2025-26: pot WORK may not fund area A1 (its geography is A2)" in res.output
     assert f"new row {r}" in res.output
 
@@ -177,7 +180,7 @@ def test_cells_are_found_by_header_not_position(agreed, tmp_path):
         ws.insert_cols(1)  # every column moves one to the right
         row = find(allocation_rows(ws), pot_code="SKILLS", year="2025-26")
         target["cell"] = row["_amount_cell"]
-        assert target["cell"].startswith("L")
+        assert target["cell"].startswith(get_column_letter(AC["amount"] + 2))
         ws[row["_amount_cell"]] = row["amount"] + 100000
 
     case, path = edited(agreed, tmp_path, edit)
@@ -273,3 +276,41 @@ def test_a_row_re_pointed_to_another_cell_is_shown_as_a_move(agreed, tmp_path):
             "to SKILLS A2 YOUNG 2026-27 (programme SKILLS)") in res.output
     # A2 YOUNG 2026-27 has a need of 25 people: £45,000 more at £1,000 a head exceeds it.
     assert res.exit_code == 1 and "A2 / YOUNG / 2026-27 serves" in res.output
+
+
+def test_the_message_counts_the_checks_as_the_checks_sheet_does(agreed):
+    case, book = agreed
+    res = cli("check", book, "--case", case)
+    n = int(res.output.split(" checks.")[0].rsplit(", ", 1)[1].replace(",", ""))
+    ws = openpyxl.load_workbook(book, data_only=True)["Checks"]
+    head, cols = header(ws, "family", "check", "holds")
+    families = [ws.cell(r, cols["family"]).value for r in range(head + 1, ws.max_row + 1)]
+    checks = [f for f in families if f and f != "reconciliation"]
+    assert n == len(checks)  # every limit, and eligibility
+    stated = next(ws.cell(r, c + 3).value for r in range(1, head) for c in range(1, ws.max_column)
+                  if ws.cell(r, c).value == "Checks failing")
+    assert stated == n  # "Checks failing 0 of N"
+
+
+def test_headers_in_words_or_as_keys_both_check(agreed, tmp_path):
+    # The workbook shows headers in words; a workbook drawn before (headers as keys) still checks,
+    # and so does one whose Checks headers are keys.
+    case, book = agreed
+    wb = openpyxl.load_workbook(book)
+    ws = wb["Allocations"]
+    head, cols = header(ws, "pot_code", "amount")
+    assert ws.cell(head, cols["pot_code"]).value == ALLOC_HEADERS["pot_code"]
+    for key in ALLOC_HEADERS:
+        ws.cell(head, cols[key]).value = key
+    checks = wb["Checks"]
+    chead, ccols = header(checks, "check", "holds")
+    for key in CHECK_COLUMNS:
+        checks.cell(chead, ccols[key]).value = key
+    row = find(allocation_rows(ws), pot_code="SKILLS", year="2025-26")
+    ws[row["_amount_cell"]] = row["amount"] + 100000
+    path = tmp_path / "keys.xlsx"
+    wb.save(path)
+    res = cli("check", path, "--case", case)
+    assert res.exit_code == 1 and f"cell {row['_amount_cell']}: pot SKILLS 2025-26 spends" in res.output
+    assert "[Checks sheet, row" in res.output
+    assert CHECK_HEADERS["holds"] == "holds"  # the Checks sheet's keys are its headers (plain words)

@@ -11,7 +11,10 @@ opened in LibreOffice (headless), recalculated, saved, and read back with openpy
 * edited by openpyxl (which drops every cached value) to overspend a pot-year by £100,000
   (the tiny agreement case, for speed): that pot-year's check and the overall cell read
   FALSE, and the total moves by exactly £100,000;
-* with a footprint rule matched against the footprint table (the form for large footprints).
+* with a footprint rule matched against the footprint table (the form for large footprints);
+* exported to PDF, the example's and the tiny case's agreements, without LibreOffice aborting
+  (it did, issue 15: see ``test_no_boolean_with_a_conditional_format_has_text_to_its_right``),
+  in a number of pages within a stated bound.
 
 LibreOffice keeps cached results of .xlsx files unless told otherwise, so each run uses a
 fresh user profile whose settings say "always recalculate on load" (OOXMLRecalcMode 0).
@@ -32,10 +35,12 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from openpyxl.utils import get_column_letter
+
 from agreementcase import allocation_rows, defined_cell, header, write_agreement_case
 from commissioning.writers import agreementbook
 from commissioning.analysis.agreement import AgreementInputs
-from commissioning.writers.agreementbook import SHEETS, write_agreement
+from commissioning.writers.agreementbook import AC, SHEETS, write_agreement
 from commissioning.writers.files import write_frame_csv
 from commissioning.writers.results import ALLOCATION_CSV_COLUMNS
 from commissioning.inputs.validate import load_case
@@ -83,6 +88,7 @@ def recalculate(files: list[Path], work: Path) -> dict[str, Path]:
 def falsify_cache(src: Path, dst: Path) -> None:
     """Copy ``src`` with every cached boolean result FALSE and the cached Allocations total 0."""
     sheets = {f"xl/worksheets/sheet{i + 1}.xml": name for i, name in enumerate(SHEETS)}
+    total = f"{get_column_letter(AC['amount'] + 1)}3"  # the cell of total_allocated
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
         for item in zin.infolist():
             data = zin.read(item.filename)
@@ -90,7 +96,7 @@ def falsify_cache(src: Path, dst: Path) -> None:
                 text = data.decode("utf-8")
                 text = re.sub(r'(<c [^>]*t="b"[^>]*><f>[^<]*</f><v>)1(</v>)', r"\g<1>0\2", text)
                 if sheets[item.filename] == "Allocations":
-                    text = re.sub(r'(<c r="K3"[^>]*><f>[^<]*</f><v>)[^<]*(</v>)', r"\g<1>0\2", text)
+                    text = re.sub(rf'(<c r="{total}"[^>]*><f>[^<]*</f><v>)[^<]*(</v>)', r"\g<1>0\2", text)
                 data = text.encode("utf-8")
             zout.writestr(item, data)
 
@@ -124,7 +130,8 @@ def converted(tmp_path_factory):
     finally:
         agreementbook.MAX_LITERAL_AREAS = limit
     formulas = openpyxl.load_workbook(footprint)["Checks"]
-    assert any("MATCH(alloc_area," in str(c.value) for row in formulas.iter_rows() for c in row)
+    assert any("MATCH(alloc_area," in str(getattr(c.value, "text", c.value)) for row in formulas.iter_rows()
+               for c in row)  # an array formula (see Book.formula) has its text apart
 
     overspent = work / "overspent.xlsx"
     write_agreement(AgreementInputs.from_run(tiny_run), overspent)
@@ -180,3 +187,41 @@ def test_an_overspend_turns_its_check_false_after_recalculation(converted):
     assert ("pot budget", "SKILLS", "2025-26") in failing
     assert defined_cell(wb, "all_checks_hold").value is False
     assert round(defined_cell(wb, "total_allocated").value, 2) == round(tiny_total + 100000, 2)
+
+
+# ---- printing: LibreOffice exports the agreement to PDF ------------------------------------------
+EXAMPLE_PAGES_MAX = 40  # the example prints in 32 pages (Allocations 11), each sheet fitted to a page's width
+TINY_PAGES_MAX = 20  # 17: a page or so a sheet, its short registers printed in full
+
+
+def pdf_pages(pdf: Path) -> int:
+    """The number of pages of a PDF (its page objects, as LibreOffice writes them)."""
+    return len(re.findall(rb"/Type\s*/Page(?![s\w])", pdf.read_bytes()))
+
+
+@pytest.fixture(scope="module")
+def printed(tmp_path_factory):
+    work = tmp_path_factory.mktemp("pdf")
+    books = []
+    for name, case in (("example", load_case(EXAMPLE)), ("tiny", load_case(write_agreement_case(work / "tiny")))):
+        path = work / f"{name}.xlsx"
+        write_agreement(AgreementInputs.from_run(optimise_case(case)), path)
+        books.append(path)
+    profile = work / "lo-profile"
+    (profile / "user").mkdir(parents=True)
+    out = work / "pdf"
+    out.mkdir()
+    cmd = [SOFFICE, "--headless", "--norestore", "--nologo", f"-env:UserInstallation={profile.as_uri()}",
+           "--calc", "--convert-to", "pdf", "--outdir", str(out), *map(str, books)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT)
+    return proc, {p.stem: out / f"{p.stem}.pdf" for p in books}
+
+
+@pytest.mark.parametrize("name,most", [("example", EXAMPLE_PAGES_MAX), ("tiny", TINY_PAGES_MAX)])
+def test_the_agreement_exports_to_pdf_in_a_bounded_number_of_pages(printed, name, most):
+    proc, pdfs = printed
+    assert "Fatal exception" not in proc.stderr + proc.stdout, proc.stderr[-2000:]
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert pdfs[name].exists(), f"no PDF of {name}: {proc.stdout}\n{proc.stderr[-2000:]}"
+    pages = pdf_pages(pdfs[name])
+    assert len(SHEETS) + 1 <= pages <= most, pages  # every sheet prints (the Eligibility sheet its heading)

@@ -30,7 +30,9 @@ Sheets, in order (the issue's ten, then the eligibility list the checks read), o
     reconciliation; each reads TRUE while the Allocations sheet respects it, and one overall
     cell (``all_checks_hold``).
 11. **Eligibility** (:mod:`.eligibility`) — every pot, area, cohort, year and programme the
-    pool may fund.
+    pool may fund (a lookup: only its heading prints).
+12. **Run record** (:mod:`commissioning.writers.record`) — what produced the workbook: the
+    engine's and packages' versions, the solver, the inputs' SHA-256.
 
 Every sheet is a function ``write_<sheet>(book, draft, *anchors) -> anchors``: it takes the
 :class:`~commissioning.writers.style.Book`, the :class:`~.draft.Draft` (the inputs and what is
@@ -39,9 +41,16 @@ the anchors it publishes (:mod:`.layout`). :func:`write_agreement` calls them in
 that satisfies every dependency: Assumptions, Eligibility, Allocations, Pooled budget,
 Outcomes, Checks, Summary, Cover, Flexibilities, Duplication, Governance.
 
-Finance-ready: money as pounds, financial-year columns, frozen headers, Excel tables with
-filters, defined names for the key ranges, print set-up (landscape, fit to width, page
-numbers). Every total is a live formula, written with its cached value so that viewers
+Finance-ready: money as pounds, financial-year columns, frozen headers in words (``check``
+reads them, or the keys of :mod:`commissioning.analysis.agreement_layout`), Excel tables with
+filters, defined names for the key ranges. Print-ready: every sheet on A4, fitted to one
+page's width in the orientation that keeps its text at 70% or more (never under about 8 pt),
+the columns an edit needs but a reader does not left out of the print area, tables longer
+than :data:`~commissioning.writers.style.PRINT_ROWS_MAX` rows left out of print (the
+Allocations sheet excepted: it is the agreement), header rows repeated, wrapped text with row
+heights set, and the document's name and "Page N of M" at each page's foot. Colour by
+meaning: on the Summary a change that is better is green and one that is worse red, whatever
+its sign; figures whose negative is not bad never print red; a zero prints as "–", never "-0". Every total is a live formula, written with its cached value so that viewers
 that do not recalculate still show it. Formulas use only functions Excel and LibreOffice
 share (SUM, SUMPRODUCT, EXACT, SUMIF, COUNTIF, COUNTIFS, SUBTOTAL, AND, ABS, ROUND, MAX)
 over plain A1 ranges and defined names; codes are compared with EXACT (case-sensitive,
@@ -61,6 +70,7 @@ from pathlib import Path
 
 from commissioning.analysis.agreement import AgreementInputs
 from commissioning.analysis.agreement_layout import SHEETS
+from commissioning.analysis.record import run_record
 from commissioning.writers.agreement.allocations import write_allocations
 from commissioning.writers.agreement.assumptions import write_assumptions
 from commissioning.writers.agreement.checks import write_checks
@@ -70,10 +80,11 @@ from commissioning.writers.agreement.duplication import write_duplication
 from commissioning.writers.agreement.eligibility import write_eligibility
 from commissioning.writers.agreement.flexibilities import write_flexibilities
 from commissioning.writers.agreement.governance import write_governance
-from commissioning.writers.agreement.layout import MAX_ELIGIBILITY_WORK, MAX_LITERAL_AREAS
+from commissioning.writers.agreement.layout import MAX_ELIGIBILITY_WORK, MAX_LITERAL_AREAS, document_name
 from commissioning.writers.agreement.outcomes import write_outcomes
 from commissioning.writers.agreement.pooled_budget import write_pooled_budget
 from commissioning.writers.agreement.summary import write_summary
+from commissioning.writers.record import write_run_record
 from commissioning.writers.style import Book
 
 __all__ = ["SHEETS", "Draft", "make_draft", "proposal_rows", "write_agreement"]
@@ -89,6 +100,7 @@ def write_agreement(inputs: AgreementInputs, path: Path, governance_template: Pa
     footprint table and eligibility is left to ``commissioning check``."""
     draft = make_draft(inputs, max_eligibility_work)
     book = Book(path)
+    book.array_exact = True  # Gnumeric too computes the EXACT comparisons over ranges
     try:
         for name in SHEETS:
             book.wb.add_worksheet(name)
@@ -103,6 +115,10 @@ def write_agreement(inputs: AgreementInputs, path: Path, governance_template: Pa
         write_flexibilities(book, draft)
         write_duplication(book, draft)
         write_governance(book, draft, governance_template)
+        # Last: what produced the workbook (the agreement records the solver, not why it was chosen
+        # nor its time limit).
+        write_run_record(book.wb, run_record(draft.case, inputs.solver or None, None, None), book.title,
+                         book.label, footer=document_name(draft))
         book.wb.set_properties({"title": "Local Labour Market Agreement (DRAFT)",
                                 "subject": f"fingerprint {draft.fingerprint}", "author": "commissioning",
                                 "created": datetime(2000, 1, 1)})

@@ -18,13 +18,15 @@ cells, the spend total); uses the names ``alloc_*``, ``total_*`` and ``target_*`
 from __future__ import annotations
 
 from optimiser.families.registry import family
+from xlsxwriter.utility import xl_col_to_name
 
 from commissioning.analysis import limits as L
-from commissioning.analysis.agreement_layout import CHECK_COLUMNS, CHECKS, POOLED_BUDGET
+from commissioning.analysis.agreement_layout import CHECK_COLUMNS, CHECK_HEADERS, CHECK_PRINTED, CHECKS, POOLED_BUDGET
 from commissioning.writers.agreement.draft import Draft
-from commissioning.writers.agreement.layout import (CC, MAX_LITERAL_AREAS, AssumptionsAnchors, ChecksAnchors,
-                                                     PooledBudgetAnchors, define_name, print_setup, worksheet)
-from commissioning.writers.style import Book, cell, col_range, sheet_ref
+from commissioning.writers.agreement.layout import (CC, MAX_LITERAL_AREAS, PRINT_ROWS_MAX, AssumptionsAnchors,
+                                                     ChecksAnchors, PooledBudgetAnchors, define_name, note_row,
+                                                     out_of_print_note, print_setup, worksheet)
+from commissioning.writers.style import NOTE, Book, cell, col_range, sheet_ref
 
 
 def write_checks(book: Book, draft: Draft, assumptions: AssumptionsAnchors, pooled: PooledBudgetAnchors,
@@ -33,40 +35,79 @@ def write_checks(book: Book, draft: Draft, assumptions: AssumptionsAnchors, pool
     ``max_literal_areas`` areas is matched against its rows of the footprint table."""
     b = book
     ws = worksheet(book, CHECKS)
+    widths = {"no": 5, "family": 11, "check": 40, "pot": 9, "area": 9, "cohort": 12, "year": 10, "value": 13,
+              "limit": 13, "holds": 7, "headroom": 12, "allowance": 10, "unit": 7, "factor": 7}
+    printed = CC[CHECK_PRINTED]  # the columns after it (allowance, unit, factor) do not print
+    width = [widths[c] for c in CHECK_COLUMNS[:printed + 1]]
     ws.write_string(0, 0, "Checks: each reads TRUE while the Allocations sheet respects it", b.title)
-    ws.write_string(1, 0, "Allowances (the engine rounds each allocation down to whole pence): a maximum holds "
-                    f"to within £{L.MONEY_ALLOWANCE:.2f}; a minimum or an exact amount to within £{L.PENNY:.2f} "
-                    "per allocation row in its scope plus one ten-millionth of the amount (the solver's "
-                    "tolerance); people to within a millionth of a person. Comparisons round to 6 decimal "
-                    "places.", b.note)
-    ws.write_string(2, 0, "Windows: money that may be carried forward is checked over every run of consecutive "
-                    "years (spend in the run ≤ the budgets that can reach it).", b.note)
-    head = 6
+    notes = ["Allowances (the engine rounds each allocation down to whole pence): a maximum holds "
+             f"to within £{L.MONEY_ALLOWANCE:.2f}; a minimum or an exact amount to within £{L.PENNY:.2f} "
+             "per allocation row in its scope plus one ten-millionth of the amount (the solver's "
+             "tolerance); people to within a millionth of a person. Comparisons round to 6 decimal "
+             "places.",
+             "Windows: money that may be carried forward is checked over every run of consecutive "
+             "years (spend in the run ≤ the budgets that can reach it)."]
+    for r, text in ((1, notes[0]), (2, notes[1])):
+        note_row(book, ws, r, text, width)
+    head = 7
     first = head + 1
-    specs = [_limit_spec(m, _CheckCells(first + i, assumptions, pooled, max_literal_areas))
-             for i, m in enumerate(draft.measured)] + _extra_specs(draft, pooled)
+    limit_specs = [_limit_spec(m, _CheckCells(first + i, assumptions, pooled, max_literal_areas))
+                   for i, m in enumerate(draft.measured)]
+    eligibility, reconciliation = _extra_specs(draft, pooled)
+    specs = limit_specs + eligibility + reconciliation
     last = first + len(specs) - 1
+    n_checks = len(limit_specs) + len(eligibility)  # the allocation's checks: `commissioning check` makes as many
+    check_last = first + n_checks - 1
     holds_rng = col_range(CC["holds"], first, max(last, first))
-    ws.write_string(3, 0, "All checks hold", b.subtitle)
+    # Labels in the (wide) check column, figures beside them; nothing to the right of the overall
+    # TRUE/FALSE (see the holds below).
+    L0, V0 = CC["check"], CC["check"] + 1
+    ws.write_string(3, L0, "All checks hold", b.subtitle)
     all_ok = all(s["holds"] for s in specs)
-    b.formula(ws, 3, 2, f"=AND({holds_rng})", b.big_ok, all_ok)
-    define_name(book, "all_checks_hold", CHECKS, cell(3, 2, True))
-    ws.write_string(4, 0, "Checks failing", b.bold)
-    b.formula(ws, 4, 2, f"=COUNTIF({holds_rng},FALSE)", b.whole, sum(1 for s in specs if not s["holds"]))
-    ws.write_string(4, 3, "of", b.note)
-    b.formula(ws, 4, 4, f"=ROWS({holds_rng})", b.whole, len(specs))
+    b.formula(ws, 3, V0, f"=AND({holds_rng})", b.big_ok, all_ok)
+    define_name(book, "all_checks_hold", CHECKS, cell(3, V0, True))
+    checks_rng = col_range(CC["holds"], first, max(check_last, first))
+    recon_rng = col_range(CC["holds"], check_last + 1, max(last, check_last + 1))
+    # When eligibility is not listed here, `check` still makes it: it is counted all the same.
+    extra = "" if eligibility else "+1"
+    counts = (
+        ("Checks failing", f"=COUNTIF({checks_rng},FALSE)", sum(1 for s in limit_specs + eligibility if not s["holds"]),
+         f"=ROWS({checks_rng}){extra}", len(limit_specs) + 1,
+         "checks of the allocation (every limit, and the eligibility of every row"
+         + ("" if eligibility else ", made by 'commissioning check' only") + "), as 'commissioning check' counts them"),
+        ("Reconciliations failing", f"=COUNTIF({recon_rng},FALSE)", sum(1 for s in reconciliation if not s["holds"]),
+         f"=ROWS({recon_rng})", len(reconciliation), "reconciliations of the other sheets with the Allocations totals"),
+    )
+    note_first, note_last = V0 + 3, printed
+    note_width = sum(widths[c] for c in CHECK_COLUMNS[note_first:note_last + 1])
+    top = b.top_formats()
+    count_left = b.wb.add_format({"num_format": "#,##0", "align": "left", "valign": "top"})
+    of_fmt = b.wb.add_format({**NOTE, "align": "center", "valign": "top"})
+    for r, (label, failing_f, failing, of_f, of, words) in zip((4, 5), counts):
+        ws.write_string(r, L0, label, top(b.bold))
+        b.formula(ws, r, V0, failing_f, top(b.whole), failing)
+        ws.write_string(r, V0 + 1, "of", of_fmt)
+        b.formula(ws, r, V0 + 2, of_f, count_left, of)
+        ws.merge_range(r, note_first, r, note_last, "", b.wrap_note)
+        ws.write_string(r, note_first, words, b.wrap_note)
+        b.row_height(ws, r, [(words, note_width)])
     fam_words = {**L.FAMILY_WORDS, "eligibility": "eligibility", "reconciliation": "reconciliation"}
     need_rows = []
+    ok = b.wb.add_format({"bold": True, "align": "center", "valign": "top"})
     for i, s in enumerate(specs):
         r = first + i
         unit = s["unit"]
-        vfmt = {"people": b.people, "rows": b.whole}.get(unit, b.money)
-        afmt = b.pence if unit == "£" else None
-        b.number(ws, r, CC["no"], i + 1, b.whole)
-        ws.write_string(r, CC["family"], fam_words[s["family"]])
-        b.text(ws, r, CC["check"], s["words"])
+        # Top-aligned: a row whose check wraps keeps its figures on its first line.
+        vfmt = top({"people": b.plain_people, "rows": b.whole}.get(unit, b.plain_money))
+        hfmt = top({"people": b.people, "rows": b.whole}.get(unit, b.money))  # a negative headroom is a breach: red
+        afmt = top(b.pence if unit == "£" else None)
+        b.number(ws, r, CC["no"], i + 1, top(b.whole))
+        ws.write_string(r, CC["family"], fam_words[s["family"]], b.top)
+        b.text(ws, r, CC["check"], s["words"], b.wrap)
         for col in ("pot", "area", "cohort", "year"):
-            b.text(ws, r, CC[col], s.get(col) or None)
+            b.text(ws, r, CC[col], s.get(col) or None, b.wrap)
+        b.row_height(ws, r, [(s["words"], widths["check"]), *((s.get(c) or "", widths[c]) for c in
+                                                               ("pot", "area", "cohort", "year"))])
         V, Lm, A = (cell(r, CC[c]) for c in ("value", "limit", "allowance"))
         b.formula(ws, r, CC["value"], s["value_f"], vfmt, s["value"])
         if isinstance(s["limit_f"], str):
@@ -84,30 +125,40 @@ def write_checks(book: Book, draft: Draft, assumptions: AssumptionsAnchors, pool
             hf, rf = f"=ROUND({V}-{Lm}+{A},6)>=0", f"={V}-{Lm}"
         else:
             hf, rf = f"=ROUND({A}-ABS({V}-{Lm}),6)>=0", f"=-ABS({V}-{Lm})"
-        b.formula(ws, r, CC["holds"], hf, b.ok, bool(s["holds"]))
+        b.formula(ws, r, CC["holds"], hf, ok, bool(s["holds"]))
         head_cached = {"max": s["limit"] - s["value"], "min": s["value"] - s["limit"]}.get(
             sense, -abs(s["value"] - s["limit"]))
-        b.formula(ws, r, CC["headroom"], rf, vfmt, head_cached)
-        ws.write_string(r, CC["unit"], unit)
+        b.formula(ws, r, CC["headroom"], rf, hfmt, head_cached)
+        ws.write_string(r, CC["unit"], unit, b.top)
         if s.get("factor") is not None:
-            b.number(ws, r, CC["factor"], s["factor"], b.rate)
+            b.number(ws, r, CC["factor"], s["factor"], top(b.rate))
         if s["family"] in L.FAMILY_WORDS and family(s["family"]).counts_unmet:
             need_rows.append(r)
     ws.add_table(head, 0, max(last, first), len(CHECK_COLUMNS) - 1, {
         "name": "Checks", "style": "Table Style Light 9", "autofilter": True,
-        "columns": [{"header": h} for h in CHECK_COLUMNS]})
+        "columns": [{"header": CHECK_HEADERS[h], "header_format": b.header} for h in CHECK_COLUMNS]})
+    b.row_height(ws, head, [(CHECK_HEADERS[h], widths[h]) for h in CHECK_COLUMNS], bold=True)
+    # The holds are TRUE/FALSE with colours: the cell to the right of each (headroom) is a number,
+    # never text (LibreOffice 7.4 aborts a PDF export otherwise; see the Allocations sheet).
     ws.conditional_format(first, CC["holds"], max(last, first), CC["holds"],
                           {"type": "cell", "criteria": "==", "value": "FALSE", "format": b.red})
     ws.conditional_format(first, CC["holds"], max(last, first), CC["holds"],
                           {"type": "cell", "criteria": "==", "value": "TRUE", "format": b.green})
-    ws.conditional_format(3, 2, 3, 2, {"type": "cell", "criteria": "==", "value": "FALSE", "format": b.red})
-    ws.conditional_format(3, 2, 3, 2, {"type": "cell", "criteria": "==", "value": "TRUE", "format": b.green})
-    widths = {"no": 6, "family": 14, "check": 70, "pot": 12, "area": 11, "cohort": 16, "year": 18, "value": 15,
-              "limit": 15, "allowance": 10, "holds": 8, "headroom": 14, "unit": 7, "factor": 8}
+    ws.conditional_format(3, V0, 3, V0, {"type": "cell", "criteria": "==", "value": "FALSE", "format": b.red})
+    ws.conditional_format(3, V0, 3, V0, {"type": "cell", "criteria": "==", "value": "TRUE", "format": b.green})
+    h, u = cell(first, CC["headroom"]), xl_col_to_name(CC["unit"])
+    ws.conditional_format(first, CC["headroom"], max(last, first), CC["headroom"], {
+        "type": "formula", "criteria": f'=AND(ISNUMBER({h}),ABS({h})<IF(${u}{first + 1}="people",0.05,0.5))',
+        "format": b.nil, "stop_if_true": True})
     for c, w in widths.items():
         ws.set_column(CC[c], CC[c], w)
     ws.freeze_panes(head + 1, 3)
-    print_setup(book, ws, head, CHECKS, draft.fingerprint)
+    rows = len(specs)
+    if rows > PRINT_ROWS_MAX:
+        note_row(book, ws, 6, out_of_print_note(rows, "the table of checks"), width, b.warn_wrap)
+        print_setup(book, draft, ws, width, None, print_area=(0, 0, 6, printed))
+    else:
+        print_setup(book, draft, ws, width, head, print_area=(0, 0, max(last, first), printed))
     return ChecksAnchors(need_rows=(need_rows[0], need_rows[-1]) if need_rows else None)
 
 
@@ -185,17 +236,17 @@ def _limit_spec(m: L.Measured, cells: _CheckCells) -> dict:
     return spec
 
 
-def _extra_specs(draft: Draft, pooled: PooledBudgetAnchors) -> list[dict]:
-    """Eligibility of every row, and reconciliation of the sheets with the Allocations total."""
+def _extra_specs(draft: Draft, pooled: PooledBudgetAnchors) -> tuple[list[dict], list[dict]]:
+    """Eligibility of every row (when listed), and the reconciliations of the sheets with the Allocations total."""
     rows, case, years = draft.rows, draft.case, draft.years
-    out = []
+    eligibility, out = [], []
     n = len(rows)
     if draft.eligibility:
-        out.append({"family": "eligibility", "words": "every allocation row is a pot, area, cohort, year and "
-                    "programme the agreement may fund (rows with a pot code; see the Eligibility sheet)",
-                    "unit": "rows", "sense": "equal", "value_f": "=COUNTIF(alloc_eligible,TRUE)",
-                    "limit_f": '=SUMPRODUCT(--(alloc_pot<>""))', "allowance_f": 0.0,
-                    "value": n, "limit": n, "allowance": 0.0, "holds": True})
+        eligibility.append({"family": "eligibility", "words": "every allocation row is a pot, area, cohort, year "
+                            "and programme the agreement may fund (rows with a pot code; see the Eligibility sheet)",
+                            "unit": "rows", "sense": "equal", "value_f": '=COUNTIF(alloc_eligible,"yes")',
+                            "limit_f": '=SUMPRODUCT(--(alloc_pot<>""))', "allowance_f": 0.0,
+                            "value": n, "limit": n, "allowance": 0.0, "holds": True})
     total = float(rows["amount"].sum())
     known = float(rows[rows["pot_code"].isin(case.pot) & rows["year"].isin(years)]["amount"].sum())
     for words, value_f, limit_f, value, limit, unit in (
@@ -215,4 +266,4 @@ def _extra_specs(draft: Draft, pooled: PooledBudgetAnchors) -> list[dict]:
                     "value_f": value_f, "limit_f": limit_f, "allowance_f": allowance, "value": value,
                     "limit": limit, "allowance": allowance,
                     "holds": L.holds("equal", value, limit, allowance)})
-    return out
+    return eligibility, out

@@ -6,9 +6,10 @@ check`` reads the fingerprint, the rows as issued and the proposed total back): 
 date, parties, lead body, term and agreement years, the years the figures cover, scenario,
 pooled pots, the inputs' fingerprint, the optimisation (with a warning when not proven
 optimal), the rows and total as issued, and all checks hold (live); then how to read and edit
-the workbook, and its contents.
+the workbook, and its contents (the Run record last).
 
-Reads no anchors (uses the name ``all_checks_hold``). Publishes none.
+Reads no anchors (uses the name ``all_checks_hold``). Publishes none; defines the name
+``proposed_total`` (the proposal's total as issued), read by *Summary*.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from datetime import datetime
 
 from commissioning.analysis import agreement_layout as AL
 from commissioning.writers.agreement.draft import Draft
-from commissioning.writers.agreement.layout import print_setup, worksheet
-from commissioning.writers.style import Book
+from commissioning.writers.agreement.layout import define_name, print_setup, worksheet
+from commissioning.writers.record import RECORD_SHEET
+from commissioning.writers.style import PLAIN_MONEY_FORMAT, Book, cell
 
 CONTENTS = {
     AL.SUMMARY: "the headline, the three levels and the dividends",
@@ -30,8 +32,10 @@ CONTENTS = {
     AL.GOVERNANCE: "joint board, reporting, review points and variation",
     AL.ASSUMPTIONS: "unit costs, outcome rates, values and the need evidence",
     AL.CHECKS: "one TRUE/FALSE per budget, need cap and rule, and the overall cell",
-    AL.ELIGIBILITY: "what each pot may fund under the agreement",
+    AL.ELIGIBILITY: "what each pot may fund under the agreement (a lookup for the Allocations sheet: not printed)",
+    RECORD_SHEET: "what produced this workbook (engine, software, solver, the inputs' SHA-256)",
 }
+WIDTHS = (24, 76)
 
 
 def write_cover(book: Book, draft: Draft) -> None:
@@ -41,6 +45,7 @@ def write_cover(book: Book, draft: Draft) -> None:
     ws.write_string(0, 0, "Local Labour Market Agreement", b.title)
     b.text(ws, 1, 0, inputs.name, b.subtitle)
     r = 3
+    value_width = WIDTHS[1]
 
     def line(label: str, value=None, fmt=None, number=False):
         nonlocal r
@@ -48,7 +53,8 @@ def write_cover(book: Book, draft: Draft) -> None:
         if number:
             b.number(ws, r, 1, value, fmt)
         elif value is not None:
-            b.text(ws, r, 1, value, fmt)
+            b.text(ws, r, 1, value, fmt if fmt is not None else b.wrap)
+            b.row_height(ws, r, [(value, value_width), (label, WIDTHS[0])])
         r += 1
 
     line(AL.COVER_STATUS, "DRAFT", b.bold)
@@ -59,7 +65,10 @@ def write_cover(book: Book, draft: Draft) -> None:
     for i, p in enumerate(parties):
         line(AL.COVER_PARTIES if i == 0 else "", p)
     line(AL.COVER_LEAD_BODY, inputs.lead_body)
-    line(AL.COVER_TERM, inputs.term_years, b.whole, number=True)
+    left = {"whole": b.wb.add_format({"num_format": "#,##0", "align": "left"}),
+            "money": b.wb.add_format({"num_format": PLAIN_MONEY_FORMAT, "align": "left"}),
+            "bold": b.wb.add_format({"bold": True, "align": "left"})}
+    line(AL.COVER_TERM, inputs.term_years, left["whole"], number=True)
     line(AL.COVER_AGREEMENT_YEARS, f"{inputs.start_year} to {inputs.end_year}")
     if case.years:
         line(AL.COVER_FIGURES_COVER, f"{case.years[0]} to {case.years[-1]} (financial years, 1 April to 31 March)")
@@ -68,34 +77,41 @@ def write_cover(book: Book, draft: Draft) -> None:
     line(AL.COVER_FINGERPRINT, draft.fingerprint)
     line(AL.COVER_OPTIMISATION, f"{inputs.status} ({inputs.solver}, objective {inputs.objective}); {inputs.source}")
     if inputs.status != "optimal":
-        ws.write_string(r, 1, "NOT PROVEN OPTIMAL: the solver stopped before proving these figures the best; "
-                        "they respect every check all the same.", b.warn)
+        warning = ("NOT PROVEN OPTIMAL: the solver stopped before proving these figures the best; they respect "
+                   "every check all the same.")
+        b.wrapped(ws, r, 1, warning, value_width, b.warn_wrap)
         r += 1
-    line(AL.COVER_ROWS_ISSUED, len(draft.rows), b.whole, number=True)
-    line(AL.COVER_PROPOSED_TOTAL, float(draft.rows["amount"].sum()), b.pence, number=True)
+    line(AL.COVER_ROWS_ISSUED, len(draft.rows), left["whole"], number=True)
+    # The proposal's total as issued, the one cell of it (the Summary shows it from here; `check`
+    # reads it back): stored to the penny, shown in whole pounds like every board-facing figure.
+    line(AL.COVER_PROPOSED_TOTAL, float(draft.rows["amount"].sum()), left["money"], number=True)
+    define_name(book, "proposed_total", AL.COVER, cell(r - 1, 1, True))
     line(AL.COVER_ALL_CHECKS)
-    b.formula(ws, r - 1, 1, "=all_checks_hold", b.ok, all(m.holds for m in draft.measured))
+    b.formula(ws, r - 1, 1, "=all_checks_hold", left["bold"], all(m.holds for m in draft.measured))
     r += 1
     ws.write_string(r, 0, "How to read and edit this workbook", b.subtitle)
     r += 1
     for text in (
         "The fingerprint identifies the inputs (case and scenario) this agreement was drawn from.",
-        "Edit only the yellow 'amount' cells of the Allocations sheet; totals, outcomes and checks follow.",
+        f"Edit only the yellow '{AL.ALLOC_HEADERS['amount']}' cells of the Allocations sheet; totals, outcomes "
+        "and checks follow.",
         "The Checks sheet reads TRUE for every pot budget, need cap and rule the allocation respects; "
         "the cell 'All checks hold' sums them up.",
         "Then run: commissioning check agreement.xlsx --case CASE — it recomputes every budget, need cap, "
         "eligibility and rule from the amounts and the case, and lists what changed from the proposal.",
+        "Money is shown in whole pounds and people as whole people on the Cover, Summary and Outcomes sheets; "
+        "the cells keep the exact figures (the Allocations and Checks sheets show pence and tenths).",
     ):
-        ws.write_string(r, 0, "•", b.bold)
-        ws.write_string(r, 1, text, b.wrap)
+        ws.write_string(r, 0, "•", b.bold_right)
+        b.wrapped(ws, r, 1, text, value_width)
         r += 1
     r += 1
     ws.write_string(r, 0, "Contents", b.subtitle)
     r += 1
     for name, words in CONTENTS.items():
-        ws.write_string(r, 0, name, b.bold)
-        ws.write_string(r, 1, words)
+        ws.write_string(r, 0, name, b.label)
+        b.wrapped(ws, r, 1, words, value_width)
         r += 1
-    ws.set_column(0, 0, 28)
-    ws.set_column(1, 1, 110)
-    print_setup(book, ws, None, AL.COVER, draft.fingerprint)
+    for j, w in enumerate(WIDTHS):
+        ws.set_column(j, j, w)
+    print_setup(book, draft, ws, WIDTHS, None)

@@ -1,10 +1,10 @@
 """Sheet 3, *Pooled budget*: each pot's money by financial year, contributed to the pool or retained.
 
 Shows two pot × year grids. The first holds the budgets (the constants every budget check
-reads), each pot's department, basis, status (pooled or retained), carry-forward, match
-rate and its rules in words, with totals for the pool, the retained pots and all pots. The
-second holds the planned spend by pot and year, as formulas on the Allocations sheet, with
-each pot's money left unspent over the term and the same three totals.
+reads), each pot's status (pooled or retained), carry-forward and match rate, with totals for the pool, the retained pots and all pots. The second holds the planned
+spend by pot and year, as formulas on the Allocations sheet, with each pot's money left
+unspent over the term and the same three totals. Beneath, each pot's department, basis and
+rules in words, wrapped across the grids' width (so that the sheet prints on one page's width at a legible scale).
 
 Reads no anchors (uses the names ``alloc_pot``, ``alloc_year``, ``alloc_amount``). Publishes
 :class:`PooledBudgetAnchors` (the rows of both grids, the year columns, each pot's code and
@@ -21,8 +21,9 @@ from commissioning.analysis.agreement_layout import POOLED_BUDGET
 from commissioning.case.model import ALL
 from commissioning.case.labels import rules_words
 from commissioning.writers.agreement.draft import Draft
-from commissioning.writers.agreement.layout import PooledBudgetAnchors, define_name, print_setup, worksheet
-from commissioning.writers.style import Book, cell, col_range, sheet_ref
+from commissioning.writers.agreement.layout import (PooledBudgetAnchors, define_name, header_cells, heading,
+                                                     note_row, print_setup, worksheet)
+from commissioning.writers.style import Book, cell, col_range, is_blank, sheet_ref
 
 
 def write_pooled_budget(book: Book, draft: Draft) -> PooledBudgetAnchors:
@@ -36,45 +37,42 @@ def write_pooled_budget(book: Book, draft: Draft) -> PooledBudgetAnchors:
     pot_code_cell: dict[str, str] = {}
     match_rate_cell: dict[str, str] = {}
     n = len(years)
-    Y0 = 5
+    Y0 = 3
     T = Y0 + n
     ws.write_string(0, 0, "Pooled budget: each pot's money by financial year, contributed to the pool or "
                     "retained outside it", b.title)
-    ws.write_string(1, 0, "Budgets are the case's (the constants the budget checks read). Pooled pots may fund "
-                    "any area and cohort a pool member may fund, within their own years, carry-forward and "
-                    f"match; retained pots keep {rules_words(case.rules_changed)}.", b.note)
     head1 = 3
-    heads = ["pot_code", "pot_name", "department", "basis", "status", *years, "total (£)", "carry_forward",
-             "match_rate", "can_match", "rules in words"]
+    heads = ["pot_code", "pot_name", "status", *years, "total (£)", "carry_forward", "match_rate", "can_match"]
+    widths = [13, 26, 9, *([13] * n), 14, 8, 7, 7]
+    top, centre = b.top_formats(), b.wb.add_format({"valign": "top", "align": "center"})
+    note_row(book, ws, 1, "Budgets are the case's (the constants the budget checks read). Pooled pots may fund "
+             "any area and cohort a pool member may fund, within their own years, carry-forward and "
+             f"match; retained pots keep {rules_words(case.rules_changed)}.", widths)
     first1 = head1 + 1
     for i, p in enumerate(case.pots):
         r = first1 + i
         budget_row[p.code] = r
         pot_code_cell[p.code] = sheet_ref(POOLED_BUDGET, cell(r, 0, True))
         match_rate_cell[p.code] = sheet_ref(POOLED_BUDGET, cell(r, T + 2, True))
-        b.text(ws, r, 0, p.code)
-        b.text(ws, r, 1, p.name)
-        b.text(ws, r, 2, p.department)
-        b.text(ws, r, 3, p.basis)
-        ws.write_string(r, 4, "pooled" if p.code in pool else "retained")
+        _pot_cells(book, ws, r, p, pool, widths)
         for j, y in enumerate(years):
             if p.in_life(y) or (p.code, y) in case.budget:
-                b.number(ws, r, Y0 + j, case.budget.get((p.code, y), 0.0), b.money)
+                b.number(ws, r, Y0 + j, case.budget.get((p.code, y), 0.0), top(b.plain_money))
         total = sum(case.budget.get((p.code, y), 0.0) for y in years)
-        b.formula(ws, r, T, f"=SUM({cell(r, Y0)}:{cell(r, T - 1)})", b.money_total, total)
-        b.number(ws, r, T + 1, p.carry_forward, b.whole)
-        b.number(ws, r, T + 2, p.match_rate, b.rate)
-        ws.write_string(r, T + 3, "yes" if p.can_match else "no")
-        b.text(ws, r, T + 4, pot_rules_words(draft, p.code), b.wrap)
+        b.formula(ws, r, T, f"=SUM({cell(r, Y0)}:{cell(r, T - 1)})", top(b.plain_money_bold), total)
+        b.number(ws, r, T + 1, p.carry_forward, centre)
+        b.number(ws, r, T + 2, p.match_rate, top(b.rate))
+        ws.write_string(r, T + 3, "yes" if p.can_match else "no", centre)
     last1 = first1 + len(case.pots) - 1
     ws.add_table(head1, 0, last1, len(heads) - 1, {
         "name": "PooledBudget", "style": "Table Style Light 9", "autofilter": True,
-        "columns": [{"header": h} for h in heads]})
+        "columns": [{"header": heading(h), "header_format": b.header} for h in heads]})
+    b.row_height(ws, head1, [(heading(h), w) for h, w in zip(heads, widths)], bold=True)
     for j, y in enumerate(years):
         year_col[y] = Y0 + j
     define_name(book, "budget_grid", POOLED_BUDGET,
                 f"${xl_col_to_name(Y0)}${first1 + 1}:${xl_col_to_name(T - 1)}${last1 + 1}")
-    status = col_range(4, first1, last1)
+    status = col_range(2, first1, last1)
 
     def totals(r0: int, first: int, last: int, grid: dict[tuple[str, str], float], names: tuple[str, ...]):
         for k, (label, crit) in enumerate((("Contributed to the pool", "pooled"),
@@ -87,7 +85,7 @@ def write_pooled_budget(book: Book, draft: Draft) -> PooledBudgetAnchors:
                         if (crit is None or (p in pool) == (crit == "pooled")) and (yr is None or y == yr)]
                 rc = col_range(c, first, last)
                 f = f'=SUMIF({status},"{crit}",{rc})' if crit else f"=SUM({rc})"
-                b.formula(ws, r, c, f, b.money_total, float(sum(vals)))
+                b.formula(ws, r, c, f, b.plain_money_total, float(sum(vals)))
             if names[k]:
                 define_name(book, names[k], POOLED_BUDGET, cell(r, T, True))
         return r0 + 2
@@ -102,30 +100,29 @@ def write_pooled_budget(book: Book, draft: Draft) -> PooledBudgetAnchors:
     top2 = r_all + 3
     ws.write_string(top2, 0, "Planned spend by pot and year (formulas on the Allocations sheet)", b.subtitle)
     head2 = top2 + 1
-    heads2 = ["pot_code", "pot_name", "department", "basis", "status", *years, "planned (£)",
-              "unspent over the term (£)"]
+    # The pot's department where the grid above has its name: one line a pot (the name is above).
+    heads2 = ["pot_code", "department", "status", *years, "planned (£)", "unspent over the term (£)"]
     first2 = head2 + 1
     spend = rows.groupby(["pot_code", "year"])["amount"].sum().to_dict()
     for i, p in enumerate(case.pots):
         r = first2 + i
         spend_row[p.code] = r
-        b.text(ws, r, 0, p.code)
-        b.text(ws, r, 1, p.name)
-        b.text(ws, r, 2, p.department)
-        b.text(ws, r, 3, p.basis)
-        ws.write_string(r, 4, "pooled" if p.code in pool else "retained")
+        _pot_cells(book, ws, r, p, pool, widths, name=False)
         for j, y in enumerate(years):
             f = (f"=SUMPRODUCT(EXACT(alloc_pot,{cell(r, 0, True)})*EXACT(alloc_year,"
                  f"{cell(head1, Y0 + j, True)}),alloc_amount)")
-            b.formula(ws, r, Y0 + j, f, b.money, float(spend.get((p.code, y), 0.0)))
+            b.formula(ws, r, Y0 + j, f, top(b.plain_money), float(spend.get((p.code, y), 0.0)))
         planned = float(sum(spend.get((p.code, y), 0.0) for y in years))
-        b.formula(ws, r, T, f"=SUM({cell(r, Y0)}:{cell(r, T - 1)})", b.money_total, planned)
-        b.formula(ws, r, T + 1, f"={cell(budget_row[p.code], T)}-{cell(r, T)}", b.money,
+        b.formula(ws, r, T, f"=SUM({cell(r, Y0)}:{cell(r, T - 1)})", top(b.plain_money_bold), planned)
+        # A negative is an overspend, which is bad: red.
+        b.formula(ws, r, T + 1, f"={cell(budget_row[p.code], T)}-{cell(r, T)}", top(b.money),
                   sum(case.budget.get((p.code, y), 0.0) for y in years) - planned)
     last2 = first2 + len(case.pots) - 1
+    b.no_signed_zero(ws, first2, T + 1, last2, T + 1)
     ws.add_table(head2, 0, last2, len(heads2) - 1, {
         "name": "PlannedSpend", "style": "Table Style Light 9", "autofilter": True,
-        "columns": [{"header": h} for h in heads2]})
+        "columns": [{"header": heading(h), "header_format": b.header} for h in heads2]})
+    b.row_height(ws, head2, [(heading(h), w) for h, w in zip(heads2, widths)], bold=True)
     define_name(book, "spend_grid", POOLED_BUDGET,
                 f"${xl_col_to_name(Y0)}${first2 + 1}:${xl_col_to_name(T - 1)}${last2 + 1}")
     spend_keys = {k: v for k, v in spend.items() if k[0] in case.pot}
@@ -133,17 +130,46 @@ def write_pooled_budget(book: Book, draft: Draft) -> PooledBudgetAnchors:
                                                            "spend_total"))
     spend_total = sheet_ref(POOLED_BUDGET, cell(r_all2, T, True))
 
-    ws.set_column(0, 0, 14)
-    ws.set_column(1, 1, 38)
-    ws.set_column(2, 4, 11)
-    ws.set_column(Y0, T, 14)
-    ws.set_column(T + 1, T + 3, 10)
-    ws.set_column(T + 4, T + 4, 90)
+    # Each pot's department, basis and rules in words, wrapped across the width of the grids above.
+    top3 = r_all2 + 3
+    ws.write_string(top3, 0, "Each pot's department, basis and rules in words", b.subtitle)
+    head3 = top3 + 1
+    header_cells(book, ws, head3, [heading("pot_code"), heading("pot_name"), "Department and basis"], widths[:3])
+    ws.merge_range(head3, 2, head3, 3, "Department; basis", b.header)
+    ws.merge_range(head3, 4, head3, len(heads) - 1, "Rules in words", b.header)
+    rules_width = sum(widths[4:]) + 1.1 * (len(widths) - 5)
+    for i, p in enumerate(case.pots):
+        r = head3 + 1 + i
+        b.text(ws, r, 0, p.code, b.top)
+        b.text(ws, r, 1, p.name, b.wrap)
+        dept = "; ".join(str(x) for x in (p.department, p.basis) if not is_blank(x) and str(x))
+        ws.merge_range(r, 2, r, 3, "", b.wrap)
+        b.text(ws, r, 2, dept, b.wrap)
+        words = pot_rules_words(draft, p.code)
+        ws.merge_range(r, 4, r, len(heads) - 1, "", b.wrap)
+        b.text(ws, r, 4, words, b.wrap)
+        b.row_height(ws, r, [(words, rules_width), (p.name, widths[1]), (dept, widths[2] + widths[3] + 1)])
+    last3 = head3 + len(case.pots)
+
+    for j, w in enumerate(widths):
+        ws.set_column(j, j, w)
     ws.freeze_panes(head1 + 1, 2)
-    print_setup(book, ws, head1, POOLED_BUDGET, draft.fingerprint)
+    print_setup(book, draft, ws, widths, None, print_area=(0, 0, last3, len(heads) - 1))
     return PooledBudgetAnchors(year_col=year_col, budget_row=budget_row, spend_row=spend_row,
                                pot_code_cell=pot_code_cell, match_rate_cell=match_rate_cell,
                                pool_total=pool_total, budget_total=budget_total, spend_total=spend_total)
+
+
+def _pot_cells(book: Book, ws, r: int, p, pool, widths, name: bool = True) -> None:
+    """A pot's code, name (wrapped, the row as tall as it needs; else its department) and status at
+    the start of a grid row."""
+    book.text(ws, r, 0, p.code, book.top)
+    if name:
+        book.text(ws, r, 1, p.name, book.wrap)
+        book.row_height(ws, r, [(p.name, widths[1])])
+    else:
+        book.text(ws, r, 1, p.department, book.top)
+    ws.write_string(r, 2, "pooled" if p.code in pool else "retained", book.top)
 
 
 def pot_rules_words(draft: Draft, pot_code: str) -> str:

@@ -17,31 +17,41 @@ from optimiser.families.registry import family
 from commissioning.analysis.agreement_layout import CHECKS, SUMMARY
 from commissioning.case.labels import rules_words
 from commissioning.writers.agreement.draft import Draft
-from commissioning.writers.agreement.layout import (CC, ChecksAnchors, PooledBudgetAnchors, print_setup,
-                                                     worksheet)
-from commissioning.writers.style import Book, cell, col_range, sheet_ref
+from commissioning.writers.agreement.layout import (CC, ChecksAnchors, PooledBudgetAnchors, header_cells,
+                                                     print_setup, worksheet)
+from commissioning.writers.style import HIGHER, LOWER, Book, cell, col_range, sheet_ref
+
+
+LEGEND = ("Green is better, red is worse, whatever the sign (less unmet need or idle money is better); "
+          "money allocated is not coloured.")
+BETTER = {"allocated": None, "participants": HIGHER, "outcomes": HIGHER, "value": HIGHER, "unmet_people": LOWER,
+          "idle_amount": LOWER}  # which way a change is better
 
 
 def write_summary(book: Book, draft: Draft, pooled: PooledBudgetAnchors, checks: ChecksAnchors) -> None:
     """Write the *Summary* sheet."""
     b, inputs, rows = book, draft.inputs, draft.rows
     ws = worksheet(book, SUMMARY)
+    widths = [32] + [17] * 6
     ws.write_string(0, 0, "Summary", b.title)
     b.text(ws, 1, 0, inputs.name, b.subtitle)
     ws.write_string(3, 0, "This agreement (live from the Allocations sheet)", b.subtitle)
     total = float(rows["amount"].sum())
+    money, people = b.plain_money, b.whole_people  # whole pounds, whole people: the values stay exact
     head = [
-        ("Pooled budget over the term (£)", f"={pooled.pool_total}", inputs.pooled_budget(), b.money),
-        ("Allocated by this agreement (£)", "=total_allocated", total, b.money),
+        ("Pooled budget over the term (£)", f"={pooled.pool_total}", inputs.pooled_budget(), money),
+        ("Allocated by this agreement (£)", "=total_allocated", total, money),
+        ("   as proposed (£, the Cover's figure)", "=proposed_total", total, money),
         ("   of which from pooled pots (£)", "=pooled_spend_total",
-         float(rows.loc[rows["pot_code"].isin(draft.pool), "amount"].sum()), b.money),
-        ("Participants", "=total_participants", float(rows["participants"].sum()), b.people),
-        ("Outcomes", "=total_outcomes", float(rows["outcomes"].sum()), b.people),
-        ("Public value (£)", "=total_value", float(rows["value"].sum()), b.money),
+         float(rows.loc[rows["pot_code"].isin(draft.pool), "amount"].sum()), money),
+        ("Participants", "=total_participants", float(rows["participants"].sum()), people),
+        ("Outcomes", "=total_outcomes", float(rows["outcomes"].sum()), people),
+        ("Public value (£)", "=total_value", float(rows["value"].sum()), money),
     ]
     for i, (label, f, cached, fmt) in enumerate(head):
         ws.write_string(4 + i, 0, label, b.label)
         b.formula(ws, 4 + i, 1, f, fmt, cached)
+    b.no_signed_zero(ws, 4, 1, 3 + len(head), 1)
     ws.write_string(4 + len(head), 0, "All checks hold", b.label)
     b.formula(ws, 4 + len(head), 1, "=all_checks_hold", b.ok, all(m.holds for m in draft.measured))
 
@@ -51,9 +61,7 @@ def write_summary(book: Book, draft: Draft, pooled: PooledBudgetAnchors, checks:
     cols = ["Measure", "baseline (today)", f"aligned ({rules_words(inputs.case.rules_changed)}, coordinated)",
             "pooled (as proposed by the engine)", "this agreement (live)",
             "alignment dividend (aligned − baseline)", "devolution dividend (pooled − aligned)"]
-    for j, c in enumerate(cols):
-        ws.write_string(h, j, c, b.header)
-    ws.set_row(h, 45)
+    header_cells(book, ws, h, cols, widths)
     need = [m for m in draft.measured if family(m.limit.family).counts_unmet]
     unmet_cached = float(sum(max(0.0, m.bound - m.value) for m in need))
     if checks.need_rows:
@@ -69,25 +77,36 @@ def write_summary(book: Book, draft: Draft, pooled: PooledBudgetAnchors, checks:
             "value": ("=total_value", float(rows["value"].sum())),
             "unmet_people": (unmet_f, unmet_cached),
             "idle_amount": (f"={pooled.budget_total}-total_allocated", draft.case.total_budget - total)}
-    metrics = [("allocated", "Allocated (£)", b.money), ("participants", "Participants", b.people),
-               ("outcomes", "Outcomes", b.people), ("value", "Public value (£)", b.money),
-               ("unmet_people", "Unmet need (people)", b.people), ("idle_amount", "Idle money (£)", b.money)]
+    metrics = [("allocated", "Allocated (£)", True), ("participants", "Participants", False),
+               ("outcomes", "Outcomes", False), ("value", "Public value (£)", True),
+               ("unmet_people", "Unmet need (people)", False), ("idle_amount", "Idle money (£)", True)]
     outcomes_row = None
-    for i, (key, label, fmt) in enumerate(metrics):
+    for i, (key, label, is_money) in enumerate(metrics):
         r = h + 1 + i
+        fmt, delta = (money, b.delta_money) if is_money else (people, b.delta_people)
         ws.write_string(r, 0, label, b.bold)
         vals = [inputs.levels[lv][key] for lv in ("baseline", "aligned", "pooled")]
         for j, v in enumerate(vals):
             b.number(ws, r, 1 + j, v, fmt)
         b.formula(ws, r, 4, live[key][0], fmt, live[key][1])
-        b.formula(ws, r, 5, f"={cell(r, 2)}-{cell(r, 1)}", fmt, vals[1] - vals[0])
-        b.formula(ws, r, 6, f"={cell(r, 3)}-{cell(r, 2)}", fmt, vals[2] - vals[1])
+        b.formula(ws, r, 5, f"={cell(r, 2)}-{cell(r, 1)}", delta, vals[1] - vals[0])
+        b.formula(ws, r, 6, f"={cell(r, 3)}-{cell(r, 2)}", delta, vals[2] - vals[1])
+        b.no_signed_zero(ws, r, 1, r, 4)
+        b.colour_by_meaning(ws, r, 5, r, 6, BETTER[key])
         if key == "outcomes":
             outcomes_row = r
-    note_r = h + len(metrics) + 1
-    ws.write_string(note_r, 0, "The baseline, aligned and pooled figures are the engine's (summary.json, "
-                    "allocations.csv); 'this agreement' follows any edit of the Allocations sheet; the "
-                    "dividends are formulas on the cells beside them.", b.note)
+    legend_r = h + len(metrics) + 1
+    ws.merge_range(legend_r, 0, legend_r, len(cols) - 1, "", b.wrap_note)
+    ws.write_string(legend_r, 0, LEGEND, b.wrap_note)
+    b.row_height(ws, legend_r, [(LEGEND, sum(widths))])
+    note_r = legend_r + 1
+    note = ("The baseline, aligned and pooled figures are the engine's (summary.json, allocations.csv); 'this "
+            "agreement' follows any edit of the Allocations sheet; the dividends are formulas on the cells beside "
+            "them. Money is shown in whole pounds and people as whole people (the cells keep the exact figures); "
+            "a figure under half a unit shows as –.")
+    ws.merge_range(note_r, 0, note_r, len(cols) - 1, "", b.wrap_note)
+    ws.write_string(note_r, 0, note, b.wrap_note)
+    b.row_height(ws, note_r, [(note, sum(widths))])
     chart = b.wb.add_chart({"type": "column"})
     chart.add_series({"name": "Outcomes", "categories": [SUMMARY, h, 1, h, 4],
                       "values": [SUMMARY, outcomes_row, 1, outcomes_row, 4],
@@ -95,8 +114,9 @@ def write_summary(book: Book, draft: Draft, pooled: PooledBudgetAnchors, checks:
     chart.set_title({"name": "Outcomes by level"})
     chart.set_legend({"none": True})
     chart.set_y_axis({"num_format": "#,##0", "name": "outcomes"})
-    ws.insert_chart(note_r + 2, 0, chart, {"x_scale": 1.6, "y_scale": 1.2})
-    ws.set_column(0, 0, 34)
-    ws.set_column(1, 6, 20)
+    # Beside the headline figures (columns C to G are free there), so that the sheet prints on one page.
+    ws.insert_chart(3, 2, chart, {"x_offset": 20, "y_offset": 4, "x_scale": 1.25, "y_scale": 0.68})
+    for j, w in enumerate(widths):
+        ws.set_column(j, j, w)
     ws.freeze_panes(3, 0)
-    print_setup(book, ws, None, SUMMARY, draft.fingerprint)
+    print_setup(book, draft, ws, widths, None)
