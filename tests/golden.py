@@ -75,6 +75,8 @@ def workbook_text(path: Path) -> str:
             for c in row:
                 if c.value is not None:
                     value = "<software>" if c.row in software and c.column > 1 else c.value
+                    if hasattr(value, "text") and hasattr(value, "ref"):  # an array formula: its text
+                        value = f"{{{value.text}}} @ {value.ref}"
                     lines.append(f"{c.coordinate}\t{value!r}\t{c.number_format}")
     for name, dn in sorted(wb.defined_names.items()):
         lines.append(f"name {name} {dn.attr_text}")

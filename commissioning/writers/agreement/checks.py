@@ -20,6 +20,7 @@ from __future__ import annotations
 from optimiser.families.registry import family
 from xlsxwriter.utility import xl_col_to_name
 
+from optimiser.levels import MIN_LINE
 from commissioning.analysis import limits as L
 from commissioning.analysis.agreement_layout import CHECK_COLUMNS, CHECK_HEADERS, CHECK_PRINTED, CHECKS, POOLED_BUDGET
 from commissioning.writers.agreement.draft import Draft
@@ -44,7 +45,8 @@ def write_checks(book: Book, draft: Draft, assumptions: AssumptionsAnchors, pool
              f"to within £{L.MONEY_ALLOWANCE:.2f}; a minimum or an exact amount to within £{L.PENNY:.2f} "
              "per allocation row in its scope plus one ten-millionth of the amount (the solver's "
              "tolerance); people to within a millionth of a person. Comparisons round to 6 decimal "
-             "places.",
+             f"places. No proposed line is below £{MIN_LINE:,.0f}: smaller lines are solver noise and are "
+             "settled to nothing, unless a minimum, a lock or the equity floor counts them.",
              "Windows: money that may be carried forward is checked over every run of consecutive "
              "years (spend in the run ≤ the budgets that can reach it)."]
     for r, text in ((1, notes[0]), (2, notes[1])):
