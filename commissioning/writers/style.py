@@ -379,23 +379,6 @@ class Book:
                 self.row_height(ws, top + 1 + i, [(t[i], w) for t, w in zip(texts, cw)])
         return last
 
-    def print_setup(self, ws, header_rows: tuple[int, int] | None = None, footer_left: str = "",
-                    title: str = "") -> None:
-        """Landscape A4, fit to one page wide, repeated header rows, page numbers in the footer.
-
-        ``footer_left`` and ``title`` must not carry input text ('&' is a control character
-        in Excel headers); callers pass fixed words and hex fingerprints only.
-        """
-        ws.set_landscape()
-        ws.set_paper(9)
-        ws.fit_to_pages(1, 0)
-        ws.set_margins(left=0.5, right=0.5, top=0.75, bottom=0.75)
-        if header_rows is not None:
-            ws.repeat_rows(*header_rows)
-        head = f'&L&"-,Bold"{title}&R&A' if title else "&R&A"
-        ws.set_header(head)
-        ws.set_footer(f"&L{footer_left}&CPage &P of &N&R&D")
-
     @staticmethod
     def page_setup(ws, name: str, widths: Sequence[float], *, repeat_rows: tuple[int, int] | None = None,
                    print_area: tuple[int, int, int, int] | None = None, landscape: bool | None = None,
