@@ -16,7 +16,6 @@ absence fails these tests instead of skipping them.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -24,6 +23,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from engines import need
 from agreementcase import allocation_rows, defined_cell, write_agreement_case
 from commissioning.analysis.agreement import AgreementInputs
 from commissioning.inputs.validate import load_case
@@ -39,10 +39,7 @@ pytestmark = pytest.mark.gnumeric
 
 @pytest.fixture(scope="module", autouse=True)
 def ssconvert():
-    if SSCONVERT is None:
-        if os.environ.get("CI"):
-            pytest.fail("Gnumeric (ssconvert) is not on PATH, but CI is set: .ci/run should have installed it")
-        pytest.skip("Gnumeric (ssconvert) is not on PATH")
+    need(SSCONVERT, "Gnumeric (ssconvert)")
 
 
 def recalculated(book: Path) -> openpyxl.Workbook:

@@ -24,7 +24,6 @@ In CI (the ``CI`` environment variable set, where .ci/run installs LibreOffice) 
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -37,6 +36,7 @@ import pytest
 
 from openpyxl.utils import get_column_letter
 
+from engines import need
 from agreementcase import allocation_rows, defined_cell, header, write_agreement_case
 from commissioning.writers import agreementbook
 from commissioning.analysis.agreement import AgreementInputs
@@ -62,11 +62,7 @@ RECALC_ALWAYS = """<?xml version="1.0" encoding="UTF-8"?>
 
 @pytest.fixture(scope="module", autouse=True)
 def soffice():
-    if SOFFICE is None:
-        if os.environ.get("CI"):
-            pytest.fail("LibreOffice (soffice) is not on PATH, but CI is set: .ci/run should have installed it")
-        pytest.skip("LibreOffice (soffice) is not on PATH")
-    return SOFFICE
+    return need(SOFFICE, "LibreOffice (soffice)")
 
 
 def recalculate(files: list[Path], work: Path) -> dict[str, Path]:

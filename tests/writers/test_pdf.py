@@ -5,7 +5,6 @@ The tiny agreement case (tests/agreementcase.py) for speed.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -13,6 +12,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
+from engines import need
 from agreementcase import write_agreement_case
 from commissioning.cli import main
 from commissioning.writers import pdf
@@ -29,10 +29,7 @@ def test_without_libreoffice_it_says_so_and_writes_nothing(tmp_path, monkeypatch
 
 @pytest.mark.libreoffice
 def test_with_libreoffice_the_board_pack_is_written_beside_the_workbook(tmp_path):
-    if pdf.soffice() is None:
-        if os.environ.get("CI"):
-            pytest.fail("LibreOffice (soffice) is not on PATH, but CI is set: .ci/run should have installed it")
-        pytest.skip("LibreOffice (soffice) is not on PATH")
+    need(pdf.soffice(), "LibreOffice (soffice)")
     case = write_agreement_case(tmp_path / "case")
     proc = subprocess.run([sys.executable, "-m", "commissioning", "agree", str(case), "--out", str(tmp_path / "out"),
                            "--pdf", "--quiet"], capture_output=True, text=True, timeout=600)

@@ -20,7 +20,6 @@ For the West Yorkshire example, each of ``map.xlsx``, ``results.xlsx`` and ``com
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -28,6 +27,7 @@ import zipfile
 from pathlib import Path
 
 import openpyxl
+from engines import need
 import pytest
 from click.testing import CliRunner
 
@@ -234,10 +234,7 @@ def _pages(pdf: Path) -> int:
 
 @pytest.fixture(scope="module")
 def pdfs(books, tmp_path_factory):
-    if SOFFICE is None:
-        if os.environ.get("CI"):
-            pytest.fail("LibreOffice (soffice) is not on PATH, but CI is set: .ci/run should have installed it")
-        pytest.skip("LibreOffice (soffice) is not on PATH")
+    need(SOFFICE, "LibreOffice (soffice)")
     work = tmp_path_factory.mktemp("pdf")
     profile = work / "lo-profile"
     cmd = [SOFFICE, "--headless", "--norestore", "--nologo", f"-env:UserInstallation={profile.as_uri()}",
