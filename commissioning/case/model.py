@@ -72,6 +72,17 @@ class Pot(_Frozen):
     poolable: bool = False
     basis: str
     source: str | None = None
+    capacity: float | None = None  # participants a year the pot's programme can serve (any level)
+    pool_areas: Literal["own", "pool"] | None = None  # None: "own" for a local budget, else "pool"
+    min_award: float | None = None  # £: spend in an area and year is nothing or at least this
+
+    @property
+    def stays_home(self) -> bool:
+        """Whether, in the pool, the pot funds only its own geography (``pool_areas``; a
+        council's own ``local`` budget stays home unless it says ``pool``)."""
+        if self.pool_areas is not None:
+            return self.pool_areas == "own"
+        return self.basis == "local"
 
     def in_life(self, year: str) -> bool:
         """Whether any day of financial ``year`` falls within the pot's start–end."""
@@ -123,6 +134,11 @@ class Provision(_Frozen):
     year: str
     amount: float
     provider: str | None = None
+    contract_end: date | None = None  # the signed contract's last day; None: not contracted
+
+    def contracted(self) -> bool:
+        """Whether this year's money is under contract: the year starts on or before ``contract_end``."""
+        return self.contract_end is not None and fy.year_start(self.year) <= self.contract_end
 
 
 class Rule(_Frozen):
@@ -154,8 +170,40 @@ class Rule(_Frozen):
         return f"{text} — {self.note}" if self.note else text
 
 
+class Transition(_Frozen):
+    """How far a level may move from today's provision (``transition:`` in case.yaml).
+
+    ``max_change``: each area's and each cohort's funding in a year stays within ± this share
+    of today's (an area or cohort with no funding today is not limited); ``max_moved``: the
+    money taken from today's cells over the term, Σ max(0, today − plan) over pot, area,
+    cohort and year, is at most this share of today's money.
+    """
+
+    max_change: float | None = Field(None, ge=0.0)
+    max_moved: float | None = Field(None, ge=0.0, le=1.0)
+
+
+class Protect(_Frozen):
+    """Floors under the people served today (``protect:`` in case.yaml): per cohort and per
+    area, a share of today's participants kept in each year. ``ALL`` is the share for every
+    cohort (or area) not named."""
+
+    cohorts: dict[str, float] = Field(default_factory=dict)
+    areas: dict[str, float] = Field(default_factory=dict)
+
+    def share(self, kind: str, code: str) -> float | None:
+        """The floor for a cohort (``kind="cohorts"``) or area, as a share; None when there is none."""
+        shares = getattr(self, kind)
+        value = shares.get(code, shares.get(ALL))
+        return None if value is None else float(value)
+
+
+PROGRAMME_SCALE = 2.0  # see commissioning.case.model.Settings and optimiser.families.capacity
+
+
 class Settings(_Frozen):
-    """The case's settings (case.yaml): name, objective, equity floor, term and agreement details."""
+    """The case's settings (case.yaml): name, objective, equity floor, term and agreement details,
+    and how far a plan may move from today's (transition, protection, programme scale)."""
 
     name: str = "case"
     objective: Literal["outcomes", "value", "coverage"] = "outcomes"
@@ -164,6 +212,11 @@ class Settings(_Frozen):
     lead_body: str | None = None
     term_years: int = 5
     start_year: str | None = None
+    transition: Transition = Transition()
+    near_optimal: float = Field(0.0, ge=0.0, le=1.0)
+    programme_scale: float = Field(PROGRAMME_SCALE, ge=1.0)
+    protect: Protect = Protect()
+    least_disruption: bool = True
 
 
 class Case(_Frozen):

@@ -2,7 +2,9 @@
 
 The format is the contract's ``scenario-format``: ``name`` (required), ``description``,
 ``budgets``, ``pool``, ``eligibility``, ``need``, ``rules``, ``objective``,
-``equity_floor``, ``lock`` — stated, key by key, by the model
+``equity_floor``, ``lock``, and the case's realism settings ``transition``,
+``near_optimal``, ``programme_scale``, ``protect``, ``least_disruption`` — stated, key by
+key, by the model
 :class:`commissioning.inputs.settings.ScenarioFile`. Unknown keys, unknown codes and
 impossible values are errors naming the file, the line and the key, all collected in one
 pass.
@@ -19,6 +21,11 @@ Decisions where the format is silent (also in the README):
 * ``need`` multipliers apply in order; ``area`` may be an area or a footprint code.
 * ``lock`` needs a ``provision`` table; each entry keeps the matching provision rows.
 * Overlay order: budgets, eligibility, need, rules, settings, pool, locks.
+* ``transition`` and ``protect`` replace the case's key by key: ``transition: {max_moved: 0.2}``
+  keeps the case's ``max_change``; ``protect: {cohorts: {LTU: 0.9}}`` replaces the case's
+  cohort floors (all of them: ``ALL`` is not kept unless restated) and keeps its area floors.
+  A floor naming a code that is not a cohort (or area) of the case, nor ``ALL``, is an error
+  at its key.
 * A rule naming one pot must be one that pot can ever meet *as the scenario leaves it*
   (the test of :func:`commissioning.inputs.validate.scope_misses`): a scenario rule that fails is
   an error at its ``rules`` key and column; a case's ``rules`` row that an eligibility
@@ -27,8 +34,9 @@ Decisions where the format is silent (also in the README):
   ``summary.json`` lists such pots as ``pool_not_poolable`` (:func:`pool_not_poolable`).
 * A scenario *changes the rules* (:func:`changes_rules`, the one place this is decided)
   when it changes a pot's eligibility, geography, years, carry-forward or match (through
-  ``eligibility`` or a budget's ``end``), adds ``rules`` or ``lock`` entries, or sets a
-  different ``objective`` or ``equity_floor``. Pooling a different set of pots does not:
+  ``eligibility`` or a budget's ``end``), adds ``rules`` or ``lock`` entries, sets a
+  different ``objective``, ``equity_floor``, ``near_optimal``, ``programme_scale`` or
+  ``least_disruption``, or states ``transition`` or ``protect``. Pooling a different set of pots does not:
   the aligned level keeps today's rules whatever the pool. Budget amounts and need
   multipliers change the money and the evidence, not the rules. Every
   label reads it: a run is named ``Case 'NAME'`` without a scenario and ``Scenario 'X' on
@@ -251,7 +259,8 @@ def changes_rules(case: Case, sc: Scenario) -> bool:
 
     It does when a pot's eligibility, geography, years, carry-forward or match change
     (``eligibility``, or a budget's ``end``), when it adds ``rules`` or ``lock`` entries, or
-    sets another ``objective`` or ``equity_floor``. Budget amounts and need change the money
+    sets another ``objective``, ``equity_floor``, ``near_optimal``, ``programme_scale`` or
+    ``least_disruption``, or states ``transition`` or ``protect``. Budget amounts and need change the money
     and the evidence, not the rules; and the ``pool`` changes what the *pooled* level may
     do, not the rules the aligned level keeps (the words these labels are for), so a
     scenario that only pools other pots still reads "aligned under today's rules".
@@ -259,7 +268,8 @@ def changes_rules(case: Case, sc: Scenario) -> bool:
     f = sc.file
     return (_scenario_pots(case, f) != case.pot or bool(f.rules) or bool(f.lock)
             or any(getattr(f, k) is not None and getattr(f, k) != getattr(case.settings, k)
-                   for k in ("objective", "equity_floor")))
+                   for k in ("objective", "equity_floor", "near_optimal", "programme_scale", "least_disruption"))
+            or f.transition is not None or f.protect is not None)
 
 
 def pool_not_poolable(case: Case) -> list[str]:
@@ -313,6 +323,11 @@ def apply_scenario(case: Case, sc: Scenario) -> Case:
     # The numbers as the file writes them (an equity_floor of 1 stays an int, as the case's
     # fingerprint has always hashed it).
     upd = {k: sc.data[k] for k in ("objective", "equity_floor") if getattr(f, k) is not None}
+    upd.update({k: getattr(f, k) for k in ("near_optimal", "programme_scale", "least_disruption")
+                if getattr(f, k) is not None})
+    for k in ("transition", "protect"):  # each key it states replaces the case's, the others stay
+        if getattr(f, k) is not None:
+            upd[k] = getattr(settings, k).model_copy(update=getattr(f, k).model_dump(exclude_none=True))
     if upd:
         settings = settings.model_copy(update=upd)
 

@@ -66,6 +66,7 @@ class Table:
 BASES = ("formula", "competitive", "devolved", "national", "local")
 RULE_KINDS = ("min_share", "max_share", "min_amount", "max_amount")
 OBJECTIVES = ("outcomes", "value", "coverage")
+POOL_AREAS = ("own", "pool")
 
 TABLES: dict[str, Table] = {
     t.name: t
@@ -120,6 +121,15 @@ TABLES: dict[str, Table] = {
                 Column("basis", CHOICE, choices=BASES,
                        help="Informational: formula, competitive, devolved, national or local."),
                 Column("source", TEXT, required=False, help="Optional: where the figures come from."),
+                Column("capacity", WHOLE, required=False,
+                       help="Optional: participants a year the pot's programme can serve, at every level "
+                            "(empty: in the pool, programme_scale times what its own budget buys)."),
+                Column("pool_areas", CHOICE, required=False, choices=POOL_AREAS,
+                       help="Optional: in the pool, own (its money stays in its own geography) or pool (it may "
+                            "fund any area of the pool); empty: own for a local budget, pool otherwise."),
+                Column("min_award", MONEY, required=False,
+                       help="Optional £: spend in an area and year, summed over cohorts, is nothing or at least "
+                            "this (a mixed-integer model)."),
             ),
             key=("pot_code",),
         ),
@@ -181,6 +191,9 @@ TABLES: dict[str, Table] = {
                 Column("year", YEAR, help="Financial year."),
                 Column("amount", MONEY, help="£ committed."),
                 Column("provider", TEXT, required=False, help="Optional: who delivers it."),
+                Column("contract_end", DATE, required=False,
+                       help="Optional: last day of the signed contract; provision in a year starting on or before "
+                            "it is kept where it is at every level."),
             ),
             key=("pot_code", "area_code", "cohort_code", "year", "provider"),
             required=False,
@@ -204,7 +217,8 @@ TABLES: dict[str, Table] = {
     )
 }
 
-# case.yaml / the `case` sheet: key -> help.
+# case.yaml / the `case` sheet: key -> help (a workbook writes transition and protect as dotted keys,
+# transition.max_change: commissioning.inputs.settings.sheet_keys).
 SETTINGS_KEYS: dict[str, str] = {
     "name": "Name of the case, used in outputs.",
     "objective": "outcomes (default), value or coverage.",
@@ -213,6 +227,16 @@ SETTINGS_KEYS: dict[str, str] = {
     "lead_body": "The accountable body leading the agreement.",
     "term_years": "Length of the agreement in years (default 5).",
     "start_year": "First financial year of the agreement, e.g. 2025-26.",
+    "transition": "Limits on moving from today's provision: max_change (per area and cohort, each year) "
+                  "and max_moved.",
+    "near_optimal": "0-1 (default 0): least disruption and alternatives may take plans within this share "
+                    "of the optimum.",
+    "programme_scale": "1 or more (default 2): a programme the pool buys serves at most this multiple of "
+                       "what its budget buys.",
+    "protect": "Floors under today's participants, each year: cohorts and areas, a share each or per code "
+               "(ALL: the rest).",
+    "least_disruption": "yes (default) or no: among equally good plans, take the one moving the least money "
+                        "from today's.",
 }
 
 TABLE_ORDER = ["areas", "cohorts", "pots", "budgets", "need", "footprints", "rates", "provision", "rules"]

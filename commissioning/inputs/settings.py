@@ -367,6 +367,15 @@ def _lockable(value: Any, info: ValidationInfo) -> Any:
     return value
 
 
+def _yes_no(value: Any) -> bool:
+    """A YAML boolean (``yes``, ``no``, ``true``, ``false``), or the text yes or no in any case."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("yes", "no"):
+        return value.strip().lower() == "yes"
+    _fail((f"'{_clip(value)}'", "yes or no"))
+
+
 class ScenarioFile(YamlMapping):
     """A scenario: a small YAML file that overlays a case without editing it.
 
@@ -401,6 +410,17 @@ class ScenarioFile(YamlMapping):
     share."""
     lock: Annotated[list[ScenarioLock], BeforeValidator(_lockable)] | None = None
     """Today's provision kept exactly as it is (the case needs a provision table)."""
+    transition: "TransitionSettings" = None
+    """Limits on change from today (max_change, max_moved), in place of the case's."""
+    near_optimal: Share = None
+    """0-1, in place of the case's: the tolerance on the optimum for least disruption and alternatives."""
+    programme_scale: Annotated[float, Field(ge=1, **_NUMBER)] = None
+    """1 or more, in place of the case's: the growth a programme bought by the pool may have."""
+    protect: "ProtectSettings" = None
+    """Floors under today's participants (cohorts, areas), in place of the case's."""
+    least_disruption: Annotated[bool, BeforeValidator(_yes_no)] = None
+    """yes or no (true or false), in place of the case's: among equally good plans, the one closest to
+    today's provision."""
 
 
 def _cell(column: S.Column, value: Any) -> Any:
@@ -437,6 +457,102 @@ def _settings_parties(value: Any) -> tuple[str, ...]:
     return tuple(_text(p) for p in value)
 
 
+def _settings_share(name: str):
+    return lambda v: _cell(S.Column(name, S.SHARE), v)
+
+
+def _settings_scale(value: Any) -> float:
+    n = _cell(S.Column("programme_scale", S.NUMBER), value)
+    if n < 1:
+        _fail((f"{n:g} is below 1", "a number, 1 or more"))
+    return float(n)
+
+
+def _settings_change(value: Any) -> float:
+    return float(_cell(S.Column("max_change", S.NUMBER), value))
+
+
+def _settings_yesno(value: Any) -> bool:
+    return bool(_cell(S.Column("least_disruption", S.YESNO), value))
+
+
+def _shares(value: Any) -> dict[str, float]:
+    """A floor as written: one share for every code, or per code (``ALL`` for the rest).
+
+    In YAML a number or a mapping; in a workbook cell ``0.5`` or ``LTU: 0.9; ALL: 0.5``."""
+    if isinstance(value, str) and ":" in value:
+        pairs = [part.rsplit(":", 1) for part in value.split(";") if part.strip()]  # a code may hold a colon
+        if any(len(pair) != 2 or not pair[0].strip() for pair in pairs):
+            _fail((f"'{_clip(value)}'", "a share per code like LTU: 0.9; ALL: 0.5"))
+        value = {k.strip(): v.strip() for k, v in pairs}
+    if isinstance(value, dict):
+        out = {}
+        for code, share in value.items():
+            try:
+                out[str(code)] = float(parse_cell(S.Column(str(code), S.SHARE), share))
+            except _Bad as b:
+                _fail((f"{code}: {b.found}", b.expected))
+        return out
+    try:
+        return {ALL: float(parse_cell(S.Column("share", S.SHARE), value))}
+    except _Bad as b:
+        _fail((b.found, "a share from 0 to 1, or per code like {LTU: 0.9, ALL: 0.5}"))
+
+
+class TransitionSettings(YamlMapping):
+    """``transition:`` — how far a level may move from today's provision."""
+
+    not_a_mapping = ("'{}' is not a mapping", "max_change: 0.25 and/or max_moved: 0.3")
+
+    max_change: Annotated[float, BeforeValidator(_settings_change)] = None
+    """A share, 0 or more: each area's and each cohort's funding stays within ± this share of today's, each
+    year (an area or cohort with no funding today is not limited)."""
+    max_moved: Annotated[float, BeforeValidator(_settings_share("max_moved"))] = None
+    """0-1: at most this share of today's money moves over the term (money moved: Σ max(0, today − plan) over
+    pot, area, cohort and year)."""
+
+
+_PROTECTED = {"cohorts": "cohort", "areas": "area"}
+
+
+def protect_problems(kind: str, shares: dict[str, float], codes: Collection[str]) -> list[tuple[str, str]]:
+    """(found, expected) for each code of a ``protect`` floor (``kind`` ``cohorts`` or ``areas``) that
+    is neither one of ``codes`` (the case's cohorts or areas) nor ``ALL``."""
+    what = _PROTECTED[kind]
+    return [(f"unknown {what} code '{_clip(code)}'", f"a{'n' if what == 'area' else ''} {what} code of the case, "
+                                                     "or ALL")
+            for code in shares if code != ALL and not _known(code, codes)]
+
+
+def _protected(kind: str):
+    """The check that a floor names only the case's codes — when validated with a case (a scenario's)."""
+    def check(value: dict[str, float], info: ValidationInfo) -> dict[str, float]:
+        case = (info.context or {}).get("case")
+        if case is not None:
+            problems = protect_problems(kind, value, case.cohort if kind == "cohorts" else case.area)
+            if problems:
+                _fail(*problems)
+        return value
+    return AfterValidator(check)
+
+
+class ProtectSettings(YamlMapping):
+    """``protect:`` — floors under today's participants, per cohort and per area, each year."""
+
+    not_a_mapping = ("'{}' is not a mapping", "cohorts: 0.5 and/or areas: 0.8")
+
+    cohorts: Annotated[dict[str, float], BeforeValidator(_shares), _protected("cohorts")] = None
+    """Every cohort keeps at least this share of today's participants each year (0.5), or a share per cohort
+    code with ALL for the rest ({LTU: 0.9, ALL: 0.5}; in a workbook cell LTU: 0.9; ALL: 0.5)."""
+    areas: Annotated[dict[str, float], BeforeValidator(_shares), _protected("areas")] = None
+    """Every area keeps at least this share of today's participants each year (0.8), or a share per area
+    code with ALL for the rest ({E08000035: 0.9, ALL: 0.8}; in a workbook cell E08000035: 0.9; ALL: 0.8)."""
+
+
+# The settings that are mappings: in a workbook's case sheet, one dotted key per key of theirs.
+NESTED_SETTINGS: dict[str, type[YamlMapping]] = {"transition": TransitionSettings, "protect": ProtectSettings}
+
+
 class CaseSettings(YamlMapping):
     """The settings of a case: ``case.yaml`` in a folder, the ``case`` sheet of a workbook.
 
@@ -460,11 +576,27 @@ class CaseSettings(YamlMapping):
     """Length of the agreement in years (default 5)."""
     start_year: Annotated[str, BeforeValidator(lambda v: _cell(S.Column("start_year", S.YEAR), v))] = None
     """First financial year of the agreement, e.g. 2025-26."""
+    transition: TransitionSettings = None
+    """Limits on moving from today's provision: max_change (per area and cohort, each year) and max_moved."""
+    near_optimal: Annotated[float, BeforeValidator(_settings_share("near_optimal"))] = None
+    """0-1 (default 0): least disruption and alternatives may take plans within this share of the optimum."""
+    programme_scale: Annotated[float, BeforeValidator(_settings_scale)] = None
+    """1 or more (default 2): a programme the pool buys serves at most this multiple of what its budget buys."""
+    protect: ProtectSettings = None
+    """Floors under today's participants, each year: cohorts and areas, a share each or per code (ALL: the rest)."""
+    least_disruption: Annotated[bool, BeforeValidator(_settings_yesno)] = None
+    """yes (default) or no: among equally good plans, take the one moving the least money from today's."""
 
     @model_validator(mode="before")
     @classmethod
     def _empty_is_unset(cls, data: Any) -> Any:
-        return {k: v for k, v in data.items() if k not in cls.model_fields or not _empty(v)}
+        out = {}
+        for k, v in data.items():
+            if k in NESTED_SETTINGS and isinstance(v, dict):  # transition: {max_change: } leaves it unset too
+                v = {sub: x for sub, x in v.items() if sub not in NESTED_SETTINGS[k].model_fields or not _empty(x)}
+            if k not in cls.model_fields or not _empty(v):
+                out[k] = v
+        return out
 
     @classmethod
     def unknown_key(cls, key: Any) -> str:
@@ -634,11 +766,46 @@ def validated(model: type[YamlMapping], data: dict,
         return None, sorted(_problems(model, data, e), key=lambda p: p.rank)
 
 
+def nest_dotted(data: dict) -> dict:
+    """Settings as a workbook writes nested ones (``transition.max_change``) folded into mappings.
+
+    Only the heads of :data:`NESTED_SETTINGS` fold; any other dotted key stays as it is (and
+    is reported as an unknown key)."""
+    out: dict = {}
+    for k, v in data.items():
+        head, _, tail = k.partition(".") if isinstance(k, str) else (k, "", "")
+        if tail and head in NESTED_SETTINGS:
+            if not isinstance(out.get(head), dict):
+                out[head] = {}
+            out[head][tail] = v
+        else:
+            out[k] = v
+    return out
+
+
+def sheet_keys() -> dict[str, str]:
+    """The keys of a workbook's ``case`` sheet, each with its meaning: every setting of
+    :data:`~commissioning.inputs.schema.SETTINGS_KEYS` in its order, a nested one
+    (``transition``, ``protect``) as its dotted keys (``transition.max_change``)."""
+    out: dict[str, str] = {}
+    for key, meaning in S.SETTINGS_KEYS.items():
+        if key in NESTED_SETTINGS:
+            out.update({f"{key}.{sub}": " ".join(f.description.split())
+                        for sub, f in NESTED_SETTINGS[key].model_fields.items()})
+        else:
+            out[key] = meaning
+    return out
+
+
 def case_settings(data: dict) -> tuple[CaseSettings, list[KeyProblem]]:
     """A case's settings as read (``case.yaml`` or the ``case`` sheet): the settings it gets right, and
     the problems of the rest (each at its key, in the file's order)."""
+    data = nest_dotted(data)
     settings, problems = validated(CaseSettings, data)
     if settings is None:
         wrong = {p.path[0] for p in problems}
         settings, _ = validated(CaseSettings, {k: v for k, v in data.items() if k not in wrong})
     return settings, problems
+
+
+ScenarioFile.model_rebuild()  # its transition and protect fields name models defined below it

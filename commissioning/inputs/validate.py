@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from commissioning.inputs import schema as S
-from commissioning.inputs.settings import case_settings
+from commissioning.inputs.settings import case_settings, protect_problems
 from commissioning.inputs.cells import (_CODE_OK, _REPEATING, LARGEST, _Bad, _clip, _empty, _number,  # noqa: F401
                                         _pence_noise, _text, parse_cell)
 from commissioning.case import years as fy
@@ -194,19 +194,36 @@ def _expected(col: S.Column) -> str:
 # ---- settings ----------------------------------------------------------------------------------
 def _parse_settings(raw: RawCase, errors: list[Problem]) -> Settings:
     """The case's settings (:class:`~commissioning.inputs.settings.CaseSettings` states them); problems to ``errors``."""
-    where = raw.settings_where or "case.yaml"
     parsed, problems = case_settings(raw.settings)
     for p in problems:
-        key = p.path[0]
-        row = raw.settings_rows.get(key)
-        if raw.form == "folder":  # case.yaml: the row is a line of the file, the column a key
-            errors.append(Problem(where, None, key, p.found, p.expected, line=row))
-        else:
-            errors.append(Problem(where, row, key if p.unknown else "value", p.found, p.expected))
+        errors.append(_settings_problem(raw, p.key, p.found, p.expected, p.unknown))
     data = parsed.model_dump(exclude_none=True)
     if "name" not in data:
         data["name"] = raw.source.stem if raw.form == "workbook" else raw.source.name
     return Settings(**data)
+
+
+def _settings_problem(raw: RawCase, key: str, found: str, expected: str, unknown: bool = False) -> Problem:
+    """A problem at a setting's ``key`` (``protect.cohorts``): in case.yaml at the key and its line (or
+    its enclosing key's), on a workbook's case sheet at the key's row (a nested key is a dotted key there)
+    and the value's column, or the key's for a key that is not a setting."""
+    where = raw.settings_where or "case.yaml"
+    parts = key.split(".")
+    row = next((raw.settings_rows[k] for k in (".".join(parts[:n]) for n in range(len(parts), 0, -1))
+                if k in raw.settings_rows), None)
+    if raw.form == "folder":  # case.yaml: the row is a line of the file, the column a key
+        return Problem(where, None, key, found, expected, line=row)
+    return Problem(where, row, key if unknown else "value", found, expected)
+
+
+def _protect_problems(raw: RawCase, settings: Settings, codes: dict[str, dict]) -> list[Problem]:
+    """Every ``protect`` floor naming a cohort (or area) the case does not have, at its key.
+
+    ``codes``: the case's cohorts and areas as parsed (``{"cohorts": ..., "areas": ...}``),
+    a kind left out where its table could not be read (its problems are reported there)."""
+    return [_settings_problem(raw, f"protect.{kind}", found, expected)
+            for kind, known in codes.items()
+            for found, expected in protect_problems(kind, getattr(settings.protect, kind), known)]
 
 
 # ---- the whole case --------------------------------------------------------------------------
@@ -287,6 +304,8 @@ def validate_raw(raw: RawCase) -> Validation:
                                   f"'{_clip(r['footprint_name'])}' differs from '{_clip(prev[0])}' at row {prev[1]}",
                                   "one name per footprint"))
     geo_codes = set(areas) | set(footprints)
+    errors.extend(_protect_problems(raw, settings, {kind: known for kind, known in
+                                                    (("cohorts", cohorts), ("areas", areas)) if have[kind]}))
 
     for r in recs.get("cohorts", []):
         if r["age_min"] is not None and r["age_max"] is not None and r["age_min"] > r["age_max"]:
@@ -519,7 +538,8 @@ def _build_case(recs: dict[str, list[_Rec]], settings: Settings, have: dict[str,
             Pot(code=r["pot_code"], name=r["pot_name"], department=r["department"], geography=r["geography"],
                 cohorts=r["cohorts"], start=r["start"], end=r["end"], unit_cost=r["unit_cost"],
                 carry_forward=r["carry_forward"], match_rate=r["match_rate"], can_match=r["can_match"],
-                poolable=r["poolable"], basis=r["basis"], source=r["source"])
+                poolable=r["poolable"], basis=r["basis"], source=r["source"], capacity=r["capacity"],
+                pool_areas=r["pool_areas"], min_award=r["min_award"] or None)
             for r in rows("pots")
         ),
         budgets=tuple(Budget(pot_code=r["pot_code"], year=r["year"], amount=r["amount"]) for r in rows("budgets")),
@@ -541,7 +561,8 @@ def _build_case(recs: dict[str, list[_Rec]], settings: Settings, have: dict[str,
         provision=(
             tuple(
                 Provision(pot_code=r["pot_code"], area_code=r["area_code"], cohort_code=r["cohort_code"],
-                          year=r["year"], amount=r["amount"], provider=r["provider"])
+                          year=r["year"], amount=r["amount"], provider=r["provider"],
+                          contract_end=r["contract_end"])
                 for r in rows("provision")
             )
             if have["provision"] else None

@@ -25,7 +25,9 @@ How values are laid out (the contract of ``case-format``):
 * Settings: ``name`` is always written (otherwise the name would follow the file name);
   every other setting only where it differs from its default. In a workbook the ``case``
   sheet lists every setting, leaving the ones at their default empty, with the meaning
-  of each as a comment on its key.
+  of each as a comment on its key; a nested setting (``transition``, ``protect``) is a
+  dotted key for each of its keys (``transition.max_change``), and a floor per code is one
+  cell of text (``LTU: 0.9; ALL: 0.5``).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from typing import Any
 import yaml
 
 from commissioning.inputs import schema as S
+from commissioning.inputs.settings import NESTED_SETTINGS, sheet_keys
 from commissioning.errors import OutputError
 from commissioning.case.model import Case, Settings
 from commissioning.writers.files import new_workbook, output_file, output_folder, write_csv
@@ -91,14 +94,38 @@ def case_tables(case: Case) -> dict[str, list[list[Any]]]:
 
 
 def settings_to_write(settings: Settings) -> dict[str, Any]:
-    """``name``, then every setting that differs from its default, in contract order."""
+    """``name``, then every setting that differs from its default, in contract order, as case.yaml holds
+    them: a nested setting (``transition``, ``protect``) as a mapping of its keys that are set."""
     defaults = Settings()
     out: dict[str, Any] = {}
     for key in S.SETTINGS_KEYS:
         value = getattr(settings, key)
-        if key == "name" or value != getattr(defaults, key):
-            out[key] = list(value) if isinstance(value, tuple) else value
+        if key != "name" and value == getattr(defaults, key):
+            continue
+        if key in NESTED_SETTINGS:  # a floor of one share for every code is written as that share
+            value = {k: v["ALL"] if isinstance(v, dict) and list(v) == ["ALL"] else v
+                     for k, v in value.model_dump().items() if v is not None and v != {}}
+        out[key] = list(value) if isinstance(value, tuple) else value
     return out
+
+
+def sheet_settings(settings: Settings) -> dict[str, Any]:
+    """:func:`settings_to_write` as a workbook's ``case`` sheet holds it: a nested setting as its dotted
+    keys (``transition.max_change``), a floor per code as text (``LTU: 0.9; ALL: 0.5``), a list joined
+    with ``;``."""
+    out: dict[str, Any] = {}
+    for key, value in settings_to_write(settings).items():
+        if isinstance(value, dict):
+            out.update({f"{key}.{k}": _shares_text(v) if isinstance(v, dict) else v for k, v in value.items()})
+        else:
+            out[key] = ";".join(value) if isinstance(value, list) else value
+    return out
+
+
+def _shares_text(shares: dict[str, float]) -> str:
+    """A floor per code as one cell: ``LTU: 0.9; ALL: 0.5`` (each share as the shortest text that reads
+    back as the same number)."""
+    return "; ".join(f"{code}: {_plain(share)!r}" for code, share in shares.items())
 
 
 def _plain(value: Any) -> Any:
@@ -191,13 +218,13 @@ def _write_settings_sheet(wb, settings: Settings, bold) -> None:
     ws = wb.add_worksheet("case")
     ws.write_string(0, 0, "key", bold)
     ws.write_string(0, 1, "value", bold)
-    values = settings_to_write(settings)
-    for r, key in enumerate(S.SETTINGS_KEYS, start=1):
+    values = sheet_settings(settings)
+    for r, (key, meaning) in enumerate(sheet_keys().items(), start=1):
         ws.write_string(r, 0, key)
-        ws.write_comment(r, 0, S.SETTINGS_KEYS[key], {"x_scale": 2})
+        ws.write_comment(r, 0, meaning, {"x_scale": 2})
         value = values.get(key)
         if value is not None:
-            write_value(ws, r, 1, ";".join(value) if isinstance(value, list) else value, None)
-    ws.set_column(0, 0, 16)
+            write_value(ws, r, 1, value, None)
+    ws.set_column(0, 0, 22)
     ws.set_column(1, 1, max(24.0, _width(list(values.values()))))
     ws.freeze_panes(1, 0)

@@ -5,9 +5,12 @@ settings lists filled in from :mod:`commissioning.inputs.schema`), then one shee
 contract order with its exact header row, then the ``case`` settings sheet. Everything
 a commissioner needs at the cell comes from the schema too: a comment on each header
 (the column's meaning, and whether it is required), drop-downs for ``yes``/``no``,
-``basis`` and ``rules.rule``, input messages on year and date columns, and a text format
-on code and year columns so that Excel does not turn ``2025-26`` or ``0123`` into
-something else.
+``basis``, ``pots.pool_areas`` and ``rules.rule``, input messages on year, date and share
+columns, and a text format on code and year columns so that Excel does not turn
+``2025-26`` or ``0123`` into something else. The ``case`` sheet lists every setting, a
+nested one (``transition``, ``protect``) as its dotted keys (``transition.max_change``),
+each with its meaning as a comment, and drop-downs for ``objective`` and
+``least_disruption``.
 
 Nothing here creates a cell beyond the header row: validations and formats cover whole
 columns, so a filled-in template reads back with no extra columns or tables.
@@ -20,6 +23,7 @@ from pathlib import Path
 from string import Template
 
 from commissioning.inputs import schema as S
+from commissioning.inputs.settings import sheet_keys
 from commissioning.writers.files import new_workbook, output_file
 from commissioning.writers.style import CASE_HEADER, ISO_DATE_FORMAT, SUBTITLE, TITLE, WRAP
 
@@ -44,7 +48,7 @@ def readme_text() -> str:
     for name in S.TABLE_ORDER:
         t = S.TABLES[name]
         tables.append(f"- {name} ({'required' if t.required else 'optional'}): {t.help}")
-    settings = [f"- {key}: {meaning}" for key, meaning in S.SETTINGS_KEYS.items()]
+    settings = [f"- {key}: {meaning}" for key, meaning in sheet_keys().items()]
     return Template(raw).safe_substitute(tables="\n".join(tables), settings="\n".join(settings))
 
 
@@ -164,11 +168,13 @@ def _settings_sheet(wb, fmt) -> None:
     ws.write_string(0, 0, "key", fmt["header"])
     ws.write_string(0, 1, "value", fmt["header"])
     ws.write_comment(0, 1, "Leave a value empty for the default.", {"x_scale": 2})
-    for r, (key, meaning) in enumerate(S.SETTINGS_KEYS.items(), start=1):
+    keys = sheet_keys()
+    for r, (key, meaning) in enumerate(keys.items(), start=1):
         ws.write_string(r, 0, key)
         ws.write_comment(r, 0, meaning, {"x_scale": 2.5})
-    objective = list(S.SETTINGS_KEYS).index("objective") + 1
-    ws.data_validation(objective, 1, objective, 1, {"validate": "list", "source": list(S.OBJECTIVES)})
-    ws.set_column(0, 0, 16)
+    for key, choices in (("objective", S.OBJECTIVES), ("least_disruption", ("yes", "no"))):
+        row = list(keys).index(key) + 1
+        ws.data_validation(row, 1, row, 1, {"validate": "list", "source": list(choices)})
+    ws.set_column(0, 0, 22)
     ws.set_column(1, 1, 40, fmt["as_text"])
     ws.freeze_panes(1, 0)

@@ -20,8 +20,10 @@ from commissioning.inputs.settings import (BudgetChange, CaseSettings, Eligibili
                                            ScenarioLock, ScenarioRule)
 from commissioning.inputs.validate import load_case, validate_path
 
-TOP_KEYS = "name, description, budgets, pool, eligibility, need, rules, objective, equity_floor, lock"
-SETTINGS_KEYS = "name, objective, equity_floor, parties, lead_body, term_years, start_year"
+TOP_KEYS = ("name, description, budgets, pool, eligibility, need, rules, objective, equity_floor, lock, "
+            "transition, near_optimal, programme_scale, protect, least_disruption")
+SETTINGS_KEYS = ("name, objective, equity_floor, parties, lead_body, term_years, start_year, transition, "
+                 "near_optimal, programme_scale, protect, least_disruption")
 
 
 @pytest.fixture(scope="module")

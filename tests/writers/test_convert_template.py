@@ -17,6 +17,8 @@ from click.testing import CliRunner
 
 from casefactory import changed, tiny_rows, write_tiny_case
 from commissioning.inputs import schema as S
+from commissioning.case.model import Settings
+from commissioning.inputs.settings import sheet_keys
 from commissioning.writers.casewriter import write_case
 from commissioning.cli import main
 from commissioning.writers.template import readme_text
@@ -98,8 +100,8 @@ def test_workbook_cells_have_real_types(tmp_path):
     assert row["can_match"].value == "no" and row["poolable"].value == "yes"
     assert pots.freeze_panes == "A2"
     settings = {r[0]: r[1] for r in wb["case"].iter_rows(min_row=2, values_only=True)}
-    assert settings == {"name": "Tiny case", "objective": None, "equity_floor": None, "parties": None,
-                        "lead_body": None, "term_years": None, "start_year": None}
+    assert settings == {"name": "Tiny case", **{k: None for k in sheet_keys() if k != "name"}}
+    assert "transition.max_change" in settings and "protect.cohorts" in settings  # nested settings, dotted
 
 
 def test_settings_round_trip(tmp_path):
@@ -111,7 +113,8 @@ def test_settings_round_trip(tmp_path):
     case_sheet = {r[0]: r[1] for r in openpyxl.load_workbook(xlsx)["case"].iter_rows(min_row=2, values_only=True)}
     assert case_sheet["parties"] == "Northtown Council;DWP"
     for case in (load_case(xlsx), load_case(back)):
-        assert case.settings.model_dump() == {**settings, "parties": ("Northtown Council", "DWP")}
+        assert case.settings.model_dump() == {**Settings().model_dump(), **settings,
+                                              "parties": ("Northtown Council", "DWP")}
 
 
 def test_unset_name_is_written_so_it_survives(tmp_path):
@@ -223,24 +226,26 @@ def test_template_sheets_and_headers(template):
             assert cell.comment is not None and col.help in cell.comment.text
             assert ("required" if col.required else "optional") in cell.comment.text
     case = wb["case"]
-    assert [[c.value for c in r] for r in case.iter_rows()] == [["key", "value"]] + [[k, None] for k in S.SETTINGS_KEYS]
+    assert [[c.value for c in r] for r in case.iter_rows()] == [["key", "value"]] + [[k, None] for k in sheet_keys()]
     assert case["A3"].comment.text == S.SETTINGS_KEYS["objective"]
 
 
 def test_template_drop_downs(template):
     wb = openpyxl.load_workbook(template)
 
-    def lists(sheet: str) -> dict[str, str]:
-        """Column letter → the list a drop-down offers."""
-        return {str(dv.sqref).split(":")[0].rstrip("0123456789"): dv.formula1
+    def lists(sheet: str, cells: bool = False) -> dict[str, str]:
+        """Column letter (or, with ``cells``, the cell range) → the list a drop-down offers."""
+        return {str(dv.sqref) if cells else str(dv.sqref).split(":")[0].rstrip("0123456789"): dv.formula1
                 for dv in wb[sheet].data_validations.dataValidation if dv.type == "list"}
 
     pots = lists("pots")
     letter = {c: openpyxl.utils.get_column_letter(i + 1) for i, c in enumerate(S.TABLES["pots"].column_names)}
     assert pots == {letter["can_match"]: '"yes,no"', letter["poolable"]: '"yes,no"',
-                    letter["basis"]: '"' + ",".join(S.BASES) + '"'}
+                    letter["basis"]: '"' + ",".join(S.BASES) + '"', letter["pool_areas"]: '"own,pool"'}
     assert lists("rules") == {"A": '"' + ",".join(S.RULE_KINDS) + '"'}
-    assert lists("case") == {"B": '"outcomes,value,coverage"'}
+    row = {k: i + 2 for i, k in enumerate(sheet_keys())}  # the case sheet: one key a row below the header
+    assert lists("case", cells=True) == {f"B{row['objective']}": '"outcomes,value,coverage"',
+                                         f"B{row['least_disruption']}": '"yes,no"'}
     # Year columns carry an input message saying how to write a year.
     prompts = {dv.promptTitle: dv.prompt for dv in wb["budgets"].data_validations.dataValidation}
     assert "2025-26" in prompts["Financial year"]
