@@ -121,3 +121,27 @@ def _spread(case: Case, cells: pd.DataFrame) -> pd.DataFrame:
 def _frame(alloc: pd.DataFrame) -> pd.DataFrame:
     out = alloc.assign(kind="alloc", programme=alloc["pot_code"], budget_year=None)
     return out.reindex(columns=VAR_COLUMNS + ["amount"]).reset_index(drop=True)
+
+
+_TODAY: dict[int, tuple[object, pd.DataFrame]] = {}
+
+
+def today_cells(case: Case) -> pd.DataFrame:
+    """Today's money per pot, area, cohort and year — the baseline's — with its participants:
+    columns ``pot_code, area_code, cohort_code, year, amount`` (£) and ``participants``.
+
+    "Today" for the transition limits, least disruption, protection and contracts is the
+    baseline, so a plan is measured against what today's provision really buys (over-spent
+    pots and duplicated cells scaled as the baseline scales them). Worked out once per case.
+    """
+    hit = _TODAY.get(id(case))
+    if hit is not None and hit[0] is case:
+        return hit[1]
+    base = baseline_allocation(case)
+    keys = ["pot_code", "area_code", "cohort_code", "year"]
+    out = base.assign(participants=base["amount"] / base["unit_cost"])[keys + ["amount", "participants"]]
+    out = out.groupby(keys, sort=False, as_index=False)[["amount", "participants"]].sum()
+    if len(_TODAY) >= 4:  # a few cases at a time (a sweep makes many)
+        _TODAY.clear()
+    _TODAY[id(case)] = (case, out)
+    return out

@@ -78,7 +78,9 @@ def diagnose_infeasible(case: Case, lp: LinearProgram, solver: str = "highs") ->
             money = fam.row_unit == "£"  # rows in £k; others (people) in their own unit
             short = slack[j] * (MONEY_SCALE if money else 1.0)
             unit = "£" if money else ""
-            if lo[r] == 0:  # a share of the pot's spending: the row has no amount of its own
+            if lo[r] < 0:  # a ceiling written as a floor (money moved): it needs more room
+                said = f"{meaning['description']}: needs {unit}{short:,.0f} more room"
+            elif lo[r] == 0:  # a share of the pot's spending: the row has no amount of its own
                 said = f"{meaning['description']}: falls short by {unit}{short:,.0f}"
             else:
                 said = (f"{meaning['description']}: can be met only up to "
@@ -102,7 +104,7 @@ def diagnose_infeasible(case: Case, lp: LinearProgram, solver: str = "highs") ->
     # What they collide with: tight hard rows with a non-zero dual in the elastic answer.
     activity = A @ sol.x[:n]
     dual = sol.row_dual[: len(registry)]
-    hard = ~registry["family"].isin(demanding_families()).to_numpy()
+    hard = ~(registry["family"].isin(demanding_families()).to_numpy() & np.isfinite(lo))  # max rules are hard
     tight = hard & np.isfinite(up) & (np.abs(activity - up) <= 1e-6 * np.maximum(1, np.abs(up))) & (np.abs(dual) > 1e-9)
     limits = registry[tight]
     for m in limits.head(8).itertuples(index=False):

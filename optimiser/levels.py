@@ -26,7 +26,7 @@ from commissioning.errors import Collision, InfeasibleError
 from commissioning.case.model import Case
 
 from optimiser.baseline import baseline_allocation
-from optimiser.families.registry import demanding as demanding_families, settle_order
+from optimiser.families.registry import demanding as demanding_families, pinning as pinning_families, settle_order
 from optimiser.build import create_model
 from optimiser.lp import MONEY_SCALE, LinearProgram
 from optimiser.solve import Solution, solve
@@ -116,8 +116,8 @@ def settle(lp: LinearProgram, x_model: np.ndarray) -> np.ndarray:
     £65m budget by a few pence). Finance needs exact reconciliation, so: round each amount
     to the penny; then, family by family in the registry's settle order (:func:`~optimiser.families.registry.settle_order`), take the excess of any ≤
     row still over its bound — rounded up to the penny — from as few of its terms as
-    possible: the largest first, and those that a lock or a minimum rule also counts only
-    when nothing else is left. Each step only lowers spending, so rows settled earlier
+    possible: the largest first, those that a minimum rule or floor also counts only when
+    nothing else is left, and money a lock or a contract holds in its cell last of all. Each step only lowers spending, so rows settled earlier
     stay settled, and locks and minimums keep their exact amounts wherever they can.
     Last, an allocation line below :data:`MIN_LINE` (£1) that no minimum, lock or equity
     floor counts is settled to nothing: a commissioner cannot let a contract for pennies.
@@ -132,6 +132,12 @@ def settle(lp: LinearProgram, x_model: np.ndarray) -> np.ndarray:
     protected = np.zeros(lp.n, dtype=bool)
     if len(demanding):
         protected[A[demanding].indices] = True
+    # Money a lock or a contract holds in its cell is taken last of all (a floor in people
+    # counts every column of its cohort, so "protected" alone would not spare it).
+    pinned = np.zeros(lp.n, dtype=bool)
+    held = np.flatnonzero(np.isin(fam, pinning_families()) & np.isfinite(lo))
+    if len(held):
+        pinned[A[held].indices] = True
     for name in settle_order():
         rows = np.flatnonzero((fam == name) & np.isfinite(up))
         if not len(rows):
@@ -143,7 +149,7 @@ def settle(lp: LinearProgram, x_model: np.ndarray) -> np.ndarray:
             coef = A.data[A.indptr[r]:A.indptr[r + 1]]
             excess = float(coef @ x[cols]) / MONEY_SCALE - up[r]
             order = sorted((j for j in range(len(cols)) if coef[j] > 0 and x[cols[j]] > 0),
-                           key=lambda j: (protected[cols[j]], -coef[j] * x[cols[j]], cols[j]))
+                           key=lambda j: (pinned[cols[j]], protected[cols[j]], -coef[j] * x[cols[j]], cols[j]))
             for j in order:
                 if excess <= 1e-12 * max(1.0, abs(up[r])):
                     break

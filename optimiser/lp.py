@@ -55,6 +55,23 @@ class LinearProgram:
     objective_scale: float = 1.0  # natural objective = objective_scale × (c·x)
     infeasible_rules: list[str] = field(default_factory=list)  # rows known impossible before solving
     skipped_rules: list[str] = field(default_factory=list)  # rule instances left out, in words (optimiser.families.rules)
+    # Columns that take whole values only (min_award's on/off switches); None: none do.
+    integer: np.ndarray | None = None
+    # Least disruption (optimiser.families.transition): a second objective, maximised over the
+    # allocations within ``near_optimal`` of the primary optimum, before the tie-break. None: off.
+    disruption: np.ndarray | None = None
+    near_optimal: float = 0.0  # share of the primary optimum the later objectives may give up
+
+    def mark_integer(self, columns) -> None:
+        """Make ``columns`` whole-valued (the model becomes a mixed-integer programme)."""
+        if self.integer is None:
+            self.integer = np.zeros(self.n, dtype=bool)
+        self.integer[np.asarray(columns, dtype=np.int64)] = True
+
+    @property
+    def is_mip(self) -> bool:
+        """Whether any column must take a whole value."""
+        return self.integer is not None and bool(self.integer.any())
 
     @property
     def n(self) -> int:

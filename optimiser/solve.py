@@ -60,6 +60,10 @@ def choose_solver(requested: str, variables: int) -> tuple[str, str]:
                        "pip install highspy)")
     return "highs", f"highs (auto: {variables:,} variables, above {AUTO_HIGHS_ABOVE:,} HiGHS is measurably faster)"
 OPTIMALITY_SLACK = 1e-9  # relative slack on the primary objective in phase two
+# A mixed-integer model (min_award) is solved to this relative gap (0.1%), and above
+# MIP_FIX_ABOVE columns the switches the LP relaxation settles are fixed first (_highs_mip).
+MIP_GAP = 1e-3
+MIP_FIX_ABOVE = 100_000
 # A warm start is used only when at least this share of the new model's columns and rows
 # are named in the old basis (see WarmStart.apply).
 MIN_WARM_SHARE = 0.5
@@ -259,6 +263,12 @@ class Solution:
     timings: dict[str, float] = field(default_factory=dict)
     warm: "WarmStart | None" = None  # the optimal basis of the primary objective (HiGHS only)
     warm_started: bool = False
+    # A mixed-integer model (min_award): the LP relaxation's optimum (natural units), the gap
+    # of the plan's objective below it, the solver's own proven gap, and the method used.
+    lp_bound: float | None = None
+    mip_gap: float | None = None
+    solver_gap: float | None = None
+    mip_method: str = ""
 
 
 def solve(lp: LinearProgram, solver: str = "cbc", time_limit: float | None = None,
@@ -383,8 +393,30 @@ def _use_ipm(h) -> None:
     h.setOptionValue("run_crossover", "on")
 
 
+def _later_objectives(lp: LinearProgram) -> list[np.ndarray]:
+    """The objectives after the primary, in order: least disruption (when on), then the tie-break."""
+    out = []
+    if lp.disruption is not None and np.any(lp.disruption):
+        out.append(lp.disruption)
+    if np.any(lp.tiebreak):
+        out.append(lp.tiebreak)
+    return out
+
+
+def _hold_slack(lp: LinearProgram, first: bool) -> float:
+    """How far an objective may fall once the next one is optimised: the primary by
+    ``near_optimal`` (at least :data:`OPTIMALITY_SLACK`), every later one by the slack alone."""
+    return max(OPTIMALITY_SLACK, lp.near_optimal) if first else OPTIMALITY_SLACK
+
+
+def _mip_gap(bound: float, value: float) -> float:
+    """The relative gap between the LP relaxation's optimum (the bound) and the MIP's."""
+    return max(0.0, bound - value) / max(1e-9, abs(bound))
+
+
 def _solve_highs(lp: LinearProgram, time_limit: float | None, lexicographic: bool,
                  warm: "WarmStart | None" = None, warm_method: str = "primal") -> Solution:
+
     t0 = time.perf_counter()
     h, registry = highs_model(lp, with_registry=True)
     share = warm.apply(lp, registry, h) if warm is not None else 0.0
@@ -405,6 +437,13 @@ def _solve_highs(lp: LinearProgram, time_limit: float | None, lexicographic: boo
     if status not in ("optimal", "time_limit"):
         return Solution(status, np.zeros(lp.n), 0.0, np.zeros(m), np.zeros(m), "highs", 0.0,
                         proven_optimal=False, message=h.modelStatusToString(h.getModelStatus()))
+    mip = {}
+    if lp.is_mip and status == "optimal":
+        mip = _highs_mip(lp, h, timings)
+        status = mip.pop("status")
+        if status not in ("optimal", "time_limit"):
+            return Solution(status, np.zeros(lp.n), 0.0, np.zeros(m), np.zeros(m), "highs", 0.0,
+                            proven_optimal=False, message=mip.get("message", ""), **mip)
     info = h.getSolution()
     x = np.asarray(info.col_value)
     if status == "time_limit" and not info.value_valid:
@@ -417,22 +456,127 @@ def _solve_highs(lp: LinearProgram, time_limit: float | None, lexicographic: boo
     activity = np.asarray(info.row_value)
     basis = WarmStart.capture(lp, registry, h) if status == "optimal" else None
     timings["iterations"] = float(h.getInfo().simplex_iteration_count)
-    z = float(lp.objective @ x)
-    if lexicographic and status == "optimal" and np.any(lp.tiebreak):
+    if lexicographic and status == "optimal":
         t1 = time.perf_counter()
-        nz = np.flatnonzero(lp.objective)
-        h.addRow(z - OPTIMALITY_SLACK * max(1.0, abs(z)), highspy_inf(), len(nz), nz.astype(np.int32),
-                 lp.objective[nz].astype(float))
-        h.changeColsCost(lp.n, np.arange(lp.n, dtype=np.int32), lp.tiebreak.astype(float))
-        h.setOptionValue("solver", "simplex")  # phase two starts from phase one's basis
-        h.setOptionValue("simplex_strategy", WARM_SIMPLEX["primal"])
-        h.run()
-        if _highs_status(h) == "optimal":
+        held, slack = lp.objective, _hold_slack(lp, first=True)
+        later = _later_objectives(lp)
+        if len(later) > 1 and lp.near_optimal <= OPTIMALITY_SLACK and info.dual_valid:
+            timings["fixed_off_face"] = float(_fix_off_the_face(lp, h, x, np.asarray(info.col_dual)))
+        for c in later:
+            nz = np.flatnonzero(held)
+            if len(nz):
+                zh = float(held @ x)
+                h.addRow(zh - slack * max(1.0, abs(zh)), highspy_inf(), len(nz), nz.astype(np.int32),
+                         held[nz].astype(float))
+            h.changeColsCost(lp.n, np.arange(lp.n, dtype=np.int32), c.astype(float))
+            if c is lp.disruption and lp.n > IPM_ABOVE:
+                # Least disruption at scale: the distance objective is far from the primary, so
+                # the primal simplex from phase one's basis makes hundreds of thousands of pivots
+                # (national: 120-260 s a level). Solved afresh instead, presolve removing the
+                # columns fixed off the face, by interior point with crossover (benchmarks/README.md).
+                h.clearSolver()
+                _use_ipm(h)
+            else:
+                h.setOptionValue("solver", "simplex")  # each phase starts from the last one's basis
+                h.setOptionValue("simplex_strategy", WARM_SIMPLEX["primal"])
+            t_phase = time.perf_counter()
+            h.run()
+            timings["disruption" if c is lp.disruption else "tiebreak"] = time.perf_counter() - t_phase
+            if _highs_status(h) != "optimal":
+                break
             x = np.asarray(h.getSolution().col_value)
             activity = np.asarray(h.getSolution().row_value)[:m]
+            held, slack = c, _hold_slack(lp, first=False)
         timings["phase2"] = time.perf_counter() - t1
     return Solution(status, x, float(lp.objective @ x) * lp.objective_scale, activity, dual, "highs", 0.0,
-                    proven_optimal=status == "optimal", timings=timings, warm=basis, warm_started=warmed)
+                    proven_optimal=status == "optimal", timings=timings, warm=basis, warm_started=warmed,
+                    **mip)
+
+
+REDUCED_COST_TOL = 1e-7  # a reduced cost this far from zero keeps its column off the optimal face
+
+
+def _fix_off_the_face(lp: LinearProgram, h, x: np.ndarray, reduced: np.ndarray) -> int:
+    """Fix every column whose reduced cost is clearly non-zero at the bound it sits on; return how many.
+
+    Every optimal plan satisfies complementary slackness with the phase-one dual solution,
+    so a column at a bound with a non-zero reduced cost sits at that bound in *every* optimal
+    plan: fixing it there leaves the optimal face exactly as it was, while the later phases
+    (least disruption, the tie-break) no longer price the columns that cannot move. Measured
+    at national size this is what keeps least disruption affordable (benchmarks/README.md).
+    Only when the primary is held at its optimum (``near_optimal`` 0): a tolerance widens
+    the face beyond what the duals describe.
+    """
+    at_lower = (x <= 1e-9) & (reduced < -REDUCED_COST_TOL)
+    at_upper = np.isfinite(lp.upper) & (x >= lp.upper - 1e-9) & (reduced > REDUCED_COST_TOL)
+    fix = np.flatnonzero(at_lower | at_upper)
+    if len(fix):
+        value = np.where(at_upper[fix], lp.upper[fix], 0.0)
+        h.changeColsBounds(len(fix), fix.astype(np.int32), value, value)
+    return len(fix)
+
+
+def _highs_mip(lp: LinearProgram, h, timings: dict) -> dict:
+    """The mixed-integer solve, on ``h`` holding the solved LP relaxation (see :data:`MIP_GAP`).
+
+    The relaxation's optimum is kept as the bound. Above :data:`MIP_FIX_ABOVE` columns, the
+    switches the relaxation leaves at 0 or 1 are fixed there first (fixing from the LP
+    relaxation) and only the fractional ones are searched. The MIP's switches are then fixed
+    and the LP solved again: its duals are the shadow prices reported, for the plan as it stands.
+    """
+    import highspy
+
+    t0 = time.perf_counter()
+    relaxed = np.asarray(h.getSolution().col_value)
+    bound = float(lp.objective @ relaxed)
+    cols = np.flatnonzero(lp.integer)
+    # First the rounding: every switch the relaxation opens at all is turned on, the rest off.
+    # When the LP with those switches is within MIP_GAP of the bound, that is proof enough.
+    on = (relaxed[cols] > 1e-9).astype(float)
+    lo0, up0 = np.zeros(len(cols)), np.ones(len(cols))
+    h.changeColsBounds(len(cols), cols.astype(np.int32), on, on)
+    h.setOptionValue("solver", "simplex")
+    h.run()
+    if _highs_status(h) == "optimal":
+        value = float(lp.objective @ np.asarray(h.getSolution().col_value))
+        if _mip_gap(bound, value) <= MIP_GAP:
+            timings["mip"] = time.perf_counter() - t0
+            return {"status": "optimal", "lp_bound": bound * lp.objective_scale, "mip_gap": _mip_gap(bound, value),
+                    "solver_gap": _mip_gap(bound, value),
+                    "mip_method": (f"rounding the LP relaxation (every switch it opens turned on), within "
+                                   f"{MIP_GAP:g} of the relaxation's bound")}
+    h.changeColsBounds(len(cols), cols.astype(np.int32), lo0, up0)
+    method = "branch and bound (HiGHS), to a relative gap of {:g}".format(MIP_GAP)
+    if lp.n > MIP_FIX_ABOVE:
+        v = relaxed[cols]
+        fix = (v <= 1e-9) | (v >= 1 - 1e-9)
+        if fix.any():
+            at = np.round(v[fix])
+            h.changeColsBounds(int(fix.sum()), cols[fix].astype(np.int32), at, at)
+        method = (f"fixing from the LP relaxation ({int(fix.sum()):,} of {len(cols):,} switches fixed at the "
+                  f"relaxation's 0 or 1), then branch and bound on the rest to a relative gap of {MIP_GAP:g}")
+    h.setOptionValue("solver", "choose")
+    h.setOptionValue("mip_rel_gap", MIP_GAP)
+    h.changeColsIntegrality(len(cols), cols.astype(np.int32),
+                            np.array([highspy.HighsVarType.kInteger] * len(cols)))
+    h.run()
+    status = _highs_status(h)
+    timings["mip"] = time.perf_counter() - t0
+    if status not in ("optimal", "time_limit") or not h.getSolution().value_valid:
+        return {"status": status if status != "optimal" else "error",
+                "message": h.modelStatusToString(h.getModelStatus())}
+    x = np.asarray(h.getSolution().col_value)
+    value = float(lp.objective @ x)
+    solver_gap = float(h.getInfo().mip_gap)
+    on = np.round(x[cols])
+    h.changeColsIntegrality(len(cols), cols.astype(np.int32),
+                            np.array([highspy.HighsVarType.kContinuous] * len(cols)))
+    h.changeColsBounds(len(cols), cols.astype(np.int32), on, on)
+    h.setOptionValue("solver", "simplex")
+    h.run()
+    fixed = _highs_status(h)
+    return {"status": status if fixed == "optimal" else fixed, "lp_bound": bound * lp.objective_scale,
+            "mip_gap": _mip_gap(bound, value), "solver_gap": solver_gap, "mip_method": method}
 
 
 def highspy_inf() -> float:
@@ -496,6 +640,19 @@ def _cbc_solver(time_limit: float | None):
     return solver
 
 
+def _cbc_run(prob, time_limit: float | None, gap: float | None = None) -> float:
+    pulp = _pulp()
+    t = time.perf_counter()
+    solver = _cbc_solver(time_limit)
+    if gap is not None:
+        solver.optionsDict["gapRel"] = gap
+    try:
+        prob.solve(solver)
+    except pulp.PulpSolverError as e:
+        raise SolverError(f"CBC failed: {e}") from None
+    return time.perf_counter() - t
+
+
 def _solve_cbc(lp: LinearProgram, time_limit: float | None, lexicographic: bool) -> Solution:
     pulp = _pulp()
     t0 = time.perf_counter()
@@ -505,16 +662,46 @@ def _solve_cbc(lp: LinearProgram, time_limit: float | None, lexicographic: bool)
     primary_empty = not np.any(lp.objective)
     prob, xs, names = pulp_problem(lp, lp.tiebreak if primary_empty and lexicographic else None)
     timings = {"transfer": time.perf_counter() - t0}
-    t1 = time.perf_counter()
-    try:
-        prob.solve(_cbc_solver(time_limit))
-    except pulp.PulpSolverError as e:
-        raise SolverError(f"CBC failed: {e}") from None
-    timings["phase1"] = time.perf_counter() - t1
+    timings["phase1"] = _cbc_run(prob, time_limit)
     m = len(names)
     status = {1: "optimal", -1: "infeasible", -2: "unbounded", 0: "time_limit"}.get(prob.status, "error")
     if status in ("optimal", "time_limit") and time_limit and timings["phase1"] >= time_limit * 0.98:
         status = "time_limit"
+    mip: dict = {}
+    if status == "optimal" and lp.is_mip:
+        # As with HiGHS (_highs_mip): the relaxation's optimum is the bound; branch and bound to
+        # MIP_GAP; then the switches fixed and the LP solved again for its duals.
+        relaxed = np.array([v.varValue or 0.0 for v in xs])
+        bound = float(lp.objective @ relaxed)
+        cols = np.flatnonzero(lp.integer)
+        # The rounding first, as with HiGHS (_highs_mip): every switch the relaxation opens on.
+        for j in cols:
+            xs[j].lowBound = xs[j].upBound = float(relaxed[j] > 1e-9)
+        timings["mip"] = _cbc_run(prob, time_limit)
+        rounded = prob.status == 1 and _mip_gap(
+            bound, float(lp.objective @ np.array([v.varValue or 0.0 for v in xs]))) <= MIP_GAP
+        if rounded:
+            status = "optimal"
+            value = float(lp.objective @ np.array([v.varValue or 0.0 for v in xs]))
+            mip = {"lp_bound": bound * lp.objective_scale, "mip_gap": _mip_gap(bound, value),
+                   "solver_gap": _mip_gap(bound, value),
+                   "mip_method": (f"rounding the LP relaxation (every switch it opens turned on), within "
+                                  f"{MIP_GAP:g} of the relaxation's bound")}
+        else:
+            for j in cols:
+                xs[j].lowBound, xs[j].upBound = 0.0, 1.0
+                xs[j].cat = pulp.LpInteger
+            timings["mip"] += _cbc_run(prob, time_limit, gap=MIP_GAP)
+            status = {1: "optimal", -1: "infeasible", -2: "unbounded", 0: "time_limit"}.get(prob.status, "error")
+        if status == "optimal" and not rounded:
+            value = float(lp.objective @ np.array([v.varValue or 0.0 for v in xs]))
+            for j in cols:
+                on = float(round(xs[j].varValue or 0.0))
+                xs[j].cat = pulp.LpContinuous
+                xs[j].lowBound = xs[j].upBound = on
+            _cbc_run(prob, time_limit)
+            mip = {"lp_bound": bound * lp.objective_scale, "mip_gap": _mip_gap(bound, value),
+                   "mip_method": f"branch and bound (CBC), to a relative gap of {MIP_GAP:g}"}
     if status not in ("optimal", "time_limit"):
         return Solution(status, np.zeros(lp.n), 0.0, np.zeros(m), np.zeros(m), "cbc", 0.0,
                         proven_optimal=False, message=pulp.LpStatus.get(prob.status, "error"))
@@ -532,32 +719,39 @@ def _solve_cbc(lp: LinearProgram, time_limit: float | None, lexicographic: bool)
         dual[r] = d
     if primary_empty:
         dual[:] = 0.0  # nothing can raise an objective that is zero everywhere
-    if lexicographic and status == "optimal" and np.any(lp.tiebreak) and not primary_empty:
-        z = float(lp.objective @ x)
-        nz = np.flatnonzero(lp.objective)
-        prob += (pulp.LpAffineExpression([(xs[i], float(lp.objective[i])) for i in nz])
-                 >= z - OPTIMALITY_SLACK * max(1.0, abs(z))), "primary_held"
-        tb = np.flatnonzero(lp.tiebreak)
-        prob.setObjective(pulp.LpAffineExpression([(xs[i], float(lp.tiebreak[i])) for i in tb]))
+    if lexicographic and status == "optimal" and not primary_empty:
         t2 = time.perf_counter()
-        try:
-            prob.solve(_cbc_solver(time_limit))
-        except pulp.PulpSolverError as e:
-            raise SolverError(f"CBC failed: {e}") from None
-        timings["phase2"] = time.perf_counter() - t2
-        if prob.status == 1:
+        held, slack = lp.objective, _hold_slack(lp, first=True)
+        for k, c in enumerate(_later_objectives(lp)):
+            nz = np.flatnonzero(held)
+            if len(nz):
+                zh = float(held @ x)
+                prob += (pulp.LpAffineExpression([(xs[i], float(held[i])) for i in nz])
+                         >= zh - slack * max(1.0, abs(zh))), f"held_{k}"
+            cz = np.flatnonzero(c)
+            prob.setObjective(pulp.LpAffineExpression([(xs[i], float(c[i])) for i in cz]))
+            _cbc_run(prob, time_limit)
+            if prob.status != 1:
+                break
             x = np.array([v.varValue or 0.0 for v in xs])
+            held, slack = c, _hold_slack(lp, first=False)
+        timings["phase2"] = time.perf_counter() - t2
     A, _, _, _ = lp.matrix()
     activity = A @ x
     return Solution(status, x, float(lp.objective @ x) * lp.objective_scale, activity, dual, "cbc", 0.0,
-                    proven_optimal=status == "optimal", timings=timings)
+                    proven_optimal=status == "optimal", timings=timings, **mip)
 
 
 def options_used(solver: str, time_limit: float | None = None) -> dict[str, str]:
     """The options a run's solves used, in words, for the run record (every solve of a run
     uses these; which one a given solve took depends on its size and warm start)."""
-    common = {"objective": "lexicographic: the primary objective, then (held within a relative "
-                           f"{OPTIMALITY_SLACK:g} of its optimum) the expiry tie-break and fixed preference",
+    common = {"objective": "lexicographic: the primary objective; then, where least disruption is on, the "
+                           "distance to today's provision, with the primary held within near_optimal (at least a "
+                           f"relative {OPTIMALITY_SLACK:g}) of its optimum; then, each earlier objective held, the "
+                           "expiry tie-break and fixed preference",
+              "mixed-integer": f"min_award switches: the LP relaxation kept as the bound; rounding it first, else "
+                               f"branch and bound, to a relative gap of {MIP_GAP:g}; above {MIP_FIX_ABOVE:,} "
+                               "columns the switches the relaxation settles are fixed first",
               "time limit": "none" if not time_limit else f"{time_limit:g} s"}
     if solver == "cbc":
         return {**common, "cbc": "PuLP's bundled CBC, options 'dualT 1e-9'"}

@@ -42,8 +42,9 @@ def rule(kind: str, value: float, note: str, *, pot: str = "ALL", area: str = "A
 
 
 def write_case(folder: Path, *, cohorts: dict[str, float], pots: list[dict], budgets: dict, need: dict,
-               areas=("A1",), rules: list[dict] | None = None) -> Path:
-    """``cohorts`` {code: outcome rate}; ``budgets`` {(pot, year): £}; ``need`` {(area, cohort, year): people}."""
+               areas=("A1",), rules: list[dict] | None = None, settings: dict | None = None) -> Path:
+    """``cohorts`` {code: outcome rate}; ``budgets`` {(pot, year): £}; ``need`` {(area, cohort, year): people};
+    ``settings`` more case.yaml keys."""
     folder.mkdir(parents=True, exist_ok=True)
     _write(folder / "areas.csv", ["area_code", "area_name"],
            [{"area_code": a, "area_name": AREA_NAMES[a]} for a in areas])
@@ -57,8 +58,13 @@ def write_case(folder: Path, *, cohorts: dict[str, float], pots: list[dict], bud
            [{"area_code": a, "cohort_code": c, "year": y, "people": n} for (a, c, y), n in need.items()])
     if rules:
         _write(folder / "rules.csv", ["rule", "pot_code", "area_code", "cohort_code", "year", "value", "note"], rules)
-    (folder / "case.yaml").write_text(yaml.safe_dump({"name": folder.name}), encoding="utf-8")
+    (folder / "case.yaml").write_text(yaml.safe_dump({"name": folder.name, **(settings or {})}), encoding="utf-8")
     return folder
+
+
+# A pool that may grow a member's programme without limit, as before issue 16's programme
+# scale (the default 2): for cases about asks and gaps, not about capacity.
+UNLIMITED_PROGRAMMES = {"programme_scale": 1000}
 
 
 # ---- infeasible cases (tests/optimiser/test_infeasible.py, tests/golden.py) ----------------------

@@ -43,7 +43,7 @@ POT_COLUMNS = ["pot_code", "pot_name", "department", "geography", "cohorts", "st
 def pot(code: str, *, geography: str = "ALL", cohorts: str = "ALL", unit_cost: float = 1000,
         carry_forward: int = 0, match_rate: float = 0.0, can_match: bool = False, poolable: bool = False,
         start: str = "2025-04-01", end: str = "2028-03-31", department: str = "DfE",
-        basis: str = "local") -> dict[str, Any]:
+        basis: str = "formula") -> dict[str, Any]:
     """One pots row (``geography``/``cohorts`` as the contract writes them: ``A1;A2`` or ``ALL``)."""
     return {
         "pot_code": code, "pot_name": f"Pot {code}", "department": department, "geography": geography,
@@ -89,7 +89,9 @@ def write_case(folder: Path, *, areas, cohorts, pots, budgets: Mapping[tuple[str
     ``areas`` is a list of codes; ``cohorts`` a list of :func:`cohort` rows or ``{code: rate}``;
     ``pots`` a list of :func:`pot` rows; ``budgets`` ``{(pot, year): £}``; ``need``
     ``{(area, cohort, year): people}``; ``footprints`` ``{code: [areas]}``; ``provision``
-    ``{(pot, area, cohort, year): £}``; ``settings`` the case.yaml keys.
+    ``{(pot, area, cohort, year): £}`` (or ``{"amount": £, "contract_end": date}`` for a signed
+    contract); ``settings`` the case.yaml keys. A pot row may carry ``capacity``,
+    ``pool_areas`` and ``min_award`` (the columns are written when any pot has them).
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -98,7 +100,8 @@ def write_case(folder: Path, *, areas, cohorts, pots, budgets: Mapping[tuple[str
     _write(folder / "areas.csv", ["area_code", "area_name"], [{"area_code": a, "area_name": f"Area {a}"} for a in areas])
     _write(folder / "cohorts.csv", ["cohort_code", "cohort_name", "outcome", "outcome_rate", "value_per_outcome"],
            cohorts)
-    _write(folder / "pots.csv", POT_COLUMNS, pots)
+    extra = [c for c in ("capacity", "pool_areas", "min_award") if any(c in p for p in pots)]
+    _write(folder / "pots.csv", POT_COLUMNS + extra, pots)
     _write(folder / "budgets.csv", ["pot_code", "year", "amount"],
            [{"pot_code": p, "year": y, "amount": amt} for (p, y), amt in budgets.items()])
     _write(folder / "need.csv", ["area_code", "cohort_code", "year", "people"],
@@ -110,9 +113,13 @@ def write_case(folder: Path, *, areas, cohorts, pots, budgets: Mapping[tuple[str
     if rates:
         _write(folder / "rates.csv", ["pot_code", "cohort_code", "unit_cost", "outcome_rate"], rates)
     if provision is not None:
-        _write(folder / "provision.csv", ["pot_code", "area_code", "cohort_code", "year", "amount"],
-               [{"pot_code": p, "area_code": a, "cohort_code": c, "year": y, "amount": amt}
-                for (p, a, c, y), amt in provision.items()])
+        # A value is £, or {"amount": £, "contract_end": "2026-03-31"} for a contracted row.
+        rows = [{"pot_code": p, "area_code": a, "cohort_code": c, "year": y,
+                 **(amt if isinstance(amt, Mapping) else {"amount": amt})}
+                for (p, a, c, y), amt in provision.items()]
+        header = ["pot_code", "area_code", "cohort_code", "year", "amount"]
+        _write(folder / "provision.csv", header + (["contract_end"] if any("contract_end" in r for r in rows) else []),
+               rows)
     if rules:
         _write(folder / "rules.csv", ["rule", "pot_code", "area_code", "cohort_code", "year", "value", "note"], rules)
     (folder / "case.yaml").write_text(yaml.safe_dump({"name": "test case", **dict(settings or {})}, sort_keys=False),

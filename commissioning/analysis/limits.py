@@ -36,7 +36,9 @@ rounds every allocation *down* to whole pence and scales down any row the solver
 hair over a ceiling, so a ceiling holds to the penny — a maximum allows £0.01 — while a
 minimum or an exact amount may fall a little short: it allows £0.01 per allocation row in
 its scope (at least one) plus one ten-millionth of the amount (the solver's feasibility
-tolerance: £0.27 on a £2.7m lock). People are compared to a millionth of a person. Comparisons round to 6 decimal places, so
+tolerance: £0.27 on a £2.7m lock). People are compared to a millionth of a person; a minimum in people (a protection or
+equity floor) also allows a penny per allocation row in its scope, in people (£0.01 ÷ the
+row's unit cost), since each amount is rounded to the penny. Comparisons round to 6 decimal places, so
 floating-point noise never decides a check.
 
 This module knows nothing of Excel: :mod:`commissioning.writers.agreementbook` writes each limit
@@ -123,7 +125,8 @@ class _Masks:
 
     def __init__(self, rows: pd.DataFrame):
         self.n = len(rows)
-        self.cols = {c: rows[c].astype(object).to_numpy() for c in ("pot_code", "area_code", "cohort_code", "year")}
+        self.cols = {c: rows[c].astype(object).to_numpy() for c in ("pot_code", "area_code", "cohort_code", "year",
+                                                                     "programme") if c in rows.columns}
         self.cache: dict[tuple[str, str], np.ndarray] = {}
 
     def eq(self, col: str, value: str) -> np.ndarray:
@@ -137,7 +140,7 @@ def _scope(limit: Limit, rows: pd.DataFrame, masks: _Masks | None = None) -> np.
     masks = masks or _Masks(rows)
     m = np.ones(masks.n, dtype=bool)
     for col, allowed in (("pot_code", limit.pots), ("area_code", limit.areas), ("cohort_code", limit.cohorts),
-                         ("year", limit.years)):
+                         ("year", limit.years), ("programme", limit.programmes)):
         if allowed is None:
             continue
         if len(allowed) == 1:
@@ -167,6 +170,14 @@ def measure(limit: Limit, rows: pd.DataFrame, masks: _Masks | None = None) -> Me
         value = float(amount[m].sum())
         bound = (limit.rule_value or 0.0) * float(amount[pot_year].sum())
         scope = pot_year
+    elif limit.measure == "moved":  # Σ max(0, today − plan) over today's cells
+        keys = ["pot_code", "area_code", "cohort_code", "year"]
+        plan = rows.groupby(keys, sort=False)["amount"].sum()
+        today = pd.DataFrame(list(limit.today), columns=keys + ["today"])
+        got = plan.reindex(pd.MultiIndex.from_frame(today[keys])).fillna(0.0).to_numpy(dtype=float)
+        value = float(np.clip(today["today"].to_numpy(dtype=float) - got, 0.0, None).sum())
+        bound = limit.bound
+        scope = np.ones(len(rows), dtype=bool)
     elif limit.measure == "equity":
         m = _scope(limit, rows, masks)
         people = rows["participants"].to_numpy(dtype=float)
@@ -181,6 +192,11 @@ def measure(limit: Limit, rows: pd.DataFrame, masks: _Masks | None = None) -> Me
         scope = m
     positions = np.flatnonzero(scope)
     allowance = allowance_for(limit, int(np.count_nonzero(scope & (amount > 0))), bound)
+    if limit.unit == "people" and limit.sense in ("min", "zero_or_min", "equal") and "unit_cost" in rows.columns:
+        # Amounts are rounded to the penny: a floor in people allows a penny a row, in people.
+        uc = rows["unit_cost"].to_numpy(dtype=float)
+        lines = m & (amount > 0) & np.isfinite(uc) & (uc > 0)
+        allowance += PENNY * float((1.0 / uc[lines]).sum())
     return Measured(limit, value, bound, allowance, holds(limit.sense, value, bound, allowance), positions)
 
 
@@ -188,6 +204,8 @@ def allowance_for(limit: Limit, rows_in_scope: int, bound: float) -> float:
     """The stated allowance of a limit (see the module docstring)."""
     if limit.unit == "people":
         return PEOPLE_ALLOWANCE
+    if limit.measure == "moved":  # each of today's cells rounded down to the penny may move a penny more
+        return PENNY * max(1, len(limit.today))
     if limit.sense == "max":
         return MONEY_ALLOWANCE
     return PENNY * max(1, rows_in_scope) + RELATIVE * abs(bound)
@@ -199,6 +217,8 @@ def holds(sense: str, value: float, bound: float, allowance: float) -> bool:
         return round(bound + allowance - value, ROUND_DP) >= 0
     if sense == "min":
         return round(value - bound + allowance, ROUND_DP) >= 0
+    if sense == "zero_or_min":  # nothing (to the allowance), or at least the bound
+        return round(allowance - abs(value), ROUND_DP) >= 0 or round(value - bound + allowance, ROUND_DP) >= 0
     return round(allowance - abs(value - bound), ROUND_DP) >= 0
 
 

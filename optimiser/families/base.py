@@ -68,7 +68,7 @@ class Limit:
     """One condition on the allocation: ``value (sense) bound`` over a scope of rows."""
 
     family: str
-    sense: str  # "max", "min" or "equal"
+    sense: str  # "max", "min", "equal", or "zero_or_min" (nothing, or at least the bound)
     words: str  # what it says, in commissioners' words
     unit: str = "£"  # "£" or "people"
     pot_code: str = ""  # the scope as shown (a code, ALL or a footprint); "" when not a scope
@@ -79,7 +79,8 @@ class Limit:
     areas: tuple[str, ...] | None = None
     cohorts: tuple[str, ...] | None = None
     years: tuple[str, ...] | None = None
-    measure: str = "amount"  # "amount", "participants", "match", "equity", "share"
+    programmes: tuple[str, ...] | None = None
+    measure: str = "amount"  # "amount", "participants", "match", "equity", "share", "moved"
     bound: float = 0.0  # the constant side (£ or people)
     budget_years: tuple[str, ...] = ()  # pot_budget: the budget years summed into the bound
     rule_index: int | None = None  # rule: position in case.rules
@@ -87,6 +88,7 @@ class Limit:
     needers: tuple[tuple[str, float], ...] = ()  # match: (pot, match rate)
     givers: tuple[str, ...] = ()  # match: pots whose spend counts as match
     equity_share: float = 0.0  # equity: floor × area need ÷ all need
+    today: tuple[tuple[str, str, str, str, float], ...] = ()  # moved: today's (pot, area, cohort, year, £) cells
 
 
 @dataclass
@@ -107,6 +109,8 @@ class Measured:
             return max(0.0, self.value - self.bound)
         if self.limit.sense == "min":
             return max(0.0, self.bound - self.value)
+        if self.limit.sense == "zero_or_min":
+            return 0.0 if self.value <= 0 else max(0.0, self.bound - self.value)
         return abs(self.value - self.bound)
 
 
@@ -155,6 +159,26 @@ def demand_allowance(cells: CheckCells, counted: str) -> str:
     return f"={PENNY}*MAX(1,SUMPRODUCT({counted}*(alloc_amount>0)))+{RELATIVE:.7f}*ABS({cells.col('limit')})"
 
 
+def people_allowance(cells: CheckCells, counted: str) -> str:
+    """The Checks formula of a minimum's allowance in people: a millionth of a person, plus a
+    penny per allocation row ``counted`` selects, in people (a penny ÷ the row's unit cost) —
+    each amount is rounded to the penny, so a floor in people may fall short by that much."""
+    return (f"={PEOPLE_ALLOWANCE}+{PENNY}*SUMPRODUCT({counted}*(alloc_amount>0)/"
+            "(alloc_unit_cost+(alloc_unit_cost=0)))")
+
+
+def scope_sum(m: Measured, cells: CheckCells, column: str = "amount") -> dict:
+    """The Checks formulas of a limit that sums one Allocations column over its scope against a
+    constant bound: ``value_f`` (the sum), ``limit_f`` (the bound) and, for a minimum, an exact
+    amount or a nothing-or-at-least, ``allowance_f`` (a penny a row in £, or in people)."""
+    terms = cells.scope_terms(m.limit)
+    scope = "*".join(terms) if terms else '--(alloc_pot<>"")'
+    out: dict[str, Any] = {"value_f": f"=SUMPRODUCT({scope},alloc_{column})", "limit_f": float(m.limit.bound)}
+    if m.limit.sense != "max":
+        out["allowance_f"] = (people_allowance if m.limit.unit == "people" else demand_allowance)(cells, scope)
+    return out
+
+
 @dataclass(frozen=True)
 class Family:
     """Everything known about one family of rows (see the module docstring)."""
@@ -165,6 +189,7 @@ class Family:
     define: Callable[["LinearProgram", "Case", BuildContext], None] | None = None
     variables: Callable[["Case", BuildContext], "pd.DataFrame"] | None = None
     demands: bool = False  # minimums and locks: relaxed by the diagnosis, spared by the settlement
+    pins: bool = False  # its rows hold money in a cell (locks, contracts): the settlement takes from them last
     settle_rank: int | None = None  # ≤ rows settled to the penny in rank order (None: not settled)
     check_rank: int | None = None  # order of the family's limits on the Checks sheet
     reported: bool = True  # listed among binding constraints when tight

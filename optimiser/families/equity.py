@@ -35,7 +35,7 @@ import pandas as pd
 
 from commissioning.case.model import Case
 
-from optimiser.families.base import CheckCells, Family, Limit, Measured
+from optimiser.families.base import CheckCells, Family, Limit, Measured, people_allowance
 from optimiser.lp import MONEY_SCALE, LinearProgram, meaning_frame
 
 
@@ -102,9 +102,11 @@ def equity_limits(case: Case, pool: frozenset[str] = frozenset()) -> list[Limit]
 
 
 def _equity_formulas(m: Measured, cells: CheckCells) -> dict:
+    area = f"EXACT(alloc_area,{cells.col('area', absolute=True)})"
     return {"factor": m.limit.equity_share,
-            "value_f": f"=SUMPRODUCT(EXACT(alloc_area,{cells.col('area', absolute=True)}),alloc_participants)",
-            "limit_f": f"={cells.col('factor')}*total_participants"}
+            "value_f": f"=SUMPRODUCT({area},alloc_participants)",
+            "limit_f": f"={cells.col('factor')}*total_participants",
+            "allowance_f": people_allowance(cells, area)}
 
 
 EQUITY = Family(

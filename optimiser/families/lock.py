@@ -23,7 +23,7 @@ import numpy as np
 
 from commissioning.case.model import Case
 
-from optimiser.families.base import CheckCells, Family, Limit, Measured, demand_allowance
+from optimiser.families.base import Family, Limit, scope_sum
 from optimiser.lp import MONEY_SCALE, LinearProgram, meaning_frame
 
 
@@ -81,17 +81,10 @@ def lock_limits(case: Case, pool: frozenset[str] = frozenset()) -> list[Limit]:
     ]
 
 
-def _lock_formulas(m: Measured, cells: CheckCells) -> dict:
-    terms = cells.scope_terms(m.limit)
-    scope = "*".join(terms) if terms else '--(alloc_pot<>"")'
-    return {"value_f": f"=SUMPRODUCT({scope},alloc_amount)", "limit_f": float(m.limit.bound),
-            "allowance_f": demand_allowance(cells, scope)}
-
-
 LOCK = Family(
     "lock", title="locks", words="locked provision",
     define=lambda lp, case, ctx: define_lock(lp, case),
-    demands=True, check_rank=5,
-    limits=lock_limits, check_formulas=_lock_formulas,
+    demands=True, pins=True, check_rank=5,
+    limits=lock_limits, check_formulas=scope_sum,
     breach_words=lambda m, money: f"{m.limit.words}: the sheet holds {money(m.value)}",
 )

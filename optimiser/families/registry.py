@@ -11,13 +11,19 @@ from __future__ import annotations
 
 from optimiser.families.base import Family
 from optimiser.families.budget import CARRY_FORWARD, POT_BUDGET, money_left
+from optimiser.families.capacity import CAPACITY
+from optimiser.families.contract import CONTRACT
 from optimiser.families.equity import EQUITY, EQUITY_TOTAL
 from optimiser.families.lock import LOCK
 from optimiser.families.match import MATCH
+from optimiser.families.min_award import AWARD_ON, MIN_AWARD
 from optimiser.families.need_cap import NEED_CAP
+from optimiser.families.pool_areas import POOL_AREAS
+from optimiser.families.protect import PROTECT
 from optimiser.families.rules import RULE
+from optimiser.families.transition import MAX_MOVED, MOVED, TRANSITION
 
-__all__ = ["REGISTRY", "BY_NAME", "family", "building", "settle_order", "demanding", "checked", "priced",
+__all__ = ["REGISTRY", "BY_NAME", "family", "building", "settle_order", "demanding", "pinning", "checked", "priced",
            "budget_families", "money_left"]
 
 REGISTRY: tuple[Family, ...] = (
@@ -29,6 +35,15 @@ REGISTRY: tuple[Family, ...] = (
     EQUITY,
     EQUITY_TOTAL,
     LOCK,
+    CONTRACT,
+    TRANSITION,
+    MOVED,
+    MAX_MOVED,
+    CAPACITY,
+    POOL_AREAS,
+    PROTECT,
+    MIN_AWARD,
+    AWARD_ON,
 )
 
 BY_NAME: dict[str, Family] = {f.name: f for f in REGISTRY}
@@ -47,6 +62,11 @@ def building() -> list[Family]:
 def settle_order() -> list[str]:
     """Row families the penny settlement brings within their ceilings, in order."""
     return [f.name for f in sorted((f for f in REGISTRY if f.settle_rank is not None), key=lambda f: f.settle_rank)]
+
+
+def pinning() -> tuple[str, ...]:
+    """Row families that hold money in a cell (locks, contracts): the settlement takes from them last."""
+    return tuple(f.name for f in REGISTRY if f.pins)
 
 
 def demanding() -> tuple[str, ...]:

@@ -23,7 +23,7 @@ from optimiser.build import create_model
 from optimiser.levels import optimise_case
 from optimiser.solve import solve
 
-from explaincases import SOLVERS, Y1, Y2, pot, rule, write_case
+from explaincases import SOLVERS, UNLIMITED_PROGRAMMES, Y1, Y2, pot, rule, write_case
 
 
 # ---- cases ---------------------------------------------------------------------------------------
@@ -93,7 +93,8 @@ def pool_case(folder: Path) -> Path:
     """
     return write_case(folder, cohorts={"C": 0.5, "D": 0.5},
                       pots=[pot("P1", "C", poolable=True), pot("P2", "D", poolable=True)],
-                      budgets={("P1", Y1): 20000, ("P2", Y1): 2000}, need={("A1", "C", Y1): 4, ("A1", "D", Y1): 10})
+                      budgets={("P1", Y1): 20000, ("P2", Y1): 2000}, need={("A1", "C", Y1): 4, ("A1", "D", Y1): 10},
+                      settings=UNLIMITED_PROGRAMMES)
 
 
 def mixed_case(folder: Path) -> Path:
@@ -237,7 +238,8 @@ def test_a_pot_joining_the_pool(tmp_path, solver):
     case = write_case(tmp_path / "case", cohorts={"C": 0.5, "D": 0.5, "E": 0.5},
                       pots=[pot("P1", "C", poolable=True), pot("P2", "D", poolable=True), pot("P3", "E")],
                       budgets={("P1", Y1): 20000, ("P2", Y1): 2000, ("P3", Y1): 5000},
-                      need={("A1", "C", Y1): 4, ("A1", "D", Y1): 30, ("A1", "E", Y1): 1})
+                      need={("A1", "C", Y1): 4, ("A1", "D", Y1): 30, ("A1", "E", Y1): 1},
+                      settings=UNLIMITED_PROGRAMMES)
     run = optimise_case(load_case(case), solver=solver)
     asks = measured_asks(run)
     assert sorted(listed(asks), key=str) == sorted([
@@ -269,7 +271,8 @@ def joining_case(folder: Path) -> Path:
     return write_case(folder, cohorts={"C": 0.5, "D": 0.5, "E": 0.5},
                       pots=[pot("P1", "C", poolable=True), pot("P2", "D", poolable=True), pot("P3", "E")],
                       budgets={("P1", Y1): 20000, ("P2", Y1): 2000, ("P3", Y1): 5000},
-                      need={("A1", "C", Y1): 4, ("A1", "D", Y1): 30, ("A1", "E", Y1): 1})
+                      need={("A1", "C", Y1): 4, ("A1", "D", Y1): 30, ("A1", "E", Y1): 1},
+                      settings=UNLIMITED_PROGRAMMES)
 
 
 def test_pool_joins_are_estimated_not_measured_above_the_size(tmp_path, monkeypatch):

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 from commissioning.cli import main
 
-from explaincases import SOLVERS, Y1, Y2, pot, rule, write_case
+from explaincases import SOLVERS, UNLIMITED_PROGRAMMES, Y1, Y2, pot, rule, write_case
 
 
 class Run:
@@ -131,7 +131,7 @@ def pooled_case(folder: Path) -> Path:
         folder, cohorts={"C": 0.5, "D": 0.5, "Z": 0.5},
         pots=[pot("P1", "C", poolable=True), pot("P2", "D", poolable=True)],
         budgets={("P1", Y1): 20000, ("P2", Y1): 2000},
-        need={("A1", "C", Y1): 4, ("A1", "D", Y1): 10, ("A1", "Z", Y1): 5})
+        need={("A1", "C", Y1): 4, ("A1", "D", Y1): 10, ("A1", "Z", Y1): 5}, settings=UNLIMITED_PROGRAMMES)
 
 
 def binding_case(folder: Path) -> Path:

@@ -340,7 +340,9 @@ def three_level_case(tmp_path):
                            pot("N", geography="A2", cohorts="C2")],
                      budgets={("P1", Y1): 10_000, ("P2", Y1): 50_000, ("N", Y1): 10_000},
                      need={("A1", "C1", Y1): 10, ("A2", "C1", Y1): 30, ("A2", "C2", Y1): 200,
-                           ("A2", "C3", Y1): 200})
+                           ("A2", "C3", Y1): 200},
+                     # P1's programme grows 4× in the pool: past issue 16's default scale of 2.
+                     settings={"programme_scale": 10})
 
 
 @pytest.mark.parametrize("solver", SOLVERS)
