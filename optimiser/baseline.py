@@ -41,6 +41,16 @@ from commissioning.case.money import walk
 from optimiser.variables import VAR_COLUMNS
 
 
+def penny_floor(pounds: np.ndarray) -> np.ndarray:
+    """Floor to the penny, never rounding up past a bound.
+
+    The 1e-3 of a penny forgives solver noise (CBC and HiGHS are accurate to ~1e-6 £ at
+    the tolerances set here), so £11,999.999999 reads as £12,000.00, while anything a full
+    penny over a budget could only come from a real violation.
+    """
+    return np.floor(np.asarray(pounds) * 100 + 1e-3) / 100
+
+
 def baseline_allocation(case: Case) -> pd.DataFrame:
     """Money by pot, area, cohort and year, in £, with the variable columns of the LP."""
     cells = case.eligibility.cells(with_need_only=False)
@@ -138,6 +148,7 @@ def today_cells(case: Case) -> pd.DataFrame:
     if hit is not None and hit[0] is case:
         return hit[1]
     base = baseline_allocation(case)
+    base = base.assign(amount=penny_floor(base["amount"]))  # as the baseline level reports it
     keys = ["pot_code", "area_code", "cohort_code", "year"]
     out = base.assign(participants=base["amount"] / base["unit_cost"])[keys + ["amount", "participants"]]
     out = out.groupby(keys, sort=False, as_index=False)[["amount", "participants"]].sum()

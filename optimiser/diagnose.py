@@ -46,6 +46,8 @@ def diagnose_infeasible(case: Case, lp: LinearProgram, solver: str = "highs") ->
         upper=np.concatenate([lp.upper, np.full(k, np.inf)]),
         objective_name="violation",
     )
+    if lp.is_mip:  # the switches stay whole: a minimum award's all-or-nothing is part of the collision
+        elastic.integer = np.concatenate([lp.integer, np.zeros(k, dtype=bool)])
     for b in lp.blocks:
         elastic.blocks.append(b)
     from optimiser.lp import meaning_frame
@@ -78,6 +80,7 @@ def diagnose_infeasible(case: Case, lp: LinearProgram, solver: str = "highs") ->
             money = fam.row_unit == "£"  # rows in £k; others (people) in their own unit
             short = slack[j] * (MONEY_SCALE if money else 1.0)
             unit = "£" if money else ""
+            people = "" if money else " people"
             if lo[r] < 0:  # a ceiling written as a floor (money moved): it needs more room
                 said = f"{meaning['description']}: needs {unit}{short:,.0f} more room"
             elif lo[r] == 0:  # a share of the pot's spending: the row has no amount of its own
@@ -85,7 +88,7 @@ def diagnose_infeasible(case: Case, lp: LinearProgram, solver: str = "highs") ->
             else:
                 said = (f"{meaning['description']}: can be met only up to "
                         f"{unit}{max(0.0, lo[r] * (MONEY_SCALE if money else 1) - short):,.0f} of "
-                        f"{unit}{lo[r] * (MONEY_SCALE if money else 1):,.0f}")
+                        f"{unit}{lo[r] * (MONEY_SCALE if money else 1):,.0f}{people}")
             out.append(Collision(str(meaning["family"]), said, fam.relax_words(), row=str(meaning["description"]),
                                  kind="short"))
     # Demanding rows that were met but only at the expense of the ones that were not: tight

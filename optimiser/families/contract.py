@@ -28,7 +28,7 @@ import numpy as np
 from commissioning.case.model import Case
 
 from optimiser.baseline import today_cells
-from optimiser.families.base import BuildContext, Family, Limit, scope_sum
+from optimiser.families.base import PENNY, BuildContext, Family, Limit, scope_sum
 from optimiser.lp import MONEY_SCALE, LinearProgram, meaning_frame
 
 Key = tuple[str, str, str, str]
@@ -49,7 +49,8 @@ def contracted(case: Case) -> dict[Key, float]:
         return {}
     t = today_cells(case)
     paid = dict(zip(zip(t["pot_code"], t["area_code"], t["cohort_code"], t["year"]), t["amount"]))
-    return {k: paid.get(k, 0.0) * v / written[k] for k, v in signed.items() if written[k] > 0 and v > 0}
+    kept = {k: paid.get(k, 0.0) * v / written[k] for k, v in signed.items() if written[k] > 0 and v > 0}
+    return {k: v for k, v in kept.items() if v >= PENNY}  # a contract the money can no longer pay keeps nothing
 
 
 def contracted_by_year(case: Case) -> dict[str, float]:
@@ -102,6 +103,7 @@ CONTRACT = Family(
     "contract", title="signed contracts", words="signed contract",
     define=define_contract, demands=True, pins=True, check_rank=6,
     limits=contract_limits, check_formulas=scope_sum,
-    binding_words=lambda case, r: f"a signed contract holds {r.description.removeprefix('contract: ')}",
+    binding_words=lambda case, r: f"the signed contract binds: {r.description.removeprefix('contract: ')}",
+    noun="contract (provision.contract_end)", shadow_unit="per £1,000 of contracted money",
     breach_words=lambda m, money: f"{m.limit.words}: the sheet holds {money(m.value)}",
 )

@@ -89,6 +89,7 @@ def award_limits(case: Case, pool: frozenset[str] = frozenset()) -> list[Limit]:
 MIN_AWARD = Family(
     "min_award", title="minimum awards", words="minimum award",
     variables=award_variables, define=define_award, demands=True, check_rank=12,
+    noun="minimum award (pots.min_award)",
     binding_words=lambda case, r: f"the minimum award binds: {r.description}",
     limits=award_limits, check_formulas=scope_sum,
     breach_words=lambda m, money: f"{m.limit.words}: the sheet holds {money(m.value)}",

@@ -95,6 +95,7 @@ def protect_limits(case: Case, pool: frozenset[str] = frozenset()) -> list[Limit
 PROTECT = Family(
     "protect", title="protection of the people served today", words="protection floor",
     define=define_protect, demands=True, check_rank=11, row_unit="people",
+    noun="protection floor (protect:)", shadow_unit="per person the floor keeps",
     binding_words=lambda case, r: f"the protection floor holds: {r.description}",
     limits=protect_limits, check_formulas=lambda m, cells: scope_sum(m, cells, "participants"),
     breach_words=lambda m, money: f"{m.limit.words}: {m.value:,.1f} participants against at least {m.bound:,.1f}",

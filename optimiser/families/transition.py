@@ -197,6 +197,7 @@ def _binding_change(case: Case, r) -> str:
 TRANSITION = Family(
     "transition", title="transition limits", words="transition limit",
     define=define_change, demands=True, settle_rank=22, check_rank=7,
+    noun="transition limit (transition.max_change)", shadow_unit="per £1,000 more change allowed",
     binding_words=_binding_change, limits=change_limits, check_formulas=scope_sum,
     breach_words=lambda m, money: f"{m.limit.words}: the sheet holds {money(m.value)}",
 )
