@@ -96,6 +96,7 @@ ARGS = {
     "optimise": lambda f, out: [f.case, "--out", out / "results", "--solver", "highs", "--force"],
     "explain": lambda f, out: [f.results],
     "compare": lambda f, out: [f.case, f.base, f.nopool, "--out", out / "compare", "--solver", "highs", "--force"],
+    "frontier": lambda f, out: [f.case, "--out", out / "frontier", "--steps", "2", "--solver", "highs", "--force"],
     "sensitivity": lambda f, out: [f.case, "--draws", "2", "--out", out / "sensitivity", "--solver", "highs",
                                    "--force"],
     "agree": lambda f, out: [f.case, "--out", out / "agreement", "--from", f.results, "--force"],
