@@ -3,7 +3,7 @@
 An agreement is written from one optimisation of a case (optionally with a scenario):
 the ``pooled`` allocation is its proposal, the three levels and the dividends its
 headline, the flags its register of duplication and gaps, the measured asks its
-flexibilities. :class:`AgreementInputs` holds exactly that, built either
+flexibilities, the dropped cohorts and areas (with what protecting each costs) its warning. :class:`AgreementInputs` holds exactly that, built either
 
 * from a fresh run and its explanation (:meth:`AgreementInputs.from_run`), or
 * from the results folder of an earlier ``optimise`` (:meth:`AgreementInputs.from_results`),
@@ -29,7 +29,7 @@ from typing import Any
 
 import pandas as pd
 
-from commissioning.analysis.summary import read_summary
+from commissioning.analysis.summary import DroppedRecord, RealismRecord, read_summary
 from commissioning.case import years as fy
 from commissioning.errors import CaseError, Problem
 from commissioning.case.model import Case
@@ -58,6 +58,11 @@ class AgreementInputs:
     asks: pd.DataFrame | None = None
     drafted: date | None = None
     source: str = ""  # where the numbers came from, in words
+    # Cohorts and areas a level stops supporting, with the measured cost of protecting each
+    # (summary.json's ``dropped``); None when the run did not look (an older results folder).
+    dropped: list[DroppedRecord] | None = None
+    # What each realism rule costs each level (summary.json's ``realism``); None: not looked at.
+    realism: list[RealismRecord] | None = None
 
     # ---- built from ----------------------------------------------------------------------
     @classmethod
@@ -73,7 +78,12 @@ class AgreementInputs:
             flags = provision_map(run.case).flags_frame
         return cls(run.case, run.scenario, run.status, run.solver, run.objective, frozenset(run.pool), pooled,
                    {n: {k: float(run.levels[n].totals[k]) for k in METRICS} for n in LEVEL_NAMES},
-                   run.dividends(), flags, asks, drafting_date(), "optimised for this agreement")
+                   run.dividends(), flags, asks, drafting_date(), "optimised for this agreement",
+                   dropped=None if explanation is None else
+                   [DroppedRecord(**d.record()) for d in getattr(explanation, "dropped", [])],
+                   realism=None if explanation is None else
+                   [RealismRecord(**{k: r.get(k) for k in RealismRecord.model_fields})
+                    for r in getattr(explanation, "realism", [])])
 
     @classmethod
     def from_results(cls, folder: Path, case: Case) -> "AgreementInputs":
@@ -128,7 +138,9 @@ class AgreementInputs:
         return cls(case, str(record.scenario or case.scenario or case.settings.name),
                    record.status, record.solver, objective,
                    frozenset(record.pool), pooled, levels, dividends, flags, asks, drafting_date(),
-                   f"reused from the results folder {folder.name}")
+                   f"reused from the results folder {folder.name}",
+                   dropped=list(record.dropped) if "dropped" in record.model_fields_set else None,
+                   realism=list(record.realism) if "realism" in record.model_fields_set else None)
 
     # ---- the agreement's facts -------------------------------------------------------------
     @property

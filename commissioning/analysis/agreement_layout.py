@@ -19,15 +19,18 @@ SUMMARY = "Summary"
 POOLED_BUDGET = "Pooled budget"
 ALLOCATIONS = "Allocations"
 OUTCOMES = "Outcomes and targets"
+TRANSITION = "Transition"
 FLEXIBILITIES = "Flexibilities requested"
 DUPLICATION = "Duplication and gaps"
 GOVERNANCE = "Governance"
 ASSUMPTIONS = "Assumptions and evidence"
 CHECKS = "Checks"
+TODAY = "Provision today"
 ELIGIBILITY = "Eligibility"
 
+# The first ten are the order an earlier issue set; the Transition sheet (and the cells it reads) follows them.
 SHEETS = [COVER, SUMMARY, POOLED_BUDGET, ALLOCATIONS, OUTCOMES, FLEXIBILITIES, DUPLICATION, GOVERNANCE,
-          ASSUMPTIONS, CHECKS, ELIGIBILITY]
+          ASSUMPTIONS, CHECKS, TRANSITION, TODAY, ELIGIBILITY]
 
 # ---- Cover sheet: the labels of column A (each fact's value is beside it, in column B) ---------------
 COVER_STATUS = "Status"
@@ -43,6 +46,8 @@ COVER_FINGERPRINT = "Fingerprint"  # read by `check`: the inputs the workbook wa
 COVER_OPTIMISATION = "Optimisation"
 COVER_ROWS_ISSUED = "Allocation rows as issued"  # read by `check`: refs A0001… that should be present
 COVER_PROPOSED_TOTAL = "Proposed total (£)"  # read by `check`: the money of removed rows
+COVER_CONTRACTED = "Contracted money (£)"  # over the term: kept where it is by signed contracts
+COVER_FREE = "Free money (£)"  # over the term: the budgets less contracted money
 COVER_ALL_CHECKS = "All checks hold (live)"
 
 # ---- column headers (zero-based position = index) ---------------------------------------------------
@@ -72,6 +77,15 @@ CHECK_PRINTED = "headroom"  # the last column of the printed page
 # Its keys are already plain words, and are its headers: other readers (tests/writers/test_gnumeric.py)
 # find the 'holds' column by that word.
 CHECK_HEADERS = {key: key for key in CHECK_COLUMNS}
+# The Today's provision sheet's table: one row per cell funded today, with the proposal's money in it
+# (formulas: proposed, kept and moved), which the check on money moved and the Transition sheet read.
+TODAY_COLUMNS = ["pot_code", "area_code", "cohort_code", "year", "today", "contracted", "ending", "plan", "kept",
+                 "moved"]
+TODAY_HEADERS = {
+    "pot_code": "Pot code", "area_code": "Area code", "cohort_code": "Cohort code", "year": "Year",
+    "today": "Today (£)", "contracted": "Contracted (£)", "ending": "Contract ends this year (£)",
+    "plan": "Proposed (£)", "kept": "Kept (£)", "moved": "Re-commissioned (£)",
+}
 
 
 def column_keys(names: dict[str, int], headers: dict[str, str]) -> dict[str, int]:

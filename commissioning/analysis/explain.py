@@ -32,6 +32,16 @@ served), else ``need_met`` (every cell it may fund is already fully served).
 **Binding constraints** are rows that are tight with a non-zero dual, put into words
 ("the ASF 2026-27 budget is exhausted"), with the shadow price: the gain in the objective
 per extra £1m of a budget (or per extra person of need, per £1m of a rule's amount).
+
+**Dropped cohorts and areas** (``kind = dropped``): those with no protection floor that a
+level stops supporting (over half of today's participants gone over the term), each with
+what keeping half of them would cost, measured by one more solve of the level
+(:mod:`commissioning.analysis.dropped`).
+
+**The price of realism**: what each realism rule the case sets costs each level, measured by
+solving the level again with that rule alone lifted (:mod:`commissioning.analysis.realism`);
+measured with the asks, and not above the pooled-model size at which pool joins are not
+measured either (:data:`commissioning.analysis.asks.LARGE_POOLED_MODEL`).
 """
 
 from __future__ import annotations
@@ -45,6 +55,7 @@ from commissioning.analysis.flags import FLAG_COLUMNS, Flag, flags_frame
 from commissioning.case.model import Case
 
 from commissioning.analysis.asks import UNMEASURED_COLUMNS
+from commissioning.analysis.dropped import Dropped, dropped_analysis, dropped_flags
 from optimiser.objective import UNIT
 from optimiser.families.base import CELL, GAP_PEOPLE, IDLE_THRESHOLD, Reasons
 from optimiser.families.registry import REGISTRY, budget_families, family, money_left
@@ -70,6 +81,12 @@ class Explanation:
     unmeasured: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=UNMEASURED_COLUMNS))
     # Rule instances left out of a level, in words (optimiser.families.rules), per level.
     skipped_rules: dict[str, list[str]] = field(default_factory=dict)
+    # Cohorts and areas a level stops supporting, with the measured cost of protecting each.
+    dropped: list[Dropped] = field(default_factory=list)
+    # What each realism rule costs each level (REALISM_COLUMNS rows, commissioning.analysis.realism),
+    # and, when that was not measured, why.
+    realism: list[dict] = field(default_factory=list)
+    realism_not_measured: str = ""
 
 
 def holding_back(case: Case, level: LevelResult, solver: str) -> dict[str, frozenset]:
@@ -238,12 +255,19 @@ def binding_constraints(case: Case, level: LevelResult) -> pd.DataFrame:
 
 # ---- everything --------------------------------------------------------------------------------
 def explain_run(run: RunResult, asks: bool = True, max_measured: int = 12, progress=None,
-                pool_joins: int | None = None, workers=None) -> Explanation:
-    """Flags, binding rows, shadow prices and (with ``asks``) the measured asks of a run.
+                pool_joins: int | None = None, workers=None, measure_dropped: bool | None = None,
+                measure_realism: bool | None = None) -> Explanation:
+    """Flags, binding rows, shadow prices, dropped cohorts and areas and (with ``asks``) the
+    measured asks of a run.
 
     ``pool_joins`` caps the pool-join asks measured (default: all below
     :data:`commissioning.analysis.asks.LARGE_POOLED_MODEL` variables, none above). ``workers`` (see
     :mod:`commissioning.analysis.workers`) measures every other ask in a second process.
+    ``measure_dropped`` (default: as ``asks``) measures what protecting each dropped cohort or
+    area would cost, one re-solve each; without it they are flagged, their cost not measured.
+    ``measure_realism`` (default: as ``asks``) measures the price of each realism rule, one
+    re-solve per rule and level, unless the pooled model is above ``LARGE_POOLED_MODEL``
+    variables (then ``realism_not_measured`` says so).
     """
     from commissioning.analysis.mapping import provision_map
 
@@ -253,11 +277,13 @@ def explain_run(run: RunResult, asks: bool = True, max_measured: int = 12, progr
     flags: list[Flag] = []
     pm = provision_map(case, baseline=run.levels["baseline"].allocations)
     map_flags = pm.flags_frame
+    dropped = dropped_analysis(run, progress=progress, measured=asks if measure_dropped is None else measure_dropped)
     for name in ("aligned", "pooled"):
         lv = run.levels[name]
         holding = holding_back(case, lv, run.solver)
         flags.extend(gap_flags(case, lv, holding))
         flags.extend(idle_flags(case, lv, holding))
+        flags.extend(dropped_flags(dropped, name))
     opt = flags_frame(flags)
     all_flags = pd.concat([map_flags, opt], ignore_index=True) if len(map_flags) else opt
     binding = pd.concat([binding_constraints(case, run.levels[n]) for n in ("aligned", "pooled")],
@@ -273,4 +299,26 @@ def explain_run(run: RunResult, asks: bool = True, max_measured: int = 12, progr
         asks_frame, unmeasured = pd.DataFrame(columns=ASK_COLUMNS), unmeasured_frame(run, [])
     prices = pd.concat([shadow_prices(case, run.levels[n]) for n in ("aligned", "pooled")], ignore_index=True)
     skipped = {n: list(run.levels[n].lp.skipped_rules) for n in ("aligned", "pooled") if run.levels[n].lp.skipped_rules}
-    return Explanation(all_flags.reindex(columns=FLAG_COLUMNS), asks_frame, binding, prices, unmeasured, skipped)
+    realism, realism_not_measured = _realism(run, asks if measure_realism is None else measure_realism, progress)
+    return Explanation(all_flags.reindex(columns=FLAG_COLUMNS), asks_frame, binding, prices, unmeasured, skipped,
+                       dropped, realism, realism_not_measured)
+
+
+def _realism(run: RunResult, measured: bool, progress=None) -> tuple[list[dict], str]:
+    """The price of realism's rows, or none and why (not asked for, or the pooled model too large)."""
+    from commissioning.analysis import asks as asks_module  # read at call time (tests lower the limit)
+    from commissioning.analysis.realism import price_of_realism
+
+    if not measured:
+        return [], "not asked for in this run"
+    n = run.levels["pooled"].lp.n
+    if n > asks_module.LARGE_POOLED_MODEL:
+        why = (f"the pooled model has {n:,} variables (above {asks_module.LARGE_POOLED_MODEL:,}): each rule "
+               "lifted would be one more solve of that size")
+        if progress:
+            progress(f"the price of realism not measured: {why}")
+        return [], why
+    # A cost below rounding (a hundredth of an outcome or person, £1 of value) is the solver's noise: 0.
+    zero = asks_module.ROUNDING[asks_module.GAIN_OF[run.objective]]
+    rows = price_of_realism(run, progress=progress)
+    return [{**r, "cost": 0.0, "cost_share": 0.0} if abs(r["cost"]) < zero else r for r in rows], ""

@@ -17,7 +17,10 @@ Vocabulary:
 * ``kind``: ``duplication`` (more provision aimed at a cell than its need), ``gap`` (need
   left unmet), ``idle`` (money that cannot be spent on any eligible need),
   ``over_committed`` (a pot's provision in a year beyond the money it has then; map stage),
-  ``breach`` (today's provision breaks a ``rules`` row; map stage, ``reason = rule``).
+  ``breach`` (today's provision breaks a ``rules`` row; map stage, ``reason = rule``),
+  ``dropped`` (a cohort or area with no protection floor whose participants over the term
+  fall by more than half from today's; optimise stage, no reason, the measured cost of
+  protecting it in the detail: :mod:`commissioning.analysis.dropped`).
 * ``reason`` for a gap: ``no_eligible_pot`` (no pot may fund the cell at all),
   ``geography``, ``cohort``, ``timing`` (a pot would fit but for that one rule),
   ``uncommitted`` (map stage: an eligible pot has money no provision uses that could be
@@ -53,7 +56,7 @@ FLAG_COLUMNS: list[str] = [
 
 STAGES = ("map", "optimise")
 LEVELS = ("baseline", "aligned", "pooled")
-KINDS = ("duplication", "gap", "idle", "over_committed", "breach")
+KINDS = ("duplication", "gap", "idle", "over_committed", "breach", "dropped")
 GAP_REASONS = ("no_eligible_pot", "geography", "cohort", "timing", "uncommitted", "funding", "match", "rule")
 # The single rules a pot can fail for a cell, in the order a flag names them.
 ELIGIBILITY_RULES = ("geography", "cohort", "timing")

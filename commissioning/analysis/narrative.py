@@ -3,6 +3,8 @@
 ``commissioning explain RESULTS_DIR`` reads ``summary.json``, ``flags.csv`` and
 ``asks.csv`` (nothing is solved again) and tells a board: what the three levels buy,
 what binds, where need goes unmet and why, what money is stranded and by which rule,
+which cohorts and areas a plan stops supporting (and what keeping half of them would cost,
+as measured when the run was made), what each realism rule costs (:func:`realism_lines`),
 and the asks worth most.
 
 It names what was run — ``Case 'NAME'``, or ``Scenario 'X' on case 'NAME'`` — and calls the
@@ -24,7 +26,7 @@ from optimiser.families.need_cap import cell_of
 from optimiser.families.registry import family
 
 from commissioning.errors import CaseError, Problem
-from commissioning.analysis.asks import words_of
+from commissioning.analysis.asks import GAIN_OF, ROUNDING, words_of
 from commissioning.analysis.summary import read_summary
 from commissioning.case.labels import rules_words, run_label
 
@@ -38,6 +40,19 @@ REASON_WORDS = {
     "rule": "a local or national rule holds it back",
     "eligibility": "the pot may fund no cell with need while its money lasts",
     "need_met": "everything the pot may fund is already served",
+}
+
+
+# What each realism rule does, as a board reads it (commissioning.analysis.realism's rules).
+REALISM_WORDS = {
+    "contract": "keeping signed contracts until they end",
+    "transition": "limiting how far funding may change from today's",
+    "protect": "protecting the people served today (the protection floors)",
+    "capacity": ("capping how far a programme the pool buys may grow (programme_scale, a judgement of 2× "
+                 "by default, or a pot's stated capacity)"),
+    "pool_areas": "keeping a pot's money in its own areas when pooled (a council's budget, by default)",
+    "min_award": "making no award below a pot's minimum",
+    "least_disruption": "choosing the least disruptive plan among the near-optimal ones",
 }
 
 
@@ -104,6 +119,26 @@ def narrate(folder: Path, top: int = 3) -> list[str]:
     if d:
         out.append(f"  Coordination alone adds {_n(d['alignment']['outcomes'])} outcomes; pooling adds "
                    f"{_n(d['devolution']['outcomes'])} more.")
+    if summary.contracts:
+        signed = sum(y.contracted for y in summary.contracts.values())
+        free = sum(y.free for y in summary.contracts.values())
+        if signed > 0:
+            out.append(f"  Signed contracts hold {_m(signed)} of the money where it is today; {_m(free)} is free "
+                       "to re-commission.")
+    for level, mip in summary.mixed_integer.items():
+        proven = "" if mip.solver_gap is None else f", the solver's proven gap {mip.solver_gap:.2%}"
+        out.append(f"  Minimum awards make the {level} level a mixed-integer programme: its plan is within "
+                   f"{mip.mip_gap:.2%} of the LP relaxation's {_n(mip.lp_bound)} (the bound){proven}; "
+                   f"method: {mip.method}.")
+    for level, label in (("aligned", "the aligned plan"), ("pooled", "the pooled plan")):
+        dropped = [r for r in summary.dropped if r.level == level]
+        if dropped:
+            out.append("")
+            out.append(f"Who {label} stops supporting (no protection floor set; more than half of the people "
+                       "supported today gone over the term):")
+            out.extend(f"  - {r.words}" for r in dropped)
+
+    out.extend(realism_lines(summary))
 
     binding = [b for b in summary.binding if b.level == "aligned"]
     if binding:
@@ -175,4 +210,51 @@ def narrate(folder: Path, top: int = 3) -> list[str]:
         for r in skipped[:top]:
             out.append(f"  - {r.detail}.")
         out.append("  Measure them with: commissioning optimise … --pool-join-asks N")
+    return out
+
+
+def realism_lines(summary) -> list[str]:
+    """The price of realism in words (``summary.json``'s ``realism``): each rule that costs
+    anything, with its cost at each level and as a share of what the level buys without it,
+    then one line naming those that cost nothing (below a hundredth of an outcome or person,
+    or £1 of value: rounding)."""
+    if summary.realism_not_measured:
+        return ["", f"What realism costs was not measured: {summary.realism_not_measured}."]
+    rows = summary.realism
+    if not rows:
+        return []
+    obj = summary.objective
+    unit = {"outcomes": "outcomes", "value": "of value", "coverage": "participants"}.get(obj, obj)
+    zero = ROUNDING[GAIN_OF.get(obj, "outcomes")]
+
+    def amount(x: float) -> str:
+        if obj == "value":
+            return f"{_m(x)} {unit}"
+        return f"{x:,.1f} {unit}" if abs(x) < 10 else f"{_n(x)} {unit}"
+
+    rules = list(dict.fromkeys(r.rule for r in rows))
+    costly, free, unmeasured = [], [], []
+    for rule in rules:
+        mine = [r for r in rows if r.rule == rule]
+        words = REALISM_WORDS.get(rule, mine[0].note or rule)
+        paid = [r for r in mine if r.cost is not None and r.cost >= zero]
+        if any(r.cost is None for r in mine):
+            unmeasured.append(f"{words} ({', '.join(r.level for r in mine if r.cost is None)}: "
+                              f"{next(r.note for r in mine if r.cost is None)})")
+        if paid:
+            parts = [f"{amount(r.cost) if i == 0 else amount(r.cost).removesuffix(' ' + unit)} at the {r.level} "
+                     f"level ({r.cost_share:.1%})" for i, r in enumerate(paid)]
+            nothing = [r.level for r in mine if r.cost is not None and r.cost < zero]
+            if nothing:
+                parts.append(f"nothing at the {' or '.join(nothing)} level")
+            costly.append((max(r.cost for r in paid), f"  - {words[:1].upper()}{words[1:]} costs {' and '.join(parts)}."))
+        elif not any(r.cost is None for r in mine):
+            free.append(words)
+    out = ["", "What realism costs (each rule measured by solving again without it; the share is of what the plan "
+           "would buy without it; the costs overlap and do not add up):"]
+    out.extend(line for _, line in sorted(costly, key=lambda c: -c[0]))
+    if free:
+        out.append(f"  - Cost nothing here: {'; '.join(free)}.")
+    if unmeasured:
+        out.append(f"  - Could not be measured: {'; '.join(unmeasured)}.")
     return out

@@ -28,6 +28,7 @@ from optimiser.levels import LEVELS, METRICS, RunResult
 from optimiser.objective import unique_plan
 
 from commissioning.analysis.record import record_of_run
+from commissioning.analysis.transition import contracts_by_year
 from commissioning.inputs.scenario import pool_not_poolable
 
 
@@ -42,6 +43,16 @@ class LevelFigures(BaseModel):
     idle_amount: float
 
 
+class MixedInteger(BaseModel):
+    """A level solved as a mixed-integer programme (``min_award``): the LP relaxation's optimum
+    (the bound kept), the plan's gap below it, the solver's own proven gap and the method."""
+
+    lp_bound: float
+    mip_gap: float
+    solver_gap: float | None = None
+    method: str = ""
+
+
 class CaseFacts(BaseModel):
     """Which case produced the run: its name, the inputs' fingerprint, years and sizes."""
 
@@ -52,6 +63,14 @@ class CaseFacts(BaseModel):
     cohorts: int = 0
     pots: int = 0
     provision_supplied: bool = False
+
+
+class ContractYear(BaseModel):
+    """One year's money: ``contracted`` £ (kept where it is by signed contracts) and ``free`` £ (the
+    year's budgets − contracted), :func:`commissioning.analysis.transition.contracts_by_year`."""
+
+    contracted: float = 0.0
+    free: float = 0.0
 
 
 class BindingRecord(BaseModel):
@@ -97,6 +116,38 @@ class UnmeasuredAsk(BaseModel):
     detail: str = ""
 
 
+class DroppedRecord(BaseModel):
+    """A cohort or area with no protection floor that a level stops supporting (over half of
+    today's participants gone over the term), with the measured cost of keeping half of them
+    (:mod:`commissioning.analysis.dropped`)."""
+
+    level: str
+    kind: str  # cohort | area
+    code: str
+    name: str = ""
+    today: float = 0.0  # participants over the term, today
+    plan: float = 0.0  # at the level
+    status: str = ""  # measured | infeasible | not_measured
+    cost: float | None = None  # the objective lost by the floor, in its measure
+    cost_outcomes: float | None = None
+    people_kept: float | None = None
+    words: str = ""
+
+
+class RealismRecord(BaseModel):
+    """What one realism rule costs one level, measured by solving it again without the rule
+    (:mod:`commissioning.analysis.realism`, its ``REALISM_COLUMNS``); ``None`` where the level
+    could not be solved without it."""
+
+    rule: str
+    level: str
+    objective_with: float | None = None  # the objective's measure
+    objective_without: float | None = None
+    cost: float | None = None  # objective_without − objective_with
+    cost_share: float | None = None  # cost ÷ objective_without
+    note: str = ""
+
+
 class Summary(BaseModel):
     """``summary.json`` (see the module docstring); fields in the order the file lists them."""
 
@@ -117,14 +168,19 @@ class Summary(BaseModel):
     scenario_applied: bool = False
     rules_changed: bool = False
     case: CaseFacts = CaseFacts()
+    contracts: dict[str, ContractYear] = {}  # per year: contracted and free money
     model: dict[str, dict[str, int]] = {}
     unique_plan: bool | None = None
+    mixed_integer: dict[str, MixedInteger] = {}  # per level solved as a MIP (min_award); empty: none
     note: str | None = None  # only when the solver stopped at its time limit
     binding: list[BindingRecord] = []
     shadow_prices: list[ShadowPrice] = []
     rules_broken_today: list[BrokenRule] = []
     rules_skipped: dict[str, list[str]] = {}
     asks_not_measured: list[UnmeasuredAsk] = []
+    dropped: list[DroppedRecord] = []  # cohorts and areas a level stops supporting
+    realism: list[RealismRecord] = []  # what each realism rule costs each level
+    realism_not_measured: str | None = None  # only when it was not measured: why
     run_record: dict[str, Any] | None = None  # what produced the run (commissioning.analysis.record)
 
     def to_json(self) -> dict[str, Any]:
@@ -171,10 +227,15 @@ def summary_dict(run: RunResult, extra: dict[str, Any] | None = None) -> dict[st
         "case": {"name": case.settings.name, "fingerprint": case.fingerprint(),
                  "years": list(case.years), "areas": len(case.areas), "cohorts": len(case.cohorts),
                  "pots": len(case.pots), "provision_supplied": case.provision is not None},
+        "contracts": contracts_by_year(case),
         "model": {name: run.levels[name].lp.size for name in ("aligned", "pooled")},
         # One plan whatever the solver (optimiser.objective: the fixed preference), or, above
         # its size, the solver's own choice among equally good plans.
         "unique_plan": all(unique_plan(run.levels[name].lp.n) for name in ("aligned", "pooled")),
+        "mixed_integer": {name: {"lp_bound": sol.lp_bound, "mip_gap": sol.mip_gap, "solver_gap": sol.solver_gap,
+                                 "method": sol.mip_method}
+                          for name in ("aligned", "pooled")
+                          if (sol := run.levels[name].solution) is not None and sol.lp_bound is not None},
     }
     if aligned is not None and not aligned.proven_optimal:
         out["note"] = "the solver stopped at its time limit: figures are the best found, not proven optimal"
@@ -208,6 +269,10 @@ def explanation_summary(explanation) -> dict[str, Any]:
     out["rules_broken_today"] = [{"pot_code": _none(r.pot_code), "year": _none(r.year), "amount": float(r.amount),
                                   "detail": r.detail} for r in broken.itertuples(index=False)]
     out["rules_skipped"] = dict(getattr(explanation, "skipped_rules", {}) or {})
+    out["dropped"] = [d.record() for d in getattr(explanation, "dropped", None) or []]
+    out["realism"] = [{k: _none(v) for k, v in r.items()} for r in getattr(explanation, "realism", None) or []]
+    if getattr(explanation, "realism_not_measured", ""):
+        out["realism_not_measured"] = explanation.realism_not_measured
     if unmeasured is not None and len(unmeasured):
         # Estimates, never mixed into asks.csv (whose gains are all measured).
         out["asks_not_measured"] = [

@@ -1,4 +1,4 @@
-"""The command line: ``commissioning validate|convert|template|map|optimise|explain|agree|check|compare|sensitivity``.
+"""The command line: ``commissioning validate|convert|template|map|optimise|explain|agree|check|compare|sensitivity|frontier``.
 
 Exit codes: 0 success (warnings allowed); 1 ``check`` found a breach; 2 bad input or an
 output that cannot be written; 3 infeasible; 4 solver trouble. A user error is a short
@@ -235,11 +235,15 @@ def map_command(obj: Context, case: Path, out: Path, force: bool) -> None:
 @click.option("--jobs", type=click.IntRange(min=1), default=None,
               help="Processes for measuring the asks (default: 2 on a machine with two or more cores, for "
               "cases above 10,000 eligible cells; 1 measures them all in this process).")
+@click.option("--alternatives", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Also find N further allocations of the aligned and pooled levels, each within near_optimal of "
+              "the optimum (exactly optimal by default) and as different as possible by pot and area from the "
+              "plans before it: alternatives.csv.")
 @click.option("--force", is_flag=True, help="Replace the output folder if it exists.")
 @click.pass_obj
 @handle_errors
 def optimise(obj: Context, case: Path, out: Path, solver: str, time_limit: float | None, scenario: Path | None,
-             pool_joins: int | None, jobs: int | None, force: bool) -> None:
+             pool_joins: int | None, jobs: int | None, alternatives: int, force: bool) -> None:
     """Compute baseline, aligned and pooled allocations, and the dividends between them."""
     from optimiser.levels import optimise_case
 
@@ -259,10 +263,21 @@ def optimise(obj: Context, case: Path, out: Path, solver: str, time_limit: float
     with for_case(jobs, len(c.eligibility.cells())) as workers:
         run = optimise_case(c, solver=solver, time_limit=time_limit, progress=progress)
         explanation = explain_run(run, progress=progress, pool_joins=pool_joins, workers=workers)
+        alts = None
+        if alternatives:
+            from optimiser.alternatives import run_alternatives
+
+            alts = run_alternatives(run, alternatives, progress=progress)
         with output_folder(out, force, [case] + ([scenario] if scenario else [])) as work:
             progress(f"writing outputs to {out}")
             write_run_outputs(run, work, explanation=explanation, progress=progress, workers=workers)
+            if alts is not None:
+                from commissioning.writers.alternatives import write_alternatives
+
+                write_alternatives(alts, work)
     _print_run(run)
+    if alts is not None:
+        _print_alternatives(alts, run)
     if len(explanation.unmeasured):
         best = explanation.unmeasured.iloc[0]
         click.echo(f"  {len(explanation.unmeasured)} pool-join ask(s) estimated, not measured (the pooled model has "
@@ -287,6 +302,20 @@ def _print_run(run) -> None:
     d = run.dividends()
     click.echo(f"  alignment dividend: {d['alignment']['outcomes']:+,.0f} outcomes; "
                f"devolution dividend: {d['devolution']['outcomes']:+,.0f} outcomes")
+
+
+def _print_alternatives(alts, run) -> None:
+    from optimiser.objective import UNIT
+
+    from optimiser.alternatives import tolerance
+
+    click.echo(f"  near-optimal alternatives (alternatives.csv), each within {tolerance(run.case):g} of the optimum:")
+    for level, found in alts.items():
+        for a in found:
+            click.echo(f"    {level} {a.number}: {a.objective_value:,.0f} {UNIT[run.objective]} "
+                       f"({a.share_of_optimum:.2%} of the optimum); {a.share_reallocated:.0%} of the money in "
+                       f"another pot-area pair than the optimum's; {a.share_outside_optimum:.0%} in pairs the "
+                       f"optimum leaves unused, {a.share_outside_earlier:.0%} in pairs no earlier plan uses")
 
 
 @main.command()
@@ -340,6 +369,46 @@ def compare(obj: Context, case: Path, scenarios: tuple[Path, ...], out: Path, so
         if not r.solved:
             _echo_err(f"warning: scenario '{r.name}' is {r.status}:\n{r.error}")
     click.echo(f"Wrote {out}: comparison.csv, comparison.xlsx, comparison.json, allocations.csv")
+
+
+@main.command()
+@click.argument("case", type=click.Path(path_type=Path))
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="Output folder.")
+@click.option("--scenario", type=click.Path(path_type=Path), help="A scenario file overlaying the case.")
+@solver_option
+@click.option("--steps", type=click.IntRange(min=1), default=10, show_default=True,
+              help="How many steps between 'nothing of today's moves' and the optimum (steps + 1 points a level).")
+@click.option("--time-limit", type=float, default=None, help="Seconds per solve; the best answer so far is "
+              "kept and marked not proven optimal.")
+@click.option("--force", is_flag=True, help="Replace the output folder if it exists.")
+@click.pass_obj
+@handle_errors
+def frontier(obj: Context, case: Path, out: Path, scenario: Path | None, solver: str, steps: int,
+             time_limit: float | None, force: bool) -> None:
+    """Trace the objective against money moved from today's provision, for the aligned and pooled levels.
+
+    Each level is solved without a limit on money moved, then again with at most k/STEPS of
+    the money its optimum moves (k = 0..STEPS). Writes frontier.csv, frontier.png and
+    frontier.xlsx into OUT.
+    """
+    from commissioning.analysis.frontier import frontier_lines, trace_frontier
+    from commissioning.cli.progress import Progress
+    from commissioning.inputs.scenario import load_case_with_scenario
+    from commissioning.writers.files import check_target, output_folder
+    from commissioning.writers.frontier import write_frontier_outputs
+
+    inputs = [case] + ([scenario] if scenario else [])
+    check_target(out, force, inputs)
+    c, warnings = load_case_with_scenario(case, scenario)
+    print_warnings(warnings, obj.quiet)
+    progress = Progress(obj.quiet)
+    fr = trace_frontier(c, solver=solver, steps=steps, time_limit=time_limit, progress=progress)
+    with output_folder(out, force, inputs) as work:
+        progress(f"writing the frontier to {out}")
+        write_frontier_outputs(fr, work)
+    for line in frontier_lines(fr):
+        click.echo(line)
+    click.echo(f"Wrote {out}: frontier.csv, frontier.png, frontier.xlsx")
 
 
 @main.command()
@@ -444,7 +513,7 @@ def agree(obj: Context, case: Path, out: Path, scenario: Path | None, from_dir: 
 
             write_run_outputs(run, work, explanation=explanation)
         else:
-            for name in ("allocations.csv", "summary.json", "flags.csv", "asks.csv"):
+            for name in ("allocations.csv", "summary.json", "flags.csv", "asks.csv", "realism.csv"):
                 if (from_dir / name).exists():
                     shutil.copyfile(from_dir / name, work / name)
         write_agreement(inputs, work / "agreement.xlsx", governance)

@@ -1,4 +1,5 @@
-"""Writing an optimisation run: ``allocations.csv``, ``summary.json``, ``results.xlsx``.
+"""Writing an optimisation run: ``allocations.csv``, ``summary.json``, ``results.xlsx`` (and, with
+an explanation, ``flags.csv``, ``asks.csv`` and ``realism.csv``).
 
 Writers lay out result objects; they compute nothing new. The summary
 (:mod:`commissioning.analysis.summary`) is the contract's (``outputs.md``): ``scenario``, ``status``, ``objective``, ``budget``, ``need_people``,
@@ -14,6 +15,9 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+
+
+from commissioning.analysis.realism import realism_frame
 
 from optimiser.levels import RunResult
 
@@ -47,9 +51,12 @@ def write_run_outputs(run: RunResult, folder: Path, extra_summary: dict[str, Any
         from commissioning.analysis.asks import ASK_COLUMNS
 
         from commissioning.analysis.flags import FLAG_COLUMNS
+        from commissioning.analysis.realism import REALISM_COLUMNS
 
         csvs.append((folder / "flags.csv", explanation.flags.assign(status=status), FLAG_COLUMNS + ["status"]))
         csvs.append((folder / "asks.csv", explanation.asks.assign(status=status), ASK_COLUMNS + ["status"]))
+        csvs.append((folder / "realism.csv", realism_frame(explanation).assign(status=status),
+                     REALISM_COLUMNS + ["status"]))
         extra.update(explanation_summary(explanation))
     away = []
     for job in csvs:

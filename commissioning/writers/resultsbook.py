@@ -9,8 +9,9 @@ Sheets:
   pots and years, with row, column and grand totals as live ``=SUM`` formulas;
 * **Allocations** — ``allocations.csv`` (all three levels) as an Excel table with filters;
 * with an explanation: **Flags** (the duplication, gap and idle-money register),
-  **Asks** (the flexibilities worth asking for, best first) and **Binding rules** (the
-  rules that hold the allocation back, with their shadow prices);
+  **Asks** (the flexibilities worth asking for, best first), **Realism** (what each realism
+  rule costs each level, ``realism.csv``; only when it was measured) and **Binding rules**
+  (the rules that hold the allocation back, with their shadow prices);
 * **Run record** — what produced the workbook (:mod:`commissioning.writers.record`).
 
 Every sheet prints on A4 (:func:`commissioning.writers.printing.setup_print`). A table
@@ -111,6 +112,16 @@ def write_results_workbook(run: RunResult, path: Path, explanation=None) -> None
                          {"rank": 6, "pot_code": 12, "change": 12, "area_code": 11, "cohort_code": 21, "year": 9,
                           "gain_outcomes": 11, "gain_per_million": 10, "detail": 56, "estimated_gain": 11, "gain": 10,
                           "gain_participants": 12, "gain_value": 14}, name, "asks.csv")
+            from commissioning.analysis.realism import realism_frame
+
+            realism = realism_frame(explanation)
+            _frame_sheet(book, fmt, "Realism", realism if len(realism) else None,
+                         "The price of realism: what each rule costs, measured by solving again without it "
+                         "(the costs overlap and do not add up)",
+                         {"objective_with": book.people, "objective_without": book.people, "cost": book.people,
+                          "cost_share": book.share},
+                         {"rule": 16, "level": 8, "objective_with": 12, "objective_without": 12, "cost": 11,
+                          "cost_share": 9, "note": 40}, name, "realism.csv")
             _frame_sheet(book, fmt, "Binding rules", getattr(explanation, "binding", None),
                          "Binding rules: what holds the allocation back, and what one more £1m of room would buy",
                          {"dual": book.rate, "shadow_price_per_million": book.people},

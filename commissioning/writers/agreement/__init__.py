@@ -1,6 +1,7 @@
 """``agreement.xlsx``: the Local Labour Market Agreement, as a workbook finance can audit.
 
-Sheets, in order (the issue's ten, then the eligibility list the checks read), one module each:
+Sheets, in order (the issue's ten and the Transition sheet, then the lists the checks read), one module
+each:
 
 1. **Cover** (:mod:`.cover`) — title, parties, lead body, term and years, scenario, status
    DRAFT, date, the inputs' fingerprint, and how to read and edit the workbook.
@@ -29,9 +30,15 @@ Sheets, in order (the issue's ten, then the eligibility list the checks read), o
     funding (and equity floor and locks when the case has them), plus eligibility and
     reconciliation; each reads TRUE while the Allocations sheet respects it, and one overall
     cell (``all_checks_hold``).
-11. **Eligibility** (:mod:`.eligibility`) — every pot, area, cohort, year and programme the
+11. **Transition** (:mod:`.transition`) — year by year, the contracted and free money, and what
+    the proposal keeps and re-commissions of today's provision, with contracts ending; then the
+    same by pot and by area, as formulas on the Provision today and Allocations sheets.
+12. **Provision today** (:mod:`.transition`) — one row per cell funded today, with the
+    proposal's money in it and what it keeps and re-commissions (formulas), which the Transition
+    sheet and the check on money moved read.
+13. **Eligibility** (:mod:`.eligibility`) — every pot, area, cohort, year and programme the
     pool may fund (a lookup: only its heading prints).
-12. **Run record** (:mod:`commissioning.writers.record`) — what produced the workbook: the
+14. **Run record** (:mod:`commissioning.writers.record`) — what produced the workbook: the
     engine's and packages' versions, the solver, the inputs' SHA-256.
 
 Every sheet is a function ``write_<sheet>(book, draft, *anchors) -> anchors``: it takes the
@@ -39,7 +46,8 @@ Every sheet is a function ``write_<sheet>(book, draft, *anchors) -> anchors``: i
 worked out from them once) and the anchors of the earlier sheets it points into, and returns
 the anchors it publishes (:mod:`.layout`). :func:`write_agreement` calls them in the one order
 that satisfies every dependency: Assumptions, Eligibility, Allocations, Pooled budget,
-Outcomes, Checks, Summary, Cover, Flexibilities, Duplication, Governance.
+Outcomes, Provision today, Transition, Checks, Summary, Cover, Flexibilities, Duplication,
+Governance.
 
 Finance-ready: money as pounds, financial-year columns, frozen headers in words (``check``
 reads them, or the keys of :mod:`commissioning.analysis.agreement_layout`), Excel tables with
@@ -71,6 +79,7 @@ from pathlib import Path
 from commissioning.analysis.agreement import AgreementInputs
 from commissioning.analysis.agreement_layout import SHEETS
 from commissioning.analysis.record import run_record
+from commissioning.analysis import transition as transition_analysis
 from commissioning.writers.agreement.allocations import write_allocations
 from commissioning.writers.agreement.assumptions import write_assumptions
 from commissioning.writers.agreement.checks import write_checks
@@ -84,6 +93,7 @@ from commissioning.writers.agreement.layout import MAX_ELIGIBILITY_WORK, MAX_LIT
 from commissioning.writers.agreement.outcomes import write_outcomes
 from commissioning.writers.agreement.pooled_budget import write_pooled_budget
 from commissioning.writers.agreement.summary import write_summary
+from commissioning.writers.agreement.transition import write_today, write_transition
 from commissioning.writers.record import write_run_record
 from commissioning.writers.style import Book
 
@@ -106,12 +116,15 @@ def write_agreement(inputs: AgreementInputs, path: Path, governance_template: Pa
             book.wb.add_worksheet(name)
         assumptions = write_assumptions(book, draft)
         write_eligibility(book, draft)
-        write_allocations(book, draft)
+        alloc = write_allocations(book, draft)
         pooled = write_pooled_budget(book, draft)
         write_outcomes(book, draft)
-        checks = write_checks(book, draft, assumptions, pooled, max_literal_areas)
+        figures = transition_analysis.transition(draft.case, draft.rows)
+        write_today(book, draft, figures, alloc.last - alloc.first + 1, max_eligibility_work)
+        write_transition(book, draft, figures, pooled)
+        checks = write_checks(book, draft, assumptions, pooled, max_literal_areas, figures)
         write_summary(book, draft, pooled, checks)
-        write_cover(book, draft)
+        write_cover(book, draft, figures)
         write_flexibilities(book, draft)
         write_duplication(book, draft)
         write_governance(book, draft, governance_template)

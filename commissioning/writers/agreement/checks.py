@@ -2,17 +2,24 @@
 
 Shows one row per limit of :mod:`commissioning.analysis.limits` — each pot budget (per year,
 or per window of years for money that carries forward), need cell, rule instance, area-year
-of match funding, equity floor and lock — written by its family as formulas on the
-Allocations sheet (:class:`optimiser.families.base.CheckCells`), then the eligibility of
-every row (when eligibility is listed) and the reconciliation of the other sheets with the
-Allocations totals. Each row shows value, limit, allowance, ``holds`` and headroom, cached
-with the values measured on the proposal. Above the table: all checks hold, and how many fail.
+of match funding, equity floor and lock, signed contract, transition limit, the money moved,
+programme capacity, pot that stays in its own areas, protection floor and minimum award —
+written by its family as formulas on the Allocations sheet
+(:class:`optimiser.families.base.CheckCells`), then the eligibility of every row (when
+eligibility is listed) and the reconciliations of the other sheets with the Allocations totals
+and of the Transition sheet with today's provision. Each row shows value, limit, allowance,
+``holds`` and headroom, cached with the values measured on the proposal; ``holds`` compares
+them as :func:`commissioning.analysis.limits.holds` does for each sense (``max``, ``min``,
+``equal``, and ``zero_or_min``: nothing, or at least the limit). Above the table: all checks
+hold, and how many fail. A scope of more areas than a formula names one by one, which no
+footprint stands for, is matched against a list of its areas written to the right of the table.
 
 Reads :class:`AssumptionsAnchors` (area, need and footprint cells) and
 :class:`PooledBudgetAnchors` (budget and spend rows, year columns, pot code and match-rate
-cells, the spend total); uses the names ``alloc_*``, ``total_*`` and ``target_*``. Publishes
-:class:`ChecksAnchors` (the rows of the need checks), read by *Summary*; defines the name
-``all_checks_hold``, read by *Summary* and *Cover*.
+cells, the spend total); uses the names ``alloc_*``, ``total_*``, ``target_*``, ``today_*``
+(the money moved) and ``transition_*`` (the reconciliations). Publishes :class:`ChecksAnchors`
+(the rows of the need checks), read by *Summary*; defines the name ``all_checks_hold``, read by
+*Summary* and *Cover*.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from xlsxwriter.utility import xl_col_to_name
 from optimiser.levels import MIN_LINE
 from commissioning.analysis import limits as L
 from commissioning.analysis.agreement_layout import CHECK_COLUMNS, CHECK_HEADERS, CHECK_PRINTED, CHECKS, POOLED_BUDGET
+from commissioning.analysis.transition import TransitionFigures
 from commissioning.writers.agreement.draft import Draft
 from commissioning.writers.agreement.layout import (CC, MAX_LITERAL_AREAS, PRINT_ROWS_MAX, AssumptionsAnchors,
                                                      ChecksAnchors, PooledBudgetAnchors, define_name, note_row,
@@ -31,9 +39,11 @@ from commissioning.writers.style import NOTE, Book, cell, col_range, sheet_ref
 
 
 def write_checks(book: Book, draft: Draft, assumptions: AssumptionsAnchors, pooled: PooledBudgetAnchors,
-                 max_literal_areas: int = MAX_LITERAL_AREAS) -> ChecksAnchors:
+                 max_literal_areas: int = MAX_LITERAL_AREAS, figures: TransitionFigures | None = None) -> ChecksAnchors:
     """Write the *Checks* sheet; return where its need checks are. A footprint of more than
-    ``max_literal_areas`` areas is matched against its rows of the footprint table."""
+    ``max_literal_areas`` areas is matched against its rows of the footprint table, and any
+    other scope of more areas against a list of them beside the table. ``figures``: the
+    transition the *Transition* sheet shows (its totals are reconciled with today's money)."""
     b = book
     ws = worksheet(book, CHECKS)
     widths = {"no": 5, "family": 11, "check": 40, "pot": 9, "area": 9, "cohort": 12, "year": 10, "value": 13,
@@ -53,9 +63,10 @@ def write_checks(book: Book, draft: Draft, assumptions: AssumptionsAnchors, pool
         note_row(book, ws, r, text, width)
     head = 7
     first = head + 1
-    limit_specs = [_limit_spec(m, _CheckCells(first + i, assumptions, pooled, max_literal_areas))
+    lists = _AreaLists(head, first, len(CHECK_COLUMNS) + 1)
+    limit_specs = [_limit_spec(m, _CheckCells(first + i, assumptions, pooled, max_literal_areas, lists))
                    for i, m in enumerate(draft.measured)]
-    eligibility, reconciliation = _extra_specs(draft, pooled)
+    eligibility, reconciliation = _extra_specs(draft, pooled, figures)
     specs = limit_specs + eligibility + reconciliation
     last = first + len(specs) - 1
     n_checks = len(limit_specs) + len(eligibility)  # the allocation's checks: `commissioning check` makes as many
@@ -78,7 +89,8 @@ def write_checks(book: Book, draft: Draft, assumptions: AssumptionsAnchors, pool
          "checks of the allocation (every limit, and the eligibility of every row"
          + ("" if eligibility else ", made by 'commissioning check' only") + "), as 'commissioning check' counts them"),
         ("Reconciliations failing", f"=COUNTIF({recon_rng},FALSE)", sum(1 for s in reconciliation if not s["holds"]),
-         f"=ROWS({recon_rng})", len(reconciliation), "reconciliations of the other sheets with the Allocations totals"),
+         f"=ROWS({recon_rng})", len(reconciliation), "reconciliations of the other sheets with the Allocations totals "
+         "(and of the Transition sheet with today's provision)"),
     )
     note_first, note_last = V0 + 3, printed
     note_width = sum(widths[c] for c in CHECK_COLUMNS[note_first:note_last + 1])
@@ -120,17 +132,9 @@ def write_checks(book: Book, draft: Draft, assumptions: AssumptionsAnchors, pool
             b.formula(ws, r, CC["allowance"], s["allowance_f"], afmt, s["allowance"])
         else:
             b.number(ws, r, CC["allowance"], s["allowance_f"], afmt)
-        sense = s["sense"]
-        if sense == "max":
-            hf, rf = f"=ROUND({Lm}+{A}-{V},6)>=0", f"={Lm}-{V}"
-        elif sense == "min":
-            hf, rf = f"=ROUND({V}-{Lm}+{A},6)>=0", f"={V}-{Lm}"
-        else:
-            hf, rf = f"=ROUND({A}-ABS({V}-{Lm}),6)>=0", f"=-ABS({V}-{Lm})"
+        hf, rf = _holds_formulas(s["sense"], V, Lm, A)
         b.formula(ws, r, CC["holds"], hf, ok, bool(s["holds"]))
-        head_cached = {"max": s["limit"] - s["value"], "min": s["value"] - s["limit"]}.get(
-            sense, -abs(s["value"] - s["limit"]))
-        b.formula(ws, r, CC["headroom"], rf, hfmt, head_cached)
+        b.formula(ws, r, CC["headroom"], rf, hfmt, _headroom(s["sense"], s["value"], s["limit"], s["allowance"]))
         ws.write_string(r, CC["unit"], unit, b.top)
         if s.get("factor") is not None:
             b.number(ws, r, CC["factor"], s["factor"], top(b.rate))
@@ -154,6 +158,7 @@ def write_checks(book: Book, draft: Draft, assumptions: AssumptionsAnchors, pool
         "format": b.nil, "stop_if_true": True})
     for c, w in widths.items():
         ws.set_column(CC[c], CC[c], w)
+    lists.write(book, ws)
     ws.freeze_panes(head + 1, 3)
     rows = len(specs)
     if rows > PRINT_ROWS_MAX:
@@ -164,39 +169,107 @@ def write_checks(book: Book, draft: Draft, assumptions: AssumptionsAnchors, pool
     return ChecksAnchors(need_rows=(need_rows[0], need_rows[-1]) if need_rows else None)
 
 
+def _holds_formulas(sense: str, V: str, Lm: str, A: str) -> tuple[str, str]:
+    """The ``holds`` and ``headroom`` formulas of a row, from its value, limit and allowance cells, as
+    :func:`commissioning.analysis.limits.holds` compares them (a negative headroom is a breach)."""
+    if sense == "max":
+        return f"=ROUND({Lm}+{A}-{V},6)>=0", f"={Lm}-{V}"
+    if sense == "min":
+        return f"=ROUND({V}-{Lm}+{A},6)>=0", f"={V}-{Lm}"
+    if sense == "zero_or_min":  # nothing (to the allowance), or at least the limit; headroom 0 on nothing
+        nothing = f"ROUND({A}-ABS({V}),6)>=0"
+        return f"=OR({nothing},ROUND({V}-{Lm}+{A},6)>=0)", f"=IF({nothing},0,{V}-{Lm})"
+    return f"=ROUND({A}-ABS({V}-{Lm}),6)>=0", f"=-ABS({V}-{Lm})"
+
+
+def _headroom(sense: str, value: float, limit: float, allowance: float) -> float:
+    """The cached value of :func:`_holds_formulas`' headroom."""
+    if sense == "max":
+        return limit - value
+    if sense == "min":
+        return value - limit
+    if sense == "zero_or_min":
+        return 0.0 if round(allowance - abs(value), 6) >= 0 else value - limit
+    return -abs(value - limit)
+
+
+class _AreaLists:
+    """Lists of area codes written beside the Checks table (one column each, from the table's first
+    row), for a scope of more areas than a formula should name one by one and no footprint of
+    the case stands for (a pot that stays in its own areas, in a case of many areas)."""
+
+    def __init__(self, head: int, first: int, first_col: int):
+        self.head, self.first, self.first_col = head, first, first_col
+        self.lists: dict[tuple[str, ...], int] = {}  # areas -> column
+
+    def range(self, areas: tuple[str, ...]) -> str:
+        """The (absolute) range holding ``areas``, written by :meth:`write`."""
+        col = self.lists.setdefault(areas, self.first_col + len(self.lists))
+        return f"{cell(self.first, col, True)}:{cell(self.first + len(areas) - 1, col, True)}"
+
+    def write(self, book: Book, ws) -> None:
+        for areas, col in self.lists.items():
+            ws.write_string(self.head, col, "Areas a check reads", book.header)
+            for i, a in enumerate(areas):
+                ws.write_string(self.first + i, col, a)
+            ws.set_column(col, col, 14)
+
+
 class _CheckCells:
     """The references a family writes its Checks formulas with (:class:`optimiser.families.base.CheckCells`),
     for the Checks row ``row``."""
 
     def __init__(self, row: int, assumptions: AssumptionsAnchors, pooled: PooledBudgetAnchors,
-                 max_literal_areas: int):
+                 max_literal_areas: int, lists: _AreaLists | None = None):
         self.row = row
         self._assumptions, self._pooled, self._max_literal_areas = assumptions, pooled, max_literal_areas
+        self._lists = lists
 
     def col(self, name: str, absolute: bool = False) -> str:
         """The cell of Checks column ``name`` on this row."""
         return cell(self.row, CC[name], absolute)
 
     def scope_terms(self, limit: L.Limit) -> list[str]:
-        """EXACT conditions selecting a limit's rows of the Allocations sheet, by reference."""
-        lim, r, fp = limit, self.row, self._assumptions
+        """EXACT conditions selecting a limit's rows of the Allocations sheet, by reference.
+
+        One pot, cohort or year: the code in this row's cell. Areas: this row's area cell when it
+        names the one area; up to ``max_literal_areas`` areas one by one (their cells in the
+        Areas table); more, a footprint's rows of the footprint table, else a list of them beside
+        the table (:class:`_AreaLists`), matched with MATCH. Programmes: this row's pot cell when
+        the one programme is the row's pot, else each programme's code cell (Pooled budget)."""
+        lim, r = limit, self.row
         terms = []
         if lim.pots is not None:
             terms.append(f"EXACT(alloc_pot,{cell(r, CC['pot'], True)})")
         if lim.areas is not None:
-            if len(lim.areas) == 1 and lim.area_code == lim.areas[0]:
-                terms.append(f"EXACT(alloc_area,{cell(r, CC['area'], True)})")
-            elif lim.area_code in fp.footprint_range and len(lim.areas) > self._max_literal_areas:
-                terms.append(f"ISNUMBER(MATCH(alloc_area,{fp.footprint_range[lim.area_code]},0))")
-            elif lim.areas:
-                terms.append("(" + "+".join(f"EXACT(alloc_area,{fp.area_cell[a]})" for a in lim.areas) + ")")
-            else:
-                terms.append("0")
+            terms.append(self._area_term(lim))
         if lim.cohorts is not None:
             terms.append(f"EXACT(alloc_cohort,{cell(r, CC['cohort'], True)})")
         if lim.years is not None and len(lim.years) == 1:
             terms.append(f"EXACT(alloc_year,{cell(r, CC['year'], True)})")
+        if lim.programmes is not None:
+            if len(lim.programmes) == 1 and lim.programmes[0] == lim.pot_code:
+                terms.append(f"EXACT(alloc_programme,{cell(r, CC['pot'], True)})")
+            elif lim.programmes:
+                terms.append("(" + "+".join(f"EXACT(alloc_programme,{self._pooled.pot_code_cell[q]})"
+                                            for q in lim.programmes) + ")")
+            else:
+                terms.append("0")
         return terms
+
+    def _area_term(self, lim: L.Limit) -> str:
+        fp, areas = self._assumptions, lim.areas
+        if len(areas) == 1 and lim.area_code == areas[0]:
+            return f"EXACT(alloc_area,{cell(self.row, CC['area'], True)})"
+        if not areas:
+            return "0"
+        if len(areas) <= self._max_literal_areas and all(a in fp.area_cell for a in areas):
+            return "(" + "+".join(f"EXACT(alloc_area,{fp.area_cell[a]})" for a in areas) + ")"
+        if lim.area_code in fp.footprint_range:
+            return f"ISNUMBER(MATCH(alloc_area,{fp.footprint_range[lim.area_code]},0))"
+        if self._lists is None:  # pragma: no cover - the sheet always offers its lists
+            raise ValueError(f"no list for the {len(areas)} areas of '{lim.words}'")
+        return f"ISNUMBER(MATCH(alloc_area,{self._lists.range(tuple(areas))},0))"
 
     def pooled_span(self, what: str, pot: str, years) -> str:
         """The Pooled budget sheet's ``what`` ("spend" or "budget") row of ``pot`` across ``years``."""
@@ -238,8 +311,10 @@ def _limit_spec(m: L.Measured, cells: _CheckCells) -> dict:
     return spec
 
 
-def _extra_specs(draft: Draft, pooled: PooledBudgetAnchors) -> tuple[list[dict], list[dict]]:
-    """Eligibility of every row (when listed), and the reconciliations of the sheets with the Allocations total."""
+def _extra_specs(draft: Draft, pooled: PooledBudgetAnchors,
+                 figures: TransitionFigures | None = None) -> tuple[list[dict], list[dict]]:
+    """Eligibility of every row (when listed), the reconciliations of the sheets with the Allocations
+    total, and of the Transition sheet's grids with today's money (Provision today)."""
     rows, case, years = draft.rows, draft.case, draft.years
     eligibility, out = [], []
     n = len(rows)
@@ -262,6 +337,7 @@ def _extra_specs(draft: Draft, pooled: PooledBudgetAnchors) -> tuple[list[dict],
          "=target_value", "=total_value",
          float(rows[rows["area_code"].isin(case.area) & rows["year"].isin(years)]["value"].sum()),
          float(rows["value"].sum()), "£"),
+        *_transition_reconciliations(figures),
     ):
         allowance = L.MONEY_ALLOWANCE if unit == "£" else L.PEOPLE_ALLOWANCE
         out.append({"family": "reconciliation", "words": words, "unit": unit, "sense": "equal",
@@ -269,3 +345,16 @@ def _extra_specs(draft: Draft, pooled: PooledBudgetAnchors) -> tuple[list[dict],
                     "limit": limit, "allowance": allowance,
                     "holds": L.holds("equal", value, limit, allowance)})
     return eligibility, out
+
+
+def _transition_reconciliations(figures: TransitionFigures | None) -> list[tuple]:
+    """The Transition sheet's money kept and re-commissioned, by pot and by area, against today's money."""
+    if figures is None:
+        return []
+    today = float(figures.cells["today"].sum())
+    by = {k: float(sum(figures.grid(k, "kept").values()) + sum(figures.grid(k, "moved").values()))
+          for k in ("pot", "area")}
+    return [(f"money kept and re-commissioned by {k} (Transition sheet) add up to today's money (Provision today "
+             f"sheet) — every cell funded today names {'a pot' if k == 'pot' else 'an area'} of the case",
+             f"=transition_kept_by_{k}+transition_moved_by_{k}", "=SUM(today_amount)", by[k], today, "£")
+            for k in ("pot", "area")]

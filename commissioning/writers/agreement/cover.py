@@ -5,11 +5,11 @@ column B (the labels of :mod:`commissioning.analysis.agreement_layout`, by which
 check`` reads the fingerprint, the rows as issued and the proposed total back): status DRAFT,
 date, parties, lead body, term and agreement years, the years the figures cover, scenario,
 pooled pots, the inputs' fingerprint, the optimisation (with a warning when not proven
-optimal), the rows and total as issued, and all checks hold (live); then how to read and edit
-the workbook, and its contents (the Run record last).
+optimal), the rows and total as issued, the money contracted and free over the term, and all
+checks hold (live); then how to read and edit the workbook, and its contents (the Run record last).
 
-Reads no anchors (uses the name ``all_checks_hold``). Publishes none; defines the name
-``proposed_total`` (the proposal's total as issued), read by *Summary*.
+Reads no anchors (uses the names ``all_checks_hold``, ``contracted_total`` and ``free_total``).
+Publishes none; defines the name ``proposed_total`` (the proposal's total as issued), read by *Summary*.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from commissioning.analysis import agreement_layout as AL
+from commissioning.analysis.transition import TransitionFigures
 from commissioning.writers.agreement.draft import Draft
 from commissioning.writers.agreement.layout import define_name, print_setup, worksheet
 from commissioning.writers.record import RECORD_SHEET
@@ -32,14 +33,18 @@ CONTENTS = {
     AL.GOVERNANCE: "joint board, reporting, review points and variation",
     AL.ASSUMPTIONS: "unit costs, outcome rates, values and the need evidence",
     AL.CHECKS: "one TRUE/FALSE per budget, need cap and rule, and the overall cell",
+    AL.TRANSITION: "year by year: contracted and free money, and what the proposal keeps and re-commissions of "
+                   "today's provision, by pot and area",
+    AL.TODAY: "each cell funded today, with what the proposal keeps of it (the Transition sheet and the check on "
+              "money moved read it)",
     AL.ELIGIBILITY: "what each pot may fund under the agreement (a lookup for the Allocations sheet: not printed)",
     RECORD_SHEET: "what produced this workbook (engine, software, solver, the inputs' SHA-256)",
 }
 WIDTHS = (24, 76)
 
 
-def write_cover(book: Book, draft: Draft) -> None:
-    """Write the *Cover* sheet."""
+def write_cover(book: Book, draft: Draft, figures: TransitionFigures | None = None) -> None:
+    """Write the *Cover* sheet (``figures``: the transition the *Transition* sheet shows)."""
     b, inputs, case = book, draft.inputs, draft.case
     ws = worksheet(book, AL.COVER)
     ws.write_string(0, 0, "Local Labour Market Agreement", b.title)
@@ -86,6 +91,12 @@ def write_cover(book: Book, draft: Draft) -> None:
     # reads it back): stored to the penny, shown in whole pounds like every board-facing figure.
     line(AL.COVER_PROPOSED_TOTAL, float(draft.rows["amount"].sum()), left["money"], number=True)
     define_name(book, "proposed_total", AL.COVER, cell(r - 1, 1, True))
+    if figures is not None:
+        # Over the term, from the Transition sheet: what signed contracts keep where it is, and the rest.
+        for label, name, value in ((AL.COVER_CONTRACTED, "contracted_total", figures.contracted_total),
+                                   (AL.COVER_FREE, "free_total", figures.free_total)):
+            line(label)
+            b.formula(ws, r - 1, 1, f"={name}", left["money"], value)
     line(AL.COVER_ALL_CHECKS)
     b.formula(ws, r - 1, 1, "=all_checks_hold", left["bold"], all(m.holds for m in draft.measured))
     r += 1

@@ -3,7 +3,10 @@
 Shows this agreement live from the Allocations sheet (pooled budget, allocated, of which from
 pooled pots, participants, outcomes, public value, all checks hold); then the engine's
 baseline, aligned and pooled levels beside this agreement (live), with the alignment and
-devolution dividends as formulas; and a column chart of outcomes by level.
+devolution dividends as formulas; a column chart of outcomes by level; and, last, the cohorts
+and areas the engine's pooled proposal stops supporting (``AgreementInputs.dropped``: no
+protection floor, over half of today's people gone over the term), each with the measured
+cost of keeping half of them.
 
 Reads :class:`PooledBudgetAnchors` (the pool's and all pots' budget totals) and
 :class:`ChecksAnchors` (the need checks' rows, for unmet need); uses the names ``total_*``,
@@ -15,10 +18,12 @@ from __future__ import annotations
 from optimiser.families.registry import family
 
 from commissioning.analysis.agreement_layout import CHECKS, SUMMARY
+from commissioning.analysis.narrative import REALISM_WORDS
+from optimiser.objective import UNIT
 from commissioning.case.labels import rules_words
 from commissioning.writers.agreement.draft import Draft
 from commissioning.writers.agreement.layout import (CC, ChecksAnchors, PooledBudgetAnchors, header_cells,
-                                                     print_setup, worksheet)
+                                                     note_row, print_setup, worksheet)
 from commissioning.writers.style import HIGHER, LOWER, Book, cell, col_range, sheet_ref
 
 
@@ -107,6 +112,8 @@ def write_summary(book: Book, draft: Draft, pooled: PooledBudgetAnchors, checks:
     ws.merge_range(note_r, 0, note_r, len(cols) - 1, "", b.wrap_note)
     ws.write_string(note_r, 0, note, b.wrap_note)
     b.row_height(ws, note_r, [(note, sum(widths))])
+    after = _write_dropped(book, ws, note_r + 2, inputs.dropped, widths)
+    _write_realism(book, ws, after + 1, inputs.realism, inputs.objective, widths)
     chart = b.wb.add_chart({"type": "column"})
     chart.add_series({"name": "Outcomes", "categories": [SUMMARY, h, 1, h, 4],
                       "values": [SUMMARY, outcomes_row, 1, outcomes_row, 4],
@@ -120,3 +127,44 @@ def write_summary(book: Book, draft: Draft, pooled: PooledBudgetAnchors, checks:
         ws.set_column(j, j, w)
     ws.freeze_panes(3, 0)
     print_setup(book, draft, ws, widths, None)
+
+
+DROPPED_TITLE = "Who the proposal stops supporting"
+
+
+def _write_dropped(book: Book, ws, row: int, dropped, widths: list[float]) -> None:
+    """The pooled level's dropped cohorts and areas, one note each in the analysis's own words
+    (nothing when the run did not look for them)."""
+    if dropped is None:
+        return row
+    mine = [d for d in dropped if d.level == "pooled"]
+    ws.write_string(row, 0, DROPPED_TITLE, book.subtitle)
+    if not mine:
+        note_row(book, ws, row + 1, "No cohort or area without a protection floor loses more than half of the "
+                 "people supported today in the engine's pooled proposal.", widths)
+        return row + 2
+    note_row(book, ws, row + 1, "Cohorts and areas with no protection floor (protect: in case.yaml) of which the "
+             "engine's pooled proposal supports less than half as many people over the term as today, each with "
+             "what keeping at least half of them each year would cost, measured by solving again:", widths)
+    for i, d in enumerate(mine):
+        note_row(book, ws, row + 2 + i, d.words, widths)
+    return row + 2 + len(mine)
+
+
+REALISM_TITLE = "What realism costs"
+
+
+def _write_realism(book: Book, ws, row: int, realism, objective: str, widths: list[float]) -> None:
+    """What each realism rule the case sets costs each level, as ``explain`` measured it (nothing
+    when the run did not measure it)."""
+    if not realism:
+        return
+    unit = UNIT.get(objective, objective)
+    ws.write_string(row, 0, REALISM_TITLE, book.subtitle)
+    note_row(book, ws, row + 1, "Each rule that makes the plan one a commissioner could adopt, measured by solving "
+             "the level again without it alone; the costs overlap and do not add up (realism.csv).", widths)
+    for i, r in enumerate(realism):
+        words = REALISM_WORDS.get(r.rule, r.note or r.rule)
+        cost = ("not measured" if r.cost is None else
+                f"{r.cost:,.0f} {unit} ({(r.cost_share or 0.0):.1%} of what the level buys without it)")
+        note_row(book, ws, row + 2 + i, f"{words[:1].upper()}{words[1:]}, {r.level} level: {cost}.", widths)

@@ -1,0 +1,224 @@
+"""Who a plan stops supporting: cohorts and areas that lose more than half of today's people.
+
+The optimum of the aligned and pooled levels may move money away from the hardest (and
+dearest) to help. Without a ``protect:`` floor nothing stops it, so every cohort and every
+area with no floor set is checked at each optimised level, **over the term**:
+
+    dropped  ⇔  P_level < (1 − DROP_SHARE) · P_today,    P_today ≥ MIN_PEOPLE
+
+where ``P_today`` is the cohort's (or area's) participants summed over the case's years
+today (the baseline's, :func:`optimiser.baseline.today_cells`, as the protection floors
+read them) and ``P_level`` the same sum at the level. A cohort or area with a floor is
+never checked: the floor already says how far it may fall (``protect.share`` is set for
+it, directly or through ``ALL``).
+
+**What protecting it would cost is measured**, not estimated: the level is solved again
+with one more floor, a share :data:`FLOOR_SHARE` of today's participants in each year for
+that cohort (or area) alone, added to the case's own floors (per year, as every
+``protect`` floor is). The cost is the level's objective less the re-solved one (in the
+objective's measure, and in outcomes); the people kept are the cohort's participants in
+the re-solved plan less those in the level's plan. When no allocation meets the floor
+with the other rules, the cost is not a number but the colliding rules, in words.
+
+Each re-solve is one more solve of the level's model, so at most :data:`MAX_MEASURED`
+are measured per level, those losing the most people first; the rest are flagged with
+their cost "not measured" (and said so in progress). Nothing here writes files: the
+results are :class:`Dropped` records, turned into ``flags.csv`` rows (``kind =
+dropped``) by :func:`dropped_flags` and into ``summary.json``'s ``dropped`` by
+:meth:`Dropped.record`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, replace
+
+from commissioning.analysis.asks import gains
+from commissioning.analysis.flags import Flag
+from commissioning.case.model import Case, Protect
+from commissioning.errors import InfeasibleError, SolverError
+
+from optimiser.baseline import today_cells
+from optimiser.levels import RunResult, solve_level
+from optimiser.objective import UNIT
+
+DROP_SHARE = 0.5  # flagged when participants fall by more than this share of today's
+FLOOR_SHARE = 0.5  # the floor the cost is measured with: half of today's participants, each year
+MIN_PEOPLE = 1.0  # a cohort or area supporting fewer people than this today is not checked
+MAX_MEASURED = 12  # re-solves per level; the rest are flagged "not measured"
+LEVELS = ("aligned", "pooled")
+KINDS = {"cohort": ("cohorts", "cohort_code"), "area": ("areas", "area_code")}  # kind -> (protect key, column)
+
+
+@dataclass(frozen=True)
+class Dropped:
+    """One cohort or area that a level stops supporting, with what protecting it costs.
+
+    ``status``: ``measured`` (``cost``, ``cost_outcomes`` and ``people_kept`` are set),
+    ``infeasible`` (no allocation keeps the floor with the other rules; ``why`` names the
+    colliding rules), or ``not_measured`` (beyond :data:`MAX_MEASURED`, or the solver
+    failed; ``why`` says which).
+    """
+
+    level: str
+    kind: str  # cohort | area
+    code: str
+    name: str
+    today: float  # participants over the term, today
+    plan: float  # participants over the term at the level
+    today_amount: float  # £ spent on them over the term, today
+    plan_amount: float  # £ at the level
+    objective: str
+    status: str = "not_measured"
+    cost: float | None = None  # the objective lost by keeping the floor, in its measure
+    cost_outcomes: float | None = None  # the outcomes lost
+    protected: float | None = None  # their participants over the term with the floor
+    why: str = ""
+
+    @property
+    def people_kept(self) -> float | None:
+        """How many more of them the floor keeps supported than the level's plan (over the term)."""
+        return None if self.protected is None else max(0.0, self.protected - self.plan)
+
+    @property
+    def words(self) -> str:
+        """The finding in a board member's words, with the measured cost."""
+        who = f"{_n(self.today)} supported today" if self.kind == "cohort" else \
+            f"{_n(self.today)} people supported today"
+        head = f"{self.name}: {who}, {_n(self.plan)} in the {self.level} plan."
+        keep = f"Keeping at least {_share(FLOOR_SHARE)} of them each year"
+        if self.status == "measured":
+            cost = _cost_words(self.cost or 0.0, self.objective)
+            if self.objective != "outcomes":
+                cost += f" ({_n(self.cost_outcomes or 0.0)} outcomes)"
+            more = "" if self.plan < 0.5 else f", {_n(self.people_kept or 0.0)} more than the plan"
+            return (f"{head} {keep} would cost {cost} (measured) and keep {_n(self.protected or 0.0)} of them "
+                    f"supported over the term{more}.")
+        if self.status == "infeasible":
+            return f"{head} {keep} is not possible under the {self.level} level's other rules: {self.why}."
+        return f"{head} What keeping at least {_share(FLOOR_SHARE)} of them would cost was not measured ({self.why})."
+
+    def record(self) -> dict:
+        """The entry of ``summary.json``'s ``dropped`` list."""
+        return {"level": self.level, "kind": self.kind, "code": self.code, "name": self.name,
+                "today": self.today, "plan": self.plan, "status": self.status, "cost": self.cost,
+                "cost_outcomes": self.cost_outcomes, "people_kept": self.people_kept, "words": self.words}
+
+
+def _share(x: float) -> str:
+    return "half" if x == 0.5 else f"{x:.0%}"
+
+
+def _n(x: float) -> str:
+    """Whole numbers, but a tenth kept below 10 (a tiny case's 2.5 outcomes is not "2")."""
+    tenth = round(x, 1)
+    return f"{tenth:,.1f}" if abs(x) < 10 and tenth != round(x) else f"{round(x) + 0:,.0f}"
+
+
+def _cost_words(x: float, objective: str) -> str:
+    if objective == "value":
+        return f"£{x:,.0f} of public value"
+    return f"no {UNIT[objective]}" if abs(x) < 0.05 else f"{_n(x)} {UNIT[objective]}"
+
+
+def _name(case: Case, kind: str, code: str) -> str:
+    return case.cohort[code].name if kind == "cohort" else case.area[code].name
+
+
+def find_dropped(run: RunResult) -> list[Dropped]:
+    """Every cohort and area without a floor that a level stops supporting (not yet measured):
+    per level (aligned, pooled), cohorts then areas, each in case order."""
+    case = run.case
+    today = today_cells(case)
+    protect = case.settings.protect
+    out = []
+    for level in LEVELS:
+        alloc = run.levels[level].allocations
+        for kind, (key, col) in KINDS.items():
+            codes = list(case.cohort) if kind == "cohort" else list(case.area)
+            t = today.groupby(col, sort=False)[["participants", "amount"]].sum().reindex(codes, fill_value=0.0)
+            p = alloc.groupby(col, sort=False)[["participants", "amount"]].sum().reindex(codes, fill_value=0.0)
+            for code in codes:
+                before, after = float(t.at[code, "participants"]), float(p.at[code, "participants"])
+                if protect.share(key, code) or before < MIN_PEOPLE:
+                    continue
+                if after < (1.0 - DROP_SHARE) * before * (1.0 - 1e-9):
+                    out.append(Dropped(level, kind, code, _name(case, kind, code), before, after,
+                                       float(t.at[code, "amount"]), float(p.at[code, "amount"]), run.objective,
+                                       why="not measured in this run"))
+    return out
+
+
+def protected_case(case: Case, kind: str, code: str, share: float = FLOOR_SHARE) -> Case:
+    """The case with one more floor: ``share`` of today's participants each year for the cohort
+    (``kind = "cohort"``) or area ``code``, on top of the case's own floors."""
+    p = case.settings.protect
+    key = KINDS[kind][0]
+    shares = {**getattr(p, key), code: share}
+    floors = Protect(cohorts=shares if key == "cohorts" else dict(p.cohorts),
+                     areas=shares if key == "areas" else dict(p.areas))
+    return case.with_changes(settings=case.settings.model_copy(update={"protect": floors}))
+
+
+def measure(run: RunResult, d: Dropped) -> Dropped:
+    """``d`` with its cost measured by solving its level again with its floor (see the module docstring)."""
+    level = run.levels[d.level]
+    changed = protected_case(run.case, d.kind, d.code)
+    try:
+        solved = solve_level(changed, d.level, run.pool, run.solver, run.time_limit)
+    except InfeasibleError as e:
+        said = [c.description for c in e.collisions][:3]
+        more = len(e.collisions) - len(said)
+        why = "; ".join(said) + (f" (and {more} more)" if more > 0 else "") if said else \
+            "no allocation satisfies every rule with this floor"
+        return replace(d, status="infeasible", why=why)
+    except SolverError as e:
+        return replace(d, status="not_measured", why=f"the solver failed: {e}")
+    g = gains(level.allocations, solved.allocations, run.objective)
+    col = KINDS[d.kind][1]
+    protected = float(solved.allocations.loc[solved.allocations[col] == d.code, "participants"].sum())
+    return replace(d, status="measured", cost=max(0.0, -g["gain"]) + 0.0,
+                   cost_outcomes=-g["gain_outcomes"] + 0.0, protected=protected, why="")
+
+
+def dropped_analysis(run: RunResult, progress=None, measured: bool = True,
+                     max_measured: int = MAX_MEASURED) -> list[Dropped]:
+    """Every dropped cohort and area of a run (:func:`find_dropped`), the ``max_measured`` per
+    level losing the most people measured (:func:`measure`: one re-solve each) when ``measured``."""
+    found = find_dropped(run)
+    if not measured or not found:
+        return found
+    chosen = []
+    for level in LEVELS:
+        mine = [i for i, d in enumerate(found) if d.level == level]
+        mine.sort(key=lambda i: -(found[i].today - found[i].plan))
+        chosen.extend(sorted(mine[:max_measured]))
+    left = len(found) - len(chosen)
+    if left:
+        beyond = f"more than {max_measured} at this level: those losing the most people were measured"
+        found = [d if i in chosen else replace(d, why=beyond) for i, d in enumerate(found)]
+    say = progress or (lambda _: None)
+    counted = getattr(progress, "counted", None)
+    say(f"{len(found)} dropped cohort(s) or area(s) at the aligned and pooled levels (no protection floor, over "
+        f"half of today's people gone): measuring what protecting {len(chosen)} would cost, one more solve each"
+        + (f" ({left} not measured)" if left else ""))
+    bar = counted("protecting dropped cohorts and areas", total=len(chosen), unit="re-solves") if counted else \
+        contextlib.nullcontext(lambda steps=1, what=None: None)
+    out = list(found)
+    with bar as advance:
+        for i in chosen:
+            advance(0, f"{found[i].name} ({found[i].level})")
+            out[i] = measure(run, found[i])
+            advance(1)
+    return out
+
+
+def dropped_flags(items: list[Dropped], level: str | None = None) -> list[Flag]:
+    """``flags.csv`` rows (``kind = dropped``) of the items (of one ``level``, when given):
+    ``people`` the participants lost over the term, ``amount`` the £ that went elsewhere."""
+    return [Flag(stage="optimise", level=d.level, kind="dropped",
+                 cohort_code=d.code if d.kind == "cohort" else None,
+                 area_code=d.code if d.kind == "area" else None,
+                 people=d.today - d.plan, amount=d.today_amount - d.plan_amount, detail=d.words)
+            for d in items if level is None or d.level == level]
+

@@ -1,0 +1,132 @@
+"""Dropped cohorts and areas, and the measured cost of protecting them, worked by hand.
+
+The case (one year, 2025-26; one pot P, any area, any cohort, £1,000 a head, £40,000)::
+
+    cohort  outcome rate  unit cost  outcomes per £1,000   need                today's provision
+    F       0.6           £1,000     0.6                   A2: 25              A2: £10,000 (10 people)
+    E       0.5           £1,000     0.5                   A1: 15              A1: £10,000 (10 people)
+    H       0.5           £2,000     0.25 (rates row)      A1: 100             A1: £20,000 (10 people)
+
+Today (the baseline: every row legal, no cell beyond its need, £40,000 = the budget):
+H 10, E 10, F 10 participants; A1 20, A2 10.
+
+The optimum buys the best outcomes per pound first, up to each cell's need: F 25 people
+(£25,000, 15 outcomes), then E 15 (£15,000, 7.5 outcomes) — the money is gone, H gets
+nothing. 22.5 outcomes, one plan (every pound is on a cell it cannot do better than).
+So H falls from 10 to 0 (more than half: **dropped**, people 10, £20,000 gone elsewhere);
+area A1 falls from 20 to 15 (a quarter: not flagged); A2 rises from 10 to 25.
+
+Protecting H with a floor of half of today's 10 participants: H ≥ 5, at £2,000 a head
+£10,000, buying 5 × 0.5 = 2.5 outcomes; the £30,000 left buys F 25 (£25,000, 15 outcomes)
+and E 5 (£5,000, 2.5 outcomes): 20 outcomes. **Cost 22.5 − 20 = 2.5 outcomes**; 5 of H
+kept. The pot is not poolable, so the pooled level is the aligned one: the same finding.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from lpcases import Y1, cohort, make_case, pot, rate, rule
+from optimiser.levels import optimise_case
+
+from commissioning.analysis.dropped import dropped_analysis, find_dropped
+from commissioning.analysis.explain import explain_run
+from commissioning.analysis.summary import explanation_summary, summary_record
+
+SOLVERS = ["cbc", "highs"]
+
+
+def _case(tmp_path, **extra):
+    return make_case(
+        tmp_path / "case", areas=["A1", "A2"],
+        cohorts=[cohort("F", 0.6), cohort("E", 0.5), cohort("H", 0.5)],
+        pots=[pot("P")], budgets={("P", Y1): 40_000},
+        need={("A2", "F", Y1): 25, ("A1", "E", Y1): 15, ("A1", "H", Y1): 100},
+        rates=[rate("P", "H", unit_cost=2000)],
+        provision={("P", "A1", "H", Y1): 20_000, ("P", "A1", "E", Y1): 10_000, ("P", "A2", "F", Y1): 10_000},
+        **extra)
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_the_expensive_cohort_is_flagged_with_its_measured_cost(tmp_path, solver):
+    run = optimise_case(_case(tmp_path), solver=solver)
+    assert run.levels["aligned"].totals["outcomes"] == pytest.approx(22.5, abs=1e-6)
+    found = dropped_analysis(run)
+    # H alone, at both levels; area A1 (20 → 15, a quarter) is not flagged.
+    assert [(d.level, d.kind, d.code) for d in found] == [("aligned", "cohort", "H"), ("pooled", "cohort", "H")]
+    for d in found:
+        assert d.today == pytest.approx(10) and d.plan == pytest.approx(0, abs=1e-6)
+        assert d.status == "measured"
+        assert d.cost == pytest.approx(2.5, abs=1e-6) and d.cost_outcomes == pytest.approx(2.5, abs=1e-6)
+        assert d.protected == pytest.approx(5, abs=1e-6) and d.people_kept == pytest.approx(5, abs=1e-6)
+        assert d.words == (f"Cohort H: 10 supported today, 0 in the {d.level} plan. Keeping at least half of "
+                           "them each year would cost 2.5 outcomes (measured) and keep 5 of them supported over "
+                           "the term.")
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_the_flags_and_the_summary_carry_the_finding(tmp_path, solver):
+    run = optimise_case(_case(tmp_path), solver=solver)
+    ex = explain_run(run, asks=False, measure_dropped=True)
+    flags = ex.flags[ex.flags["kind"] == "dropped"]
+    assert list(zip(flags["level"], flags["cohort_code"])) == [("aligned", "H"), ("pooled", "H")]
+    assert flags["area_code"].isna().all() and flags["year"].isna().all()
+    # people: 10 today − 0 planned; amount: £20,000 today − £0 planned.
+    assert flags["people"].tolist() == pytest.approx([10, 10], abs=1e-6)
+    assert flags["amount"].tolist() == pytest.approx([20_000, 20_000], abs=0.01)
+    summary = summary_record(run, explanation_summary(ex))
+    (first, second) = summary.dropped
+    assert (first.level, first.kind, first.code, first.status) == ("aligned", "cohort", "H", "measured")
+    assert first.cost == pytest.approx(2.5, abs=1e-6) and first.people_kept == pytest.approx(5, abs=1e-6)
+    assert first.words == flags["detail"].iloc[0]
+    assert "dropped" in summary.to_json()
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_a_protected_cohort_is_not_flagged(tmp_path, solver):
+    # A floor of 0.3 on H: H ≥ 3 (£6,000, 1.5 outcomes); the £34,000 left buys F 25 and E 9.
+    # H falls from 10 to 3 (by more than half) but has its floor: not flagged. E 10 → 9 and
+    # A1 20 → 12 (by 40%) are not flagged either.
+    run = optimise_case(_case(tmp_path, settings={"protect": {"cohorts": {"H": 0.3}}}), solver=solver)
+    h = run.levels["aligned"].allocations.query("cohort_code == 'H'")["participants"].sum()
+    assert h == pytest.approx(3, abs=1e-6)
+    assert find_dropped(run) == []
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_a_floor_no_allocation_can_keep_is_said_in_words(tmp_path, solver):
+    # At most £4,000 of P on H (2 people): keeping half of today's 10 (5 people, £10,000)
+    # cannot hold with that rule, so the cost is not a number but the collision.
+    run = optimise_case(_case(tmp_path, rules=[rule("max_amount", 4000, pot="P", cohort="H")]), solver=solver)
+    (d, _) = dropped_analysis(run)
+    assert (d.code, d.status, d.cost) == ("H", "infeasible", None)
+    assert "Keeping at least half of them each year is not possible under the aligned level's other rules" in d.words
+    assert d.why
+
+
+def test_without_measuring_the_flag_says_its_cost_was_not_measured(tmp_path):
+    run = optimise_case(_case(tmp_path), solver="cbc")
+    (d, _) = dropped_analysis(run, measured=False)
+    assert d.status == "not_measured" and d.cost is None and "was not measured" in d.words
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_an_area_the_plan_leaves_is_flagged_with_its_measured_cost(tmp_path, solver):
+    # A1 needs only H (100 people, £20,000 today: 10 people); A2 only F (40 people, £20,000
+    # today: 20 people); £40,000. The optimum puts it all on F in A2 (40 people, 24 outcomes):
+    # A1 falls from 10 to 0, and so does cohort H. Keeping half of A1's 10 (5 of H, £10,000,
+    # 2.5 outcomes) leaves £30,000 for 30 of F (18 outcomes): 20.5, a cost of 24 − 20.5 = 3.5.
+    case = make_case(
+        tmp_path / "case", areas=["A1", "A2"], cohorts=[cohort("F", 0.6), cohort("H", 0.5)],
+        pots=[pot("P")], budgets={("P", Y1): 40_000},
+        need={("A2", "F", Y1): 40, ("A1", "H", Y1): 100}, rates=[rate("P", "H", unit_cost=2000)],
+        provision={("P", "A1", "H", Y1): 20_000, ("P", "A2", "F", Y1): 20_000})
+    run = optimise_case(case, solver=solver)
+    assert run.levels["aligned"].totals["outcomes"] == pytest.approx(24, abs=1e-6)
+    found = [d for d in dropped_analysis(run) if d.level == "aligned"]
+    assert [(d.kind, d.code) for d in found] == [("cohort", "H"), ("area", "A1")]
+    area = found[1]
+    assert area.cost == pytest.approx(3.5, abs=1e-6) and area.people_kept == pytest.approx(5, abs=1e-6)
+    assert area.words == ("Area A1: 10 people supported today, 0 in the aligned plan. Keeping at least half of "
+                          "them each year would cost 3.5 outcomes (measured) and keep 5 of them supported over "
+                          "the term.")
