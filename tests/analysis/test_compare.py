@@ -240,7 +240,7 @@ def test_example_comparison_equals_separate_optimise_runs(tmp_path):
         top = next(a for a in csv.DictReader(fh) if a["change"] in ("add_cohort", "add_area"))
     relax = yaml.safe_load((EXAMPLE / "scenarios" / "04-relax-eligibility.yaml").read_text(encoding="utf-8"))
     assert relax["eligibility"] == {top["pot_code"]: {"add_cohorts": [top["cohort_code"]]}}
-    gain = float(by_name["asf-new-starters"]["aligned_outcomes"]) - float(by_name["todays-rules"]["aligned_outcomes"])
+    gain = float(by_name["fsf-new-starters"]["aligned_outcomes"]) - float(by_name["todays-rules"]["aligned_outcomes"])
     assert gain == pytest.approx(float(top["gain_outcomes"]), rel=1e-6)
     wb = openpyxl.load_workbook(out / "comparison.xlsx")
     assert "Allocation differences" in wb.sheetnames

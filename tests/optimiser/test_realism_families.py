@@ -280,3 +280,32 @@ def test_a_limit_on_money_moved_that_collides_with_a_rule_is_named(tmp_path):
     said = [(c.family, c.kind, c.description) for c in e.value.collisions]
     assert ("max_moved", "short", "at most 10% of today's money moves: needs £1,000 more room") in said
     assert any(f == "rule" and k == "limit" for f, k, _ in said)
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_a_minimum_award_no_cell_can_take_collides_with_a_floor_and_is_named(tmp_path, solver):
+    # P (£60,000, min_award £50,000) serves A1 (need 100) and A2 (need 5) today with £5,000
+    # each; A2's floor keeps half of its 5 people, but A2 can take at most £5,000 < £50,000:
+    # nothing or at least £50,000 cannot both hold. The elastic diagnosis keeps the switches
+    # whole, so it names the floor (it was "numerical trouble" before, and HiGHS crashed).
+    from commissioning.errors import InfeasibleError
+
+    case = make_case(tmp_path / "case", areas=["A1", "A2"], cohorts={"C": 0.5},
+                     pots=[{**pot("P"), "min_award": 50_000}], budgets={("P", Y1): 60_000},
+                     need={("A1", "C", Y1): 100, ("A2", "C", Y1): 5},
+                     provision={("P", "A1", "C", Y1): 5000, ("P", "A2", "C", Y1): 5000},
+                     settings={"protect": {"areas": {"A2": 0.5}}})
+    with pytest.raises(InfeasibleError) as e:
+        optimise_case(case, solver=solver)
+    said = [(c.family, c.kind, c.description) for c in e.value.collisions]
+    assert ("protect", "short", "Area A2 keeps at least 50% of today's participants in 2025-26: can be met only "
+            "up to 0 of 2 people") in said, said
+
+
+def test_a_contract_whose_money_is_cut_to_nothing_keeps_nothing(tmp_path):
+    # A scenario (here: a zero budget) leaves the contracted pot no money: the baseline pays
+    # nothing, so the contract keeps £0 — not an impossible "keep £0" row.
+    case = two_cohorts(tmp_path, {("P", "A1", "C1", Y1): {"amount": 6000, "contract_end": "2026-03-31"}},
+                       budget=0)
+    run = optimise_case(case, solver="highs")
+    assert run.levels["aligned"].totals["allocated"] == 0.0
