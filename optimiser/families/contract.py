@@ -29,6 +29,7 @@ from commissioning.case.model import Case
 
 from optimiser.baseline import today_cells
 from optimiser.families.base import PENNY, BuildContext, Family, Limit, scope_sum
+from optimiser.families.lock import CANNOT_KEEP
 from optimiser.lp import MONEY_SCALE, LinearProgram, meaning_frame
 
 Key = tuple[str, str, str, str]
@@ -75,8 +76,7 @@ def define_contract(lp: LinearProgram, case: Case, ctx: BuildContext) -> None:
         label = f"contract: {p} keeps £{amount:,.0f} for {c} in {case.area[a].name if a in case.area else a} {t}"
         j = own.get(key)
         if j is None:
-            lp.infeasible_rules.append(f"{label} — the pot may not fund that cell (or it has no need) "
-                                       "under this scenario's rules")
+            lp.infeasible_rules.append(label + CANNOT_KEEP)  # as a lock says it
             continue
         cols.append(j)
         rhs.append(amount / MONEY_SCALE)

@@ -27,6 +27,9 @@ from optimiser.families.base import Family, Limit, scope_sum
 from optimiser.lp import MONEY_SCALE, LinearProgram, meaning_frame
 
 
+CANNOT_KEEP = " — the pot may not fund that cell (or it has no need) under this scenario's rules"
+
+
 def define_lock(lp: LinearProgram, case: Case) -> None:
     """Add the ``lock`` rows (see the module docstring)."""
     if not case.locks:
@@ -49,8 +52,7 @@ def define_lock(lp: LinearProgram, case: Case) -> None:
         label = f"lock: {p} keeps £{amount:,.0f} for {c} in {case.area[a].name if a in case.area else a} {t}"
         if not idx:
             if amount > 0:
-                lp.infeasible_rules.append(f"{label} — the pot may not fund that cell (or it has no need) "
-                                           "under this scenario's rules")
+                lp.infeasible_rules.append(label + CANNOT_KEEP)
             continue
         lp.upper[others.get(key, [])] = 0.0  # the pool's other programmes stay closed here
         r = len(rhs)

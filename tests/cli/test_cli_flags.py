@@ -11,13 +11,13 @@ so that every command that reads the case has a warning to print (or, quiet, not
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+
+from commands import start
 
 from casefactory import tiny_rows, write_tiny_case
 from commissioning.cli import main
@@ -28,17 +28,6 @@ COMMANDS = sorted(main.commands)
 # What solvers print when they are let: none of it may reach standard output.
 SOLVER_NOISE = ("Running HiGHS", "Copyright", "HiGHS run time", "Model status", "Welcome to the CBC", "Coin0",
                 "Clp0", "Cbc0", "Presolving model")
-
-
-def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "COMMISSIONING_PAUSE"}
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
-    return env
-
-
-def _start(*args) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "commissioning", *map(str, args)], cwd=ROOT, env=_env(),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def _finish(p: subprocess.Popen) -> subprocess.CompletedProcess:
@@ -52,12 +41,12 @@ def _finish(p: subprocess.Popen) -> subprocess.CompletedProcess:
 
 def cli(*args) -> subprocess.CompletedProcess:
     """Run ``commissioning ARGS`` in a subprocess; its exit code, standard output and error."""
-    return _finish(_start(*args))
+    return _finish(start(*args))
 
 
 def cli_both(*runs) -> list[subprocess.CompletedProcess]:
     """Run several command lines at once (they must not write to the same place)."""
-    return [_finish(p) for p in [_start(*args) for args in runs]]
+    return [_finish(p) for p in [start(*args) for args in runs]]
 
 
 def assert_clean(r: subprocess.CompletedProcess, quiet: bool = True) -> None:

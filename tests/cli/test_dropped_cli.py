@@ -12,30 +12,19 @@ sheet for the pooled proposal.
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import openpyxl
 import pandas as pd
 import pytest
 
+from commands import start
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "west-yorkshire"
 HEAD = "Who the {} plan stops supporting"
-
-
-def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "COMMISSIONING_PAUSE"}
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
-    return env
-
-
-def _start(*args) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "commissioning", *map(str, args)], cwd=ROOT, env=_env(),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def _done(p: subprocess.Popen) -> str:
@@ -51,12 +40,12 @@ def runs(tmp_path_factory):
     scenario.write_text("name: unprotected\ndescription: No protection floors\nprotect:\n  cohorts: 0\n",
                         encoding="utf-8")
     plain, bare = base / "plain", base / "bare"
-    for p in [_start("optimise", EXAMPLE, "--out", plain, "--quiet"),
-              _start("optimise", EXAMPLE, "--scenario", scenario, "--out", bare, "--quiet")]:
+    for p in [start("optimise", EXAMPLE, "--out", plain, "--quiet"),
+              start("optimise", EXAMPLE, "--scenario", scenario, "--out", bare, "--quiet")]:
         _done(p)
     agreement = base / "agreement"
-    explained = [_start("explain", plain), _start("explain", bare),
-                 _start("agree", EXAMPLE, "--scenario", scenario, "--from", bare, "--out", agreement, "--quiet")]
+    explained = [start("explain", plain), start("explain", bare),
+                 start("agree", EXAMPLE, "--scenario", scenario, "--from", bare, "--out", agreement, "--quiet")]
     plain_words, bare_words, _ = (_done(p) for p in explained)
     return {"plain": plain, "bare": bare, "agreement": agreement, "plain_words": plain_words,
             "bare_words": bare_words}
