@@ -99,6 +99,11 @@ class RunResult:
 MIN_LINE = 1.0  # £: an allocation line below this is noise, not provision (see settle)
 
 
+# Rounds of the penny settlement: one is enough unless taking pence from one row's terms puts
+# another row over (a share rule's out-of-scope lines, a match row's matching pot): then again.
+SETTLE_ROUNDS = 10
+
+
 def settle(lp: LinearProgram, x_model: np.ndarray) -> np.ndarray:
     """The solver's answer in whole pence, inside every ceiling of the model.
 
@@ -111,6 +116,9 @@ def settle(lp: LinearProgram, x_model: np.ndarray) -> np.ndarray:
     stay settled, and locks and minimums keep their exact amounts wherever they can.
     Last, an allocation line below :data:`MIN_LINE` (£1) that no minimum, lock or equity
     floor counts is settled to nothing: a commissioner cannot let a contract for pennies.
+    Lowering one line can put another row over, though: a ``max_share`` row counts the pot's
+    lines outside its scope negatively, and a match row its matching pot's; so the whole
+    settlement is repeated until a round changes nothing (at most :data:`SETTLE_ROUNDS`).
     (The carry-forward flows are left as solved, so idle money may be understated by
     less than £1 a line.)
     """
@@ -128,30 +136,34 @@ def settle(lp: LinearProgram, x_model: np.ndarray) -> np.ndarray:
     held = np.flatnonzero(np.isin(fam, pinning_families()) & np.isfinite(lo))
     if len(held):
         pinned[A[held].indices] = True
-    for name in settle_order():
-        rows = np.flatnonzero((fam == name) & np.isfinite(up))
-        if not len(rows):
-            continue
-        act = A[rows] @ x / MONEY_SCALE
-        over = rows[act > up[rows] + 1e-12 * np.maximum(1.0, np.abs(up[rows]))]
-        for r in over:
-            cols = A.indices[A.indptr[r]:A.indptr[r + 1]]
-            coef = A.data[A.indptr[r]:A.indptr[r + 1]]
-            excess = float(coef @ x[cols]) / MONEY_SCALE - up[r]
-            order = sorted((j for j in range(len(cols)) if coef[j] > 0 and x[cols[j]] > 0),
-                           key=lambda j: (pinned[cols[j]], protected[cols[j]], -coef[j] * x[cols[j]], cols[j]))
-            for j in order:
-                if excess <= 1e-12 * max(1.0, abs(up[r])):
-                    break
-                c = cols[j]
-                pounds = np.ceil(excess * MONEY_SCALE / coef[j] * 100 - 1e-6) / 100
-                take = min(x[c], max(pounds, 0.01))
-                x[c] = round(x[c] - take, 2)
-                excess -= coef[j] * take / MONEY_SCALE
-    # Lines too small to commission are solver noise: settled to nothing, unless a minimum,
-    # a lock or the equity floor counts them (taking them could break that floor).
     alloc = (lp.variables["kind"] == "alloc").to_numpy()
-    x[alloc & ~protected & (x > 0) & (x < MIN_LINE)] = 0.0
+    for _ in range(SETTLE_ROUNDS):
+        before = x.copy()
+        for name in settle_order():
+            rows = np.flatnonzero((fam == name) & np.isfinite(up))
+            if not len(rows):
+                continue
+            act = A[rows] @ x / MONEY_SCALE
+            over = rows[act > up[rows] + 1e-12 * np.maximum(1.0, np.abs(up[rows]))]
+            for r in over:
+                cols = A.indices[A.indptr[r]:A.indptr[r + 1]]
+                coef = A.data[A.indptr[r]:A.indptr[r + 1]]
+                excess = float(coef @ x[cols]) / MONEY_SCALE - up[r]
+                order = sorted((j for j in range(len(cols)) if coef[j] > 0 and x[cols[j]] > 0),
+                               key=lambda j: (pinned[cols[j]], protected[cols[j]], -coef[j] * x[cols[j]], cols[j]))
+                for j in order:
+                    if excess <= 1e-12 * max(1.0, abs(up[r])):
+                        break
+                    c = cols[j]
+                    pounds = np.ceil(excess * MONEY_SCALE / coef[j] * 100 - 1e-6) / 100
+                    take = min(x[c], max(pounds, 0.01))
+                    x[c] = round(x[c] - take, 2)
+                    excess -= coef[j] * take / MONEY_SCALE
+        # Lines too small to commission are solver noise: settled to nothing, unless a minimum,
+        # a lock or the equity floor counts them (taking them could break that floor).
+        x[alloc & ~protected & (x > 0) & (x < MIN_LINE)] = 0.0
+        if np.array_equal(before, x):
+            break
     return x
 
 
