@@ -11,8 +11,8 @@ that its memory is not counted) into a temporary folder. Then, in this one proce
    phase two) of each level timed by wrapping the names ``optimiser.levels`` calls — the
    modules themselves are not changed;
 3. **interpret** — ``explain_run`` without asks (flags, gaps, idle money, binding rows),
-   then ``measured_asks`` with ``--asks N`` measured candidates (each one a build and a
-   solve, timed the same way);
+   then ``measure_asks`` with ``--asks N`` measured candidates (each one a build and a
+   solve, timed the same way), then the package built from them (its solves counted apart);
 4. **write** — ``write_run_outputs`` into a temporary folder (CSV, JSON and
    ``results.xlsx`` when ``commissioning.writers.resultsbook`` exists);
 5. **the floor** — the aligned LP built straight from the case with numpy/scipy
@@ -172,8 +172,9 @@ def main(argv: list[str] | None = None) -> int:
     _instrument()
     from commissioning.writers.results import write_run_outputs
     from commissioning.inputs.validate import validate_path
-    from commissioning.analysis.asks import measured_asks
+    from commissioning.analysis.asks import measure_asks
     from commissioning.analysis.explain import explain_run
+    from commissioning.analysis.package import build_package
     from optimiser.levels import optimise_case
 
     base_mb = peak_mb()
@@ -195,10 +196,15 @@ def main(argv: list[str] | None = None) -> int:
     with timed("flags (explain_run without asks)", phase="interpret"):
         ex = explain_run(run, asks=False)
     with timed(f"measured asks (max {args.asks})", phase="interpret"):
-        asks = measured_asks(run, max_measured=args.asks, pool_joins=args.pool_join_asks, workers=workers) \
-            if args.asks > 0 else ex.asks
+        asks, cands = measure_asks(run, max_measured=args.asks, pool_joins=args.pool_join_asks, workers=workers) \
+            if args.asks > 0 else (ex.asks, [])
+    asked = len(RECORDS)  # the package's builds and solves come after
+    with timed("package (asks one at a time)", phase="interpret"):
+        package = build_package(run, asks, cands) if cands else None
+    if package is not None:
+        print(f"package: {len(package.steps)} steps in {package.solves} solves; {package.stopped}")
     n_workers = workers.extra
-    explanation = dataclasses.replace(ex, asks=asks)
+    explanation = dataclasses.replace(ex, asks=asks, package=package)
     out_dir = Path(tmp.name) / "out"
     out_dir.mkdir()
     with timed("write outputs", phase="write"):
@@ -219,8 +225,8 @@ def main(argv: list[str] | None = None) -> int:
     a_solve = next(r for r in solves if r["where"] == "optimise")
     p_build = next((r for r in builds if r["where"] == "optimise" and r["level"] == "pooled"), None)
     p_solve = [r for r in solves if r["where"] == "optimise"][1:2]
-    ask_builds = [r for r in builds if r["where"] == "asks"]
-    ask_solves = [r for r in solves if r["where"] == "asks"]
+    ask_builds = [r for r in RECORDS[:asked] if r["name"] == "create_model" and r["where"] == "asks"]
+    ask_solves = [r for r in RECORDS[:asked] if r["name"] == "solve" and r["where"] == "asks"]
     z_ours = run.levels["aligned"].solution.objective
 
     print()

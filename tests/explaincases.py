@@ -28,8 +28,8 @@ def _write(path: Path, header: list[str], rows: list[dict]) -> None:
 
 def pot(code: str, cohorts: str, *, name: str | None = None, geography: str = "ALL", unit_cost: float = 1000,
         first: str = Y1, last: str = Y1, carry_forward: int = 0, match_rate: float = 0.0,
-        can_match: bool = False, poolable: bool = False) -> dict:
-    return {"pot_code": code, "pot_name": name or f"Pot {code}", "department": "DfE", "geography": geography,
+        can_match: bool = False, poolable: bool = False, department: str = "DfE") -> dict:
+    return {"pot_code": code, "pot_name": name or f"Pot {code}", "department": department, "geography": geography,
             "cohorts": cohorts, "start": START[first], "end": END[last], "unit_cost": unit_cost,
             "carry_forward": carry_forward, "match_rate": match_rate, "can_match": "yes" if can_match else "no",
             "poolable": "yes" if poolable else "no", "basis": "local"}

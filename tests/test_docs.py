@@ -25,6 +25,7 @@ import yaml
 
 from commissioning.analysis.agreement_layout import ALLOC_COLUMNS, CHECK_COLUMNS, SHEETS
 from commissioning.analysis.asks import ASK_COLUMNS
+from commissioning.analysis.package import PACKAGE_COLUMNS
 from commissioning.analysis.compare import COMPARISON_COLUMNS, EXTRA_COLUMNS
 from commissioning.analysis.compare import ALLOCATION_COLUMNS as COMPARE_ALLOCATION_COLUMNS
 from commissioning.analysis.explain import BINDING_COLUMNS
@@ -191,6 +192,7 @@ OUTPUT_SECTIONS = {
     "## `allocations.csv`": ALLOCATION_CSV_COLUMNS + ["status"],
     "## `flags.csv`": FLAG_COLUMNS + ["status"] + list(KINDS) + list(GAP_REASONS),
     "## `asks.csv`": ASK_COLUMNS + ["status"],
+    "## `package.csv`": PACKAGE_COLUMNS + ["status"],
     "## `results.xlsx`": BINDING_COLUMNS,
     "## The map": COVERAGE_COLUMNS,
     "## Comparing scenarios": COMPARISON_COLUMNS + EXTRA_COLUMNS,

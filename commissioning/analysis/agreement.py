@@ -11,8 +11,9 @@ flexibilities, the dropped cohorts and areas (with what protecting each costs) i
   inputs is refused, so an agreement never mixes one case's numbers with another's text.
 
 Also here: the agreement's term and parties from the case's settings, the governance text
-from the editable template ``templates/governance.md`` with the case's values filled in,
-and each ask put as a devolution ask.
+from the editable template ``templates/governance.md`` with the case's values filled in.
+Each ask's words, department and package come from :mod:`commissioning.analysis.policy` and
+:mod:`commissioning.analysis.package` through the run (``asks.csv``, ``summary.json``).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from typing import Any
 
 import pandas as pd
 
-from commissioning.analysis.summary import DroppedRecord, RealismRecord, read_summary
+from commissioning.analysis.summary import DroppedRecord, PackageRecord, RealismRecord, read_summary
 from commissioning.case import years as fy
 from commissioning.errors import CaseError, Problem
 from commissioning.case.model import Case
@@ -63,6 +64,8 @@ class AgreementInputs:
     dropped: list[DroppedRecord] | None = None
     # What each realism rule costs each level (summary.json's ``realism``); None: not looked at.
     realism: list[RealismRecord] | None = None
+    # The asks' package (summary.json's ``package``); None: the asks were not measured.
+    package: PackageRecord | None = None
 
     # ---- built from ----------------------------------------------------------------------
     @classmethod
@@ -83,7 +86,9 @@ class AgreementInputs:
                    [DroppedRecord(**d.record()) for d in getattr(explanation, "dropped", [])],
                    realism=None if explanation is None else
                    [RealismRecord(**{k: r.get(k) for k in RealismRecord.model_fields})
-                    for r in getattr(explanation, "realism", [])])
+                    for r in getattr(explanation, "realism", [])],
+                   package=None if getattr(explanation, "package", None) is None else
+                   PackageRecord(**explanation.package.as_json()))
 
     @classmethod
     def from_results(cls, folder: Path, case: Case) -> "AgreementInputs":
@@ -125,7 +130,7 @@ class AgreementInputs:
         if asks_path.exists():
             asks = _read_csv(asks_path)
             for c in ("rank", "gain", "gain_outcomes", "gain_participants", "gain_value", "gain_per_million",
-                      "estimated_gain"):
+                      "estimated_gain", "parts", "loses_participants", "loses_outcomes"):
                 if c in asks.columns:
                     asks[c] = pd.to_numeric(asks[c], errors="coerce")
         try:
@@ -140,7 +145,8 @@ class AgreementInputs:
                    frozenset(record.pool), pooled, levels, dividends, flags, asks, drafting_date(),
                    f"reused from the results folder {folder.name}",
                    dropped=list(record.dropped) if "dropped" in record.model_fields_set else None,
-                   realism=list(record.realism) if "realism" in record.model_fields_set else None)
+                   realism=list(record.realism) if "realism" in record.model_fields_set else None,
+                   package=record.package)
 
     # ---- the agreement's facts -------------------------------------------------------------
     @property
@@ -295,43 +301,3 @@ def read_governance_template(template: Path | None = None) -> str:
     from importlib.resources import files
 
     return (files("commissioning.templates") / GOVERNANCE_TEMPLATE).read_text(encoding="utf-8")
-
-
-# ---- asks as devolution asks -------------------------------------------------------------------------
-def ask_words(case: Case, change: str, pot: str | None, area: str | None, cohort: str | None,
-              year: str | None, detail: str | None) -> str:
-    """One ask, as a combined authority would put it to government."""
-    def pot_name(p):
-        return f"{case.pot[p].name} ({p})" if p in case.pot else (p or "the pot")
-
-    def area_name(a):
-        return case.area[a].name if a in case.area else (a or "more areas")
-
-    def cohort_name(c):
-        return case.cohort[c].name if c in case.cohort else (c or "more cohorts")
-
-    pot = _text(pot)
-    area, cohort, year = _text(area), _text(cohort), _text(year)
-    if change == "pool":
-        if pot:
-            return f"Bring {pot_name(pot)} into the local pooled budget under the joint board"
-        return "Transfer the poolable pots into a single local pooled budget, commissioned by the joint board"
-    if change == "add_cohort":
-        return f"Freedom for {pot_name(pot)} to fund {cohort_name(cohort)}"
-    if change == "add_area":
-        return f"Freedom for {pot_name(pot)} to be spent in {area_name(area)}"
-    if change == "extend_years":
-        return f"Extend the spending period of {pot_name(pot)}" + (f" into {year}" if year else " by a year")
-    if change == "carry_forward":
-        return f"Allow {pot_name(pot)} to carry unspent money into the following year"
-    if change == "drop_match":
-        return f"Remove the match-funding condition on {pot_name(pot)}"
-    if change == "relax_rule":
-        return "Relax a funding condition: " + (_text(detail) or "see detail")
-    return _text(detail) or change
-
-
-def _text(v) -> str:
-    if v is None or (isinstance(v, float) and v != v):
-        return ""
-    return str(v)

@@ -47,8 +47,10 @@ from optimiser.families.rules import RULE
 
 from optimiser.objective import MEASURE, UNIT
 from commissioning.case import years as fy
+from commissioning.analysis import policy
 from commissioning.case.model import ALL, Case
 
+from optimiser.anchor import anchored
 from optimiser.build import create_model
 from optimiser.levels import RunResult, allocations_from, settle
 from optimiser.lp import MONEY_SCALE
@@ -56,13 +58,16 @@ from optimiser.solve import solve
 
 # The contract's columns first, in its order; then the estimate and the gains in every measure.
 ASK_COLUMNS = ["rank", "pot_code", "change", "area_code", "cohort_code", "year", "gain_outcomes",
-               "gain_per_million", "detail", "estimated_gain", "gain", "gain_participants", "gain_value"]
+               "gain_per_million", "detail", "estimated_gain", "gain", "gain_participants", "gain_value",
+               "measured_against", "department", "group", "ask", "parts", "assumption", "warning",
+               "loses_participants", "loses_outcomes", "receives_less"]
 GAIN_OF = MEASURE  # objective -> the measure its gain is counted in
 KEY = ["pot_code", "area_code", "cohort_code", "year", "programme"]
 UNMEASURED_COLUMNS = ["pot_code", "change", "estimated_gain", "detail"]
 # Above this many variables in the pooled model, pool-join asks are not measured by default
 # (see pool_join_limit): each one is a re-solve of about a minute at national size.
 LARGE_POOLED_MODEL = 100_000
+CANDIDATE = "_candidate"  # a measured row's candidate, kept beside it (never written)
 
 
 
@@ -84,6 +89,24 @@ class Candidate:
     words: str = ""
     rule_index: int | None = None
     pool_against: bool = False  # measured against the pooled level
+    # The single changes a merged ask makes, as (pot, area, cohort); empty for other kinds.
+    parts: tuple[tuple[str, str | None, str | None], ...] = ()
+
+    @property
+    def pots(self) -> list[str]:
+        """The pots the ask changes (several for a merged eligibility ask)."""
+        if self.parts:
+            return list(dict.fromkeys(p for p, _, _ in self.parts))
+        return [self.pot_code] if self.pot_code else []
+
+    @property
+    def areas(self) -> list[str]:
+        return list(dict.fromkeys(a for _, a, _ in self.parts if a)) or ([self.area_code] if self.area_code else [])
+
+    @property
+    def cohorts(self) -> list[str]:
+        return list(dict.fromkeys(c for _, _, c in self.parts if c)) or (
+            [self.cohort_code] if self.cohort_code else [])
 
 
 def _duals(run: RunResult):
@@ -183,13 +206,13 @@ def candidates(run: RunResult) -> list[Candidate]:
             if mine_c[j] or not reached[j] or by_cohort[j] <= 0:
                 continue
             out.append(Candidate("add_cohort", p.code, cohort_code=c, estimate=float(by_cohort[j]),
-                                 words=f"Allow {p.name} to fund {case.cohort[c].name} in the areas it covers"))
+                                 parts=((p.code, None, c),)))
         by_area = est[:, mine_c].sum(axis=1)
         for i, a in enumerate(pricer.areas):
             if mine_a[i] or by_area[i] <= 0:
                 continue
             out.append(Candidate("add_area", p.code, area_code=a, estimate=float(by_area[i]),
-                                 words=f"Allow {p.name} to fund residents of {case.area[a].name}"))
+                                 parts=((p.code, a, None),)))
     # Idle money: carry-forward and extended years.
     idle = _idle_by_pot(run)
     for p in case.pots:
@@ -199,15 +222,11 @@ def candidates(run: RunResult) -> list[Candidate]:
         later = [t for t in case.years if fy.parse_year(t) > fy.parse_year(fy.year_of(p.start))]
         best = max((d[POT_BUDGET.name].get((q.code, t), 0.0) for q in case.pots for t in later), default=0.0)
         if p.carry_forward < len(case.years) - 1:
-            out.append(Candidate("carry_forward", p.code, estimate=left / MONEY_SCALE * best * 0.5,
-                                 words=f"Let {p.name} carry unspent money forward {p.carry_forward + 1} year(s) "
-                                       f"instead of {p.carry_forward}"))
+            out.append(Candidate("carry_forward", p.code, estimate=left / MONEY_SCALE * best * 0.5))
         last = fy.year_of(p.end)
         if case.years and fy.parse_year(last) < fy.parse_year(case.years[-1]) and p.carry_forward > 0:
             nxt = fy.shift(last, 1)
-            out.append(Candidate("extend_years", p.code, year=nxt, estimate=left / MONEY_SCALE * best * 0.5,
-                                 words=f"Extend {p.name} to {fy.year_end(nxt):%-d %B %Y} so money carried "
-                                       "forward can still be spent"))
+            out.append(Candidate("extend_years", p.code, year=nxt, estimate=left / MONEY_SCALE * best * 0.5))
     # Match requirements.
     for p in case.pots:
         if p.match_rate <= 0:
@@ -217,8 +236,7 @@ def candidates(run: RunResult) -> list[Candidate]:
                   for a, t, amt in zip(spend["area_code"], spend["year"], spend["amount"]))
         est += idle.get(p.code, 0.0) / MONEY_SCALE * max(d[POT_BUDGET.name].values(), default=0.0) * 0.5
         if est > 0:
-            out.append(Candidate("drop_match", p.code, estimate=est,
-                                 words=f"Drop the {p.match_rate:.0%} match-funding condition on {p.name}"))
+            out.append(Candidate("drop_match", p.code, estimate=est))
     # Rules that bind.
     cons = aligned.constraints
     rules = cons[(cons["family"] == RULE.name) & cons["binding"]]
@@ -229,8 +247,7 @@ def candidates(run: RunResult) -> list[Candidate]:
         out.append(Candidate("relax_rule", None if rule.pot_code == ALL else rule.pot_code,
                              area_code=None if rule.area_code == ALL else rule.area_code,
                              cohort_code=None if rule.cohort_code == ALL else rule.cohort_code,
-                             year=None if rule.year == ALL else rule.year, estimate=est, rule_index=int(idx),
-                             words=f"Relax the rule {rule.describe()}"))
+                             year=None if rule.year == ALL else rule.year, estimate=est, rule_index=int(idx)))
     # Pooling beyond the agreed pool: pots that are not poolable today.
     pooled = run.levels["pooled"]
     pdual = pooled.constraints[pooled.constraints["family"].isin(budget_families())]["dual"]
@@ -243,8 +260,46 @@ def candidates(run: RunResult) -> list[Candidate]:
         gap = best_pool - (float(np.mean(mine)) if mine else 0.0)
         money = sum(b.amount for b in case.budgets if b.pot_code == p.code)
         if gap > 0 and money > 0:
-            out.append(Candidate("pool", p.code, estimate=gap * money / MONEY_SCALE * 0.25, pool_against=True,
-                                 words=f"Let {p.name} join the local pool"))
+            out.append(Candidate("pool", p.code, estimate=gap * money / MONEY_SCALE * 0.25, pool_against=True))
+    out = merge_similar(case, out)
+    for cand in out:
+        cand.words = policy.ask_words(case, cand.change, cand.pots, cand.areas, cand.cohorts, cand.year,
+                                      cand.rule_index)
+    return out
+
+
+def merge_similar(case: Case, cands: list[Candidate]) -> list[Candidate]:
+    """Similar asks as one, with its parts: one pot's new areas together (``let P36 fund these 41
+    areas``), and one department's pots widened to the same cohort together. Each merged ask is
+    then measured once, with all its parts; its estimate is the sum of theirs."""
+    groups: dict[tuple, list[Candidate]] = {}
+    order: list[tuple] = []
+    for c in cands:
+        if c.change == "add_area":
+            key = ("add_area", c.pot_code)
+        elif c.change == "add_cohort":
+            key = ("add_cohort", policy.department_of(case, c.pot_code), c.cohort_code)
+        else:
+            key = ("single", id(c))
+        if key not in groups:
+            groups[key] = []
+            order.append(key)
+        groups[key].append(c)
+    out = []
+    for key in order:
+        grp = groups[key]
+        if len(grp) == 1:
+            out.append(grp[0])
+            continue
+        # One pot's areas in the case's order; one cohort's pots from the largest estimate.
+        areas = {a: i for i, a in enumerate(case.area)}
+        grp = sorted(grp, key=lambda c: areas.get(c.area_code, 0) if key[0] == "add_area" else -c.estimate)
+        parts = tuple(pt for c in grp for pt in c.parts)
+        merged = Candidate(key[0], ";".join(dict.fromkeys(c.pot_code for c in grp)),
+                           area_code=";".join(c.area_code for c in grp) if key[0] == "add_area" else None,
+                           cohort_code=grp[0].cohort_code if key[0] == "add_cohort" else None,
+                           estimate=float(sum(c.estimate for c in grp)), parts=parts)
+        out.append(merged)
     return out
 
 
@@ -264,6 +319,14 @@ def apply_candidate(case: Case, cand: Candidate) -> Case:
     if cand.change == "pool":
         pots = tuple(p.model_copy(update={"poolable": True}) if p.code == cand.pot_code else p for p in case.pots)
         return case.with_changes(pots=pots)
+    if cand.change in ("add_cohort", "add_area") and len(cand.parts) > 1:
+        # Every part at once: one new case (its eligibility worked out once, not per part).
+        pots = dict(case.pot)
+        for pot_code, area, cohort in cand.parts:
+            p = pots[pot_code]
+            pots[pot_code] = p.model_copy(update={"cohorts": tuple(p.cohorts) + (cohort,)}) \
+                if cand.change == "add_cohort" else p.model_copy(update={"geography": tuple(p.geography) + (area,)})
+        return case.with_changes(pots=tuple(pots[p.code] for p in case.pots))
     pot = case.pot[cand.pot_code]
     if cand.change == "add_cohort":
         new = pot.model_copy(update={"cohorts": tuple(pot.cohorts) + (cand.cohort_code,)})
@@ -381,10 +444,11 @@ class AskContext:
                    base("aligned"), base("pooled"))
 
 
-def measured_asks(run: RunResult, max_measured: int = 12, progress=None, pool_joins: int | None = None,
-                  chosen: list[Candidate] | None = None, workers=None) -> pd.DataFrame:
+def measure_asks(run: RunResult, max_measured: int = 12, progress=None, pool_joins: int | None = None,
+                 chosen: list[Candidate] | None = None,
+                 workers=None) -> tuple[pd.DataFrame, list[Candidate]]:
     """asks.csv: the pool as a whole, then each chosen candidate measured (see the module
-    docstring). ``chosen`` defaults to :func:`choose_candidates`; with ``workers`` (an
+    docstring), and the candidate of each row in its order. ``chosen`` defaults to :func:`choose_candidates`; with ``workers`` (an
     :class:`commissioning.analysis.workers.Workers`) every other candidate is measured in the worker."""
     case = run.case
     rows = []
@@ -395,22 +459,34 @@ def measured_asks(run: RunResult, max_measured: int = 12, progress=None, pool_jo
         g = gains(aligned.allocations, pooled.allocations, run.objective)
         if g["gain"] > 1e-6 * max(1.0, abs(z_aligned)):
             moved = _moved(aligned.allocations, pooled.allocations)
-            names = ", ".join(p for p in case.pot if p in run.pool)
+            whole = whole_pool(run)
             rows.append(dict(pot_code=None, change="pool", area_code=None, cohort_code=None, year=None, **g,
                              gain_per_million=g["gain"] / (moved / 1e6) if moved > 0 else None,
-                             detail=f"Pool {names} under a local agreement: +{g['gain']:,.0f} {UNIT[run.objective]} "
-                                    "(measured)",
-                             estimated_gain=g["gain"]))
+                             detail=f"{whole.words}: +{g['gain']:,.0f} {UNIT[run.objective]} (measured)",
+                             estimated_gain=g["gain"],
+                             **described(case, whole, aligned.allocations, pooled.allocations, run.pool)))
     if chosen is None:
         chosen, _ = choose_candidates(run, max_measured, pool_joins)
     rows.extend(r for r in _measure_all(AskContext.of(run), chosen, progress, workers) if r is not None)
     if not rows:
-        return pd.DataFrame(columns=ASK_COLUMNS)
+        return pd.DataFrame(columns=ASK_COLUMNS), []
+    for r in rows:
+        if CANDIDATE not in r:  # the pool as a whole, listed first
+            r[CANDIDATE] = whole_pool(run)
     out = pd.DataFrame(rows)
     out = out.sort_values(["gain", "change", "pot_code"], ascending=[False, True, True],
                           na_position="first", kind="mergesort").reset_index(drop=True)
     out["rank"] = np.arange(1, len(out) + 1)
-    return out.reindex(columns=ASK_COLUMNS)
+    cands = list(out[CANDIDATE])
+    out = out.reindex(columns=ASK_COLUMNS)
+    out["parts"] = pd.to_numeric(out["parts"], errors="coerce").astype("Int64")
+    return out, cands
+
+
+def measured_asks(run: RunResult, max_measured: int = 12, progress=None, pool_joins: int | None = None,
+                  chosen: list[Candidate] | None = None, workers=None) -> pd.DataFrame:
+    """asks.csv (see :func:`measure_asks`)."""
+    return measure_asks(run, max_measured, progress, pool_joins, chosen, workers)[0]
 
 
 def _measure_all(ctx: AskContext, chosen: list[Candidate], progress=None, workers=None) -> list[dict | None]:
@@ -461,6 +537,28 @@ def _measure_all(ctx: AskContext, chosen: list[Candidate], progress=None, worker
     return results
 
 
+def solve_with(case: Case, pool: frozenset[str], solver: str, warm=None, lexicographic: bool = True,
+               reference: pd.DataFrame | None = None) -> BaseLevel | None:
+    """The case solved with this pool (from ``warm``), as an ask's base: its objective, its
+    allocations and its basis; None when it cannot be solved to optimality. With
+    ``lexicographic`` off only the primary objective is solved (its optimum is the same; the
+    allocation reached is then not the levels' one, so its allocations are left out). With a
+    ``reference`` plan, the plan reached among the optimal ones is the one taking the fewest
+    people from it (:mod:`optimiser.anchor`)."""
+    lp = create_model(case, pool=pool)
+    if lp.infeasible_rules:
+        return None
+    if reference is not None and lexicographic:
+        lp = anchored(lp, reference)
+    # Solved like the levels (primary, then the tie-breaks), so the allocation reached, and
+    # with it the money moved, is the same whatever the solver or its path.
+    sol = solve(lp, solver=solver, warm=warm, lexicographic=lexicographic)
+    if sol.status != "optimal":
+        return None
+    alloc = allocations_from(lp.variables, settle(lp, sol.x)) if lexicographic else None
+    return BaseLevel(sol.objective, alloc, sol.warm)
+
+
 def _measure_batch(blob: bytes, cands: list[Candidate]) -> list[dict | None]:
     """In a worker process: measure these candidates, in order, against the pickled context."""
     import pickle
@@ -479,17 +577,10 @@ def _measure(ctx: AskContext, cand: Candidate) -> dict | None:
     changed = ctx.case if cand.change == "pool" and cand.pool_against else apply_candidate(ctx.case, cand)
     base = ctx.pooled if cand.pool_against else ctx.aligned
     pool = frozenset(ctx.pool | {cand.pot_code}) if cand.pool_against else frozenset()
-    lp = create_model(changed, pool=pool)
-    if lp.infeasible_rules:
+    solved = solve_with(changed, pool, ctx.solver, base.warm, reference=base.allocations)
+    if solved is None or solved.objective - base.objective <= 1e-6 * max(1.0, abs(base.objective)):
         return None
-    # Solved like the levels (primary, then the tie-breaks), so the allocation reached, and
-    # with it the money moved, is the same whatever the solver or its path.
-    sol = solve(lp, solver=ctx.solver, warm=base.warm)
-    if sol.status != "optimal":
-        return None
-    if sol.objective - base.objective <= 1e-6 * max(1.0, abs(base.objective)):
-        return None
-    alloc = allocations_from(lp.variables, settle(lp, sol.x))
+    alloc = solved.allocations
     g = gains(base.allocations, alloc, ctx.objective)
     if g["gain"] <= 1e-6 * max(1.0, abs(base.objective)):
         return None
@@ -499,4 +590,23 @@ def _measure(ctx: AskContext, cand: Candidate) -> dict | None:
                 gain_per_million=g["gain"] / (moved / 1e6) if moved > 0 else None,
                 detail=f"{cand.words}: +{g['gain']:,.0f} {UNIT[ctx.objective]} (measured"
                        f"{' against the pooled level' if cand.pool_against else ''})",
-                estimated_gain=cand.estimate * ctx.scale)
+                estimated_gain=cand.estimate * ctx.scale,
+                **described(ctx.case, cand, base.allocations, alloc, ctx.pool), **{CANDIDATE: cand})
+
+
+def whole_pool(run: RunResult) -> Candidate:
+    """The pool as a whole as an ask (its gain is the devolution dividend)."""
+    return Candidate("pool", None, words=policy.ask_words(run.case, "pool", [], [], [], pool=sorted(run.pool)))
+
+
+def described(case: Case, cand: Candidate, before: pd.DataFrame, after: pd.DataFrame,
+              pool: frozenset[str]) -> dict:
+    """The columns that say who grants an ask, what it was measured against, what it assumes
+    and who receives less (:mod:`commissioning.analysis.policy`)."""
+    said, warning = policy.assumption(case, cand.change, cand.pots, cand.cohorts)
+    lost_p, lost_o, who = policy.givers(case, before, after)
+    return dict(measured_against="pooled" if cand.pool_against else "aligned",
+                department=policy.department_for(case, cand.change, cand.pots, cand.rule_index, sorted(pool)),
+                group=policy.GROUPS.get(cand.change, cand.change), ask=cand.words,
+                parts=len(cand.parts) if len(cand.parts) > 1 else None, assumption=said, warning=warning or None,
+                loses_participants=lost_p, loses_outcomes=lost_o, receives_less=who or None)

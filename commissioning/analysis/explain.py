@@ -56,6 +56,7 @@ from commissioning.case.model import Case
 
 from commissioning.analysis.asks import UNMEASURED_COLUMNS
 from commissioning.analysis.dropped import Dropped, dropped_analysis, dropped_flags
+from commissioning.analysis.package import Package
 from optimiser.objective import UNIT
 from optimiser.families.base import CELL, GAP_PEOPLE, IDLE_THRESHOLD, Reasons
 from optimiser.families.registry import REGISTRY, budget_families, family, money_left
@@ -87,6 +88,8 @@ class Explanation:
     # and, when that was not measured, why.
     realism: list[dict] = field(default_factory=list)
     realism_not_measured: str = ""
+    # The asks chosen one at a time, each measured given those before (commissioning.analysis.package).
+    package: Package | None = None
 
 
 def holding_back(case: Case, level: LevelResult, solver: str) -> dict[str, frozenset]:
@@ -271,7 +274,8 @@ def explain_run(run: RunResult, asks: bool = True, max_measured: int = 12, progr
     """
     from commissioning.analysis.mapping import provision_map
 
-    from commissioning.analysis.asks import ASK_COLUMNS, choose_candidates, measured_asks, unmeasured_frame
+    from commissioning.analysis.asks import ASK_COLUMNS, choose_candidates, measure_asks, unmeasured_frame
+    from commissioning.analysis.package import build_package
 
     case = run.case
     flags: list[Flag] = []
@@ -290,18 +294,20 @@ def explain_run(run: RunResult, asks: bool = True, max_measured: int = 12, progr
                         ignore_index=True)
     if asks:
         chosen, skipped = choose_candidates(run, max_measured, pool_joins)
-        asks_frame = measured_asks(run, progress=progress, chosen=chosen, workers=workers)
+        asks_frame, cands = measure_asks(run, progress=progress, chosen=chosen, workers=workers)
+        package = build_package(run, asks_frame, cands, progress=progress)
         unmeasured = unmeasured_frame(run, skipped)
         if len(unmeasured) and progress:
             progress(f"{len(unmeasured)} pool-join ask(s) estimated, not measured: each re-solves the whole "
                      f"{run.levels['pooled'].lp.n:,}-variable pooled model (--pool-join-asks N to measure)")
     else:
         asks_frame, unmeasured = pd.DataFrame(columns=ASK_COLUMNS), unmeasured_frame(run, [])
+        package = None
     prices = pd.concat([shadow_prices(case, run.levels[n]) for n in ("aligned", "pooled")], ignore_index=True)
     skipped = {n: list(run.levels[n].lp.skipped_rules) for n in ("aligned", "pooled") if run.levels[n].lp.skipped_rules}
     realism, realism_not_measured = _realism(run, asks if measure_realism is None else measure_realism, progress)
     return Explanation(all_flags.reindex(columns=FLAG_COLUMNS), asks_frame, binding, prices, unmeasured, skipped,
-                       dropped, realism, realism_not_measured)
+                       dropped, realism, realism_not_measured, package)
 
 
 def _realism(run: RunResult, measured: bool, progress=None) -> tuple[list[dict], str]:

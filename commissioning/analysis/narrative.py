@@ -27,6 +27,7 @@ from optimiser.families.registry import family
 
 from commissioning.errors import CaseError, Problem
 from commissioning.analysis.asks import GAIN_OF, ROUNDING, words_of
+from commissioning.analysis.policy import LOCAL, department_name
 from commissioning.analysis.summary import read_summary
 from commissioning.case.labels import rules_words, run_label
 
@@ -178,12 +179,9 @@ def narrate(folder: Path, top: int = 3) -> list[str]:
                        f"({_m(dup['amount'].sum())}) stacked beyond need in {len(dup)} cells.")
 
     if asks is not None and len(asks):
-        out.append("")
-        out.append(f"The {min(top, len(asks))} asks worth most (each measured by solving again):")
-        for r in asks.head(top).itertuples(index=False):
-            per = f", {r.gain_per_million:,.0f} per £1m moved" if pd.notna(r.gain_per_million) else ""
-            gain = r.gain if hasattr(r, "gain") and pd.notna(r.gain) else r.gain_outcomes
-            out.append(f"  {int(r.rank)}. {words_of(r.detail)} — +{gain:,.0f} {obj}{per}.")
+        out.extend(ask_lines(asks, obj, top))
+    if summary.package is not None:
+        out.extend(package_lines(summary.package, obj))
     if summary.unique_plan is False:
         out.append("")
         out.append("At this size the engine does not fix one plan among equally good ones (that costs minutes "
@@ -210,6 +208,69 @@ def narrate(folder: Path, top: int = 3) -> list[str]:
         for r in skipped[:top]:
             out.append(f"  - {r.detail}.")
         out.append("  Measure them with: commissioning optimise … --pool-join-asks N")
+    return out
+
+
+def _ask_text(r: dict) -> str:
+    """An ask's words without its department (the heading names it), from asks.csv or the package."""
+    text = r.get("ask") if isinstance(r.get("ask"), str) and r.get("ask") else words_of(str(r.get("detail", "")))
+    head, sep, rest = text.partition(": ")
+    return (rest[:1].upper() + rest[1:]) if sep and len(head) < 80 else text
+
+
+def ask_lines(asks: pd.DataFrame, obj: str, top: int) -> list[str]:
+    """The measured asks grouped by the department that would grant them (at most ``top`` each),
+    with what each was measured against, its doubtful assumptions and who receives less."""
+    rows = asks.to_dict("records")
+    against = sorted({str(r.get("measured_against")) for r in rows if isinstance(r.get("measured_against"), str)})
+    basis = ("Each is measured alone, by solving again, against the aligned level (today's rules, coordinated)"
+             if against in ([], ["aligned"]) else
+             "Each is measured alone, by solving again: pool joins against the pooled level, the rest against "
+             "the aligned level (today's rules, coordinated)")
+    out = ["", f"Asks, by the department that would grant them. {basis}; they overlap and do not add up "
+               "(the package below does):"]
+    departments = list(dict.fromkeys(str(r.get("department")) if isinstance(r.get("department"), str) else ""
+                                     for r in rows))
+    order = sorted(departments, key=lambda d: (d in (LOCAL, ""), ";" in d, d.lower()))
+    for dept in order:
+        mine = [r for r in rows if (r.get("department") if isinstance(r.get("department"), str) else "") == dept]
+        out.append(f"  {department_name(dept) if dept else 'Department not recorded'}:")
+        for r in mine[:top]:
+            per = f", {r['gain_per_million']:,.0f} per £1m moved" if pd.notna(r.get("gain_per_million")) else ""
+            gain = r["gain"] if pd.notna(r.get("gain")) else r["gain_outcomes"]
+            out.append(f"    {int(r['rank'])}. {_ask_text(r)} — +{gain:,.0f} {obj}{per}.")
+            if isinstance(r.get("warning"), str) and r["warning"]:
+                out.append(f"       {r['warning']}.")
+            if isinstance(r.get("receives_less"), str) and r["receives_less"]:
+                who = "; ".join(r["receives_less"].split("; ")[:2])
+                out.append(f"       Receives less: {who}.")
+        if len(mine) > top:
+            out.append(f"    … and {len(mine) - top} more (asks.csv).")
+    return out
+
+
+def package_lines(package, obj: str) -> list[str]:
+    """The package in words (``summary.json``'s ``package``)."""
+    if not package.steps:
+        return ["", f"No package: {package.stopped}."]
+    out = ["", f"The package (asks taken one at a time, each measured given those before it, against the "
+               f"{package.measured_against} level; it stops when the next would add under {package.share:.0%}):"]
+    for st in package.steps:
+        alone = "" if abs(st["alone_gain"] - st["marginal_gain"]) < 0.5 else f" (alone +{st['alone_gain']:,.0f})"
+        out.append(f"  {st['step']}. {st['ask']} — +{st['marginal_gain']:,.0f}{alone}; "
+                   f"package so far +{st['cumulative_gain']:,.0f} {obj}.")
+    total = package.total.get("gain", 0.0)
+    if abs(total - package.sum_of_gains_alone) < 0.5:
+        out.append(f"  Together +{total:,.0f} {obj}, measured by one solve with every step at once: the same as "
+                   "their gains alone added up (they do not overlap).")
+    else:
+        out.append(f"  Together +{total:,.0f} {obj}, measured by one solve with every step at once — not "
+                   f"+{package.sum_of_gains_alone:,.0f}, their gains alone added up.")
+    for o in package.overlaps:
+        out.append(f"  Overlap: {o['words']}.")
+    out.append(f"  Stopped: {package.stopped}.")
+    if package.left_out:
+        out.append(f"  Left out: {package.left_out}.")
     return out
 
 

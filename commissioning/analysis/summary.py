@@ -116,6 +116,21 @@ class UnmeasuredAsk(BaseModel):
     detail: str = ""
 
 
+class PackageRecord(BaseModel):
+    """The asks' package (:mod:`commissioning.analysis.package`): its steps, each measured given
+    the steps before, the total measured by one solve, and the overlaps."""
+
+    measured_against: str = "aligned"
+    share: float = 0.05
+    steps: list[dict[str, Any]] = []
+    total: dict[str, float] = {}
+    sum_of_gains_alone: float = 0.0
+    overlaps: list[dict[str, Any]] = []
+    stopped: str = ""
+    left_out: str | None = None
+    solves: int = 0
+
+
 class DroppedRecord(BaseModel):
     """A cohort or area with no protection floor that a level stops supporting (over half of
     today's participants gone over the term), with the measured cost of keeping half of them
@@ -178,6 +193,7 @@ class Summary(BaseModel):
     rules_broken_today: list[BrokenRule] = []
     rules_skipped: dict[str, list[str]] = {}
     asks_not_measured: list[UnmeasuredAsk] = []
+    package: PackageRecord | None = None  # the asks chosen one at a time (only when asks were measured)
     dropped: list[DroppedRecord] = []  # cohorts and areas a level stops supporting
     realism: list[RealismRecord] = []  # what each realism rule costs each level
     realism_not_measured: str | None = None  # only when it was not measured: why
@@ -269,6 +285,8 @@ def explanation_summary(explanation) -> dict[str, Any]:
     out["rules_broken_today"] = [{"pot_code": _none(r.pot_code), "year": _none(r.year), "amount": float(r.amount),
                                   "detail": r.detail} for r in broken.itertuples(index=False)]
     out["rules_skipped"] = dict(getattr(explanation, "skipped_rules", {}) or {})
+    if getattr(explanation, "package", None) is not None:
+        out["package"] = explanation.package.as_json()
     out["dropped"] = [d.record() for d in getattr(explanation, "dropped", None) or []]
     out["realism"] = [{k: _none(v) for k, v in r.items()} for r in getattr(explanation, "realism", None) or []]
     if getattr(explanation, "realism_not_measured", ""):

@@ -217,6 +217,7 @@ class Settings(_Frozen):
     programme_scale: float = Field(PROGRAMME_SCALE, ge=1.0)
     protect: Protect = Protect()
     least_disruption: bool = True
+    package_share: float = Field(0.05, ge=0.0, le=1.0)  # the package stops below this share of its gain
 
 
 class Case(_Frozen):

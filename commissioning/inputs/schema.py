@@ -237,6 +237,8 @@ SETTINGS_KEYS: dict[str, str] = {
                "(ALL: the rest).",
     "least_disruption": "yes (default) or no: among equally good plans, take the one moving the least money "
                         "from today's.",
+    "package_share": "0-1 (default 0.05): the asks' package stops when the next ask would add less than this "
+                     "share of it.",
 }
 
 TABLE_ORDER = ["areas", "cohorts", "pots", "budgets", "need", "footprints", "rates", "provision", "rules"]

@@ -586,6 +586,8 @@ class CaseSettings(YamlMapping):
     """Floors under today's participants, each year: cohorts and areas, a share each or per code (ALL: the rest)."""
     least_disruption: Annotated[bool, BeforeValidator(_settings_yesno)] = None
     """yes (default) or no: among equally good plans, take the one moving the least money from today's."""
+    package_share: Annotated[float, BeforeValidator(_settings_share("package_share"))] = None
+    """0-1 (default 0.05): the asks' package stops when the next ask would add less than this share of it."""
 
     @model_validator(mode="before")
     @classmethod

@@ -1,5 +1,5 @@
 """Writing an optimisation run: ``allocations.csv``, ``summary.json``, ``results.xlsx`` (and, with
-an explanation, ``flags.csv``, ``asks.csv`` and ``realism.csv``).
+an explanation, ``flags.csv``, ``asks.csv``, ``package.csv`` and ``realism.csv``).
 
 Writers lay out result objects; they compute nothing new. The summary
 (:mod:`commissioning.analysis.summary`) is the contract's (``outputs.md``): ``scenario``, ``status``, ``objective``, ``budget``, ``need_people``,
@@ -57,6 +57,11 @@ def write_run_outputs(run: RunResult, folder: Path, extra_summary: dict[str, Any
         csvs.append((folder / "asks.csv", explanation.asks.assign(status=status), ASK_COLUMNS + ["status"]))
         csvs.append((folder / "realism.csv", realism_frame(explanation).assign(status=status),
                      REALISM_COLUMNS + ["status"]))
+        if getattr(explanation, "package", None) is not None:
+            from commissioning.analysis.package import PACKAGE_COLUMNS
+
+            csvs.append((folder / "package.csv", explanation.package.steps.assign(status=status),
+                         PACKAGE_COLUMNS + ["status"]))
         extra.update(explanation_summary(explanation))
     away = []
     for job in csvs:

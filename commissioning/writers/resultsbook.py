@@ -9,7 +9,8 @@ Sheets:
   pots and years, with row, column and grand totals as live ``=SUM`` formulas;
 * **Allocations** — ``allocations.csv`` (all three levels) as an Excel table with filters;
 * with an explanation: **Flags** (the duplication, gap and idle-money register),
-  **Asks** (the flexibilities worth asking for, best first), **Realism** (what each realism
+  **Asks** (the flexibilities worth asking for, best first), **Package** (the asks taken one at
+  a time, each measured given those before), **Realism** (what each realism
   rule costs each level, ``realism.csv``; only when it was measured) and **Binding rules**
   (the rules that hold the allocation back, with their shadow prices);
 * **Run record** — what produced the workbook (:mod:`commissioning.writers.record`).
@@ -111,7 +112,21 @@ def write_results_workbook(run: RunResult, path: Path, explanation=None) -> None
                           "estimated_gain": book.whole},
                          {"rank": 6, "pot_code": 12, "change": 12, "area_code": 11, "cohort_code": 21, "year": 9,
                           "gain_outcomes": 11, "gain_per_million": 10, "detail": 56, "estimated_gain": 11, "gain": 10,
-                          "gain_participants": 12, "gain_value": 14}, name, "asks.csv")
+                          "gain_participants": 12, "gain_value": 14, "measured_against": 9, "department": 12,
+                          "group": 12, "ask": 56, "parts": 6, "assumption": 56, "warning": 48,
+                          "loses_participants": 11, "loses_outcomes": 11, "receives_less": 48}, name, "asks.csv")
+            package = getattr(explanation, "package", None)
+            _frame_sheet(book, fmt, "Package", package.steps if package is not None and len(package.steps) else None,
+                         "The package: the asks taken one at a time, each measured given those before it "
+                         "(the gains in the package add up to its total)",
+                         {c: book.whole for c in ("step", "rank", "parts", "alone_gain", "marginal_gain",
+                                                  "cumulative_gain", "marginal_outcomes", "marginal_participants",
+                                                  "overlap")} | {"marginal_value": book.money},
+                         {"step": 6, "rank": 6, "pot_code": 12, "change": 12, "area_code": 11, "cohort_code": 18,
+                          "year": 9, "measured_against": 9, "department": 12, "group": 12, "ask": 56, "parts": 6,
+                          "alone_gain": 10, "marginal_gain": 10, "cumulative_gain": 10, "marginal_outcomes": 10,
+                          "marginal_participants": 11, "marginal_value": 14, "overlap": 10, "warning": 48},
+                         name, "package.csv")
             from commissioning.analysis.realism import realism_frame
 
             realism = realism_frame(explanation)

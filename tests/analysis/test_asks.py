@@ -234,9 +234,11 @@ def test_a_pot_joining_the_pool(tmp_path, solver):
     # is not. Aligned: 4 + 2 + 1 = 7 people → 3.5 outcomes. Pooled: P1's spare £16,000 buys
     # 16 of D → 23 people → 11.5: the pool ask is +8.0. P3 joining the pool (measured against
     # pooled) lets its spare £4,000 buy 4 more of D (22 ≤ 30) → +2.0. Against aligned,
-    # add_cohort P1/D is +8.0 (16 of D) and add_cohort P3/D +2.0 (4 of D).
+    # add_cohort P1/D is +8.0 (16 of D) and add_cohort P3/D +2.0 (4 of D). P3 is DWP's, P1
+    # DfE's: the two eligibility asks go to different departments, so they are not merged.
     case = write_case(tmp_path / "case", cohorts={"C": 0.5, "D": 0.5, "E": 0.5},
-                      pots=[pot("P1", "C", poolable=True), pot("P2", "D", poolable=True), pot("P3", "E")],
+                      pots=[pot("P1", "C", poolable=True), pot("P2", "D", poolable=True),
+                            pot("P3", "E", department="DWP")],
                       budgets={("P1", Y1): 20000, ("P2", Y1): 2000, ("P3", Y1): 5000},
                       need={("A1", "C", Y1): 4, ("A1", "D", Y1): 30, ("A1", "E", Y1): 1},
                       settings=UNLIMITED_PROGRAMMES)
@@ -267,9 +269,10 @@ def test_many_asks_are_ranked_by_measured_gain(tmp_path, solver):
 
 # ---- pool joins at large sizes --------------------------------------------------------------------
 def joining_case(folder: Path) -> Path:
-    """P1, P2 poolable; P3 not: P3 joining the pool is +2.0 (see test_a_pot_joining_the_pool)."""
+    """P1, P2 poolable; P3 (DWP's) not: P3 joining the pool is +2.0 (see test_a_pot_joining_the_pool)."""
     return write_case(folder, cohorts={"C": 0.5, "D": 0.5, "E": 0.5},
-                      pots=[pot("P1", "C", poolable=True), pot("P2", "D", poolable=True), pot("P3", "E")],
+                      pots=[pot("P1", "C", poolable=True), pot("P2", "D", poolable=True),
+                            pot("P3", "E", department="DWP")],
                       budgets={("P1", Y1): 20000, ("P2", Y1): 2000, ("P3", Y1): 5000},
                       need={("A1", "C", Y1): 4, ("A1", "D", Y1): 30, ("A1", "E", Y1): 1},
                       settings=UNLIMITED_PROGRAMMES)
@@ -334,8 +337,18 @@ def test_asks_csv_columns_and_rows(tmp_path):
     assert list(asks.columns[:len(contract)]) == contract
     assert list(asks.columns) == ASK_COLUMNS + ["status"]  # the run status follows on every row
     assert listed(asks) == [("add_cohort", "P", None, "Y", None, 3.0), ("add_area", "P", "A2", None, None, 1.0)]
-    assert "Allow Idle pot to fund Cohort Y" in asks["detail"].iloc[0]
-    assert "Allow Idle pot to fund residents of Southvale" in asks["detail"].iloc[1]
+    # In the grantor's words, led by the department, each measured against the aligned level.
+    assert asks["ask"].tolist() == ["DfE: widen Idle pot eligibility to cohort Y",
+                                    "DfE: let Idle pot be spent on residents of Southvale"]
+    assert asks["detail"].iloc[0] == "DfE: widen Idle pot eligibility to cohort Y: +3 outcomes (measured)"
+    assert asks["measured_against"].tolist() == ["aligned", "aligned"]
+    assert asks["department"].tolist() == ["DfE", "DfE"]
+    assert asks["group"].tolist() == ["eligibility", "geography"]
+    # Nobody receives less: among the optimal plans, each ask's takes the fewest people from the
+    # aligned plan's (optimiser.anchor), and both asks spend P's idle money (£6,000 and £2,000).
+    assert asks["loses_participants"].tolist() == [0.0, 0.0] and asks["receives_less"].isna().all()
+    assert asks["assumption"].iloc[0] == ("Idle pot: £1,000 a head at the cohort's own 50% job entry rate "
+                                          "(£2,000 an outcome); no programme serves cohort Y today to compare with")
 
 
 # ---- gain per £1m --------------------------------------------------------------------------------

@@ -235,12 +235,15 @@ def test_example_comparison_equals_separate_optimise_runs(tmp_path):
     cut = float(by_name["todays-rules"]["budget"]) - float(by_name["dwp-cut-10pc"]["budget"])
     assert cut == pytest.approx(0.1 * dwp, abs=0.01)
     assert float(by_name["pool-skills"]["pooled_outcomes"]) < float(by_name["todays-rules"]["pooled_outcomes"])
-    # The relaxed eligibility is the top-ranked single-pot ask of today's rules, and gains what it measured.
+    # The relaxed eligibility is one part (FSF) of the top-ranked eligibility ask of today's
+    # rules (DWP's pots widened to one cohort, merged into one ask): alone it gains something,
+    # and no more than the whole ask measured.
     with open(tmp_path / "01-todays-rules" / "asks.csv", encoding="utf-8") as fh:
         top = next(a for a in csv.DictReader(fh) if a["change"] in ("add_cohort", "add_area"))
     relax = yaml.safe_load((EXAMPLE / "scenarios" / "04-relax-eligibility.yaml").read_text(encoding="utf-8"))
-    assert relax["eligibility"] == {top["pot_code"]: {"add_cohorts": [top["cohort_code"]]}}
+    assert relax["eligibility"] == {"FSF": {"add_cohorts": [top["cohort_code"]]}}
+    assert "FSF" in top["pot_code"].split(";") and top["department"] == "DWP"
     gain = float(by_name["fsf-new-starters"]["aligned_outcomes"]) - float(by_name["todays-rules"]["aligned_outcomes"])
-    assert gain == pytest.approx(float(top["gain_outcomes"]), rel=1e-6)
+    assert 0 < gain <= float(top["gain_outcomes"]) + 1e-6
     wb = openpyxl.load_workbook(out / "comparison.xlsx")
     assert "Allocation differences" in wb.sheetnames

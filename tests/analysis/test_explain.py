@@ -169,13 +169,26 @@ def story_case(folder: Path) -> Path:
     2. add_cohort B/Y: B moves £200,000 from C (0.25 per £2,000) to Y (0.5 per £2,000):
        100 × 0.5 − 100 × 0.25 = **+25**;
     3. add_cohort P/C: 60 of C at £1,000 → 60 × 0.25 = **+15**;
-    4. add_area P/A2: 20 of X in Southvale → **+10** (not among the top three).
+    4. add_area P/A2: 20 of X in Southvale → **+10**.
 
     B is kept to Northtown too, so that for A2/X only P fails a single rule (its geography).
+    B is DWP's and P DfE's: the asks go to two departments, and B/Y is not merged with P/Y.
+
+    **The package**, by hand (Y's need is 100; a Y place is worth 0.5 from either pot, B's
+    alternative is C at 0.25, P's idle money has none):
+
+    1. P/Y, +30 (its gain alone is the largest);
+    2. B/Y given P/Y: Y has 40 places left; B moves 40 from C: 40 × (0.5 − 0.25) = **+10**
+       (alone +25: steps 1 and 2 together +40, not +55);
+    3. P/A2 given both: P moves 20 from Y to A2/X (20 × 0.5 − 20 × 0.5 = 0) and B refills
+       those 20 Y places from C (20 × 0.25) = **+5** (alone +10), ≥ 5% of 40;
+    then P/C adds nothing (every place P or B could fund is worth no more on C) → stop.
+    Total +45, measured by one solve; the gains alone add to 65. Step 3 shares pot P with
+    step 1: P/Y and P/A2 together spend P's idle £60,000 on Y and A2/X at 0.5 → **+30**, not +40.
     """
     return write_case(
         folder, areas=("A1", "A2"), cohorts={"C": 0.25, "X": 0.5, "Y": 0.5},
-        pots=[pot("B", "C", name="Budget pot", geography="A1", unit_cost=2000),
+        pots=[pot("B", "C", name="Budget pot", geography="A1", unit_cost=2000, department="DWP"),
               pot("P", "X", name="Idle pot", geography="A1")],
         budgets={("B", Y1): 200000, ("P", Y1): 100000},
         need={("A1", "C", Y1): 1000, ("A1", "X", Y1): 40, ("A1", "Y", Y1): 100, ("A2", "X", Y1): 20})
@@ -333,14 +346,37 @@ def test_explain_tells_the_story_of_a_finished_run(tmp_path, solver):
     # Stranded money and its pot.
     assert "Money stranded (aligned): £60,000." in text
     assert "£60,000 of P 2025-26: everything the pot may fund is already served" in text
-    # The top three asks, best first, with their measured gains; the fourth is left out.
+    # The asks by the department that would grant them, each with its measured gain alone.
     lines = text.splitlines()
-    head = lines.index("The 3 asks worth most (each measured by solving again):")
-    top = lines[head + 1:head + 4]
-    assert top[0].startswith("  1. Allow Idle pot to fund Cohort Y") and "+30 outcomes" in top[0]
-    assert top[1].startswith("  2. Allow Budget pot to fund Cohort Y") and "+25 outcomes" in top[1]
-    assert top[2].startswith("  3. Allow Idle pot to fund Cohort C") and "+15 outcomes" in top[2]
-    assert "Southvale" not in "\n".join(lines[head:])
+    head = next(i for i, x in enumerate(lines) if x.startswith("Asks, by the department that would grant them."))
+    # (Only the asks' own lines; an ask whose plan moves money has a "Receives less" line under it.)
+    # Per £1m moved: P/Y +30 for P's idle £60,000 → 500; P/C 15 / 0.06 = 250; P/A2 10 / 0.02 =
+    # 500; B/Y 25 for £200,000 moved from C → 125. Only B/Y takes from anyone (each ask's plan
+    # is the optimal one taking the fewest people from the aligned plan: optimiser.anchor):
+    # B's exhausted budget leaves C, 100 fewer people (25 fewer outcomes).
+    assert lines[head + 1:head + 8] == [
+        "  DfE — Department for Education:",
+        "    1. Widen Idle pot eligibility to cohort Y — +30 outcomes, 500 per £1m moved.",
+        "    3. Widen Idle pot eligibility to cohort C — +15 outcomes, 250 per £1m moved.",
+        "    4. Let Idle pot be spent on residents of Southvale — +10 outcomes, 500 per £1m moved.",
+        "  DWP — Department for Work and Pensions:",
+        "    2. Widen Budget pot eligibility to cohort Y — +25 outcomes, 125 per £1m moved.",
+        "       Receives less: Cohort C: 100 fewer people (25 fewer outcomes)."]
+    # The package (see story_case): +30, +10, +5; together +45, not 65; the overlaps.
+    pkg = run.summary["package"]
+    steps = [(s["pot_code"], s["change"], s["area_code"], s["cohort_code"], round(s["marginal_gain"], 6),
+              round(s["cumulative_gain"], 6), round(s["alone_gain"], 6)) for s in pkg["steps"]]
+    assert steps == [("P", "add_cohort", None, "Y", 30.0, 30.0, 30.0), ("B", "add_cohort", None, "Y", 10.0, 40.0, 25.0),
+                     ("P", "add_area", "A2", None, 5.0, 45.0, 10.0)]
+    assert pkg["total"]["gain"] == pytest.approx(45.0) and pkg["sum_of_gains_alone"] == pytest.approx(65.0)
+    assert sum(s["marginal_gain"] for s in pkg["steps"]) == pytest.approx(pkg["total"]["gain"], abs=1e-6)
+    assert [(o["steps"], round(o["together"], 6)) for o in pkg["overlaps"]] == [([1, 2], 40.0), ([1, 3], 30.0)]
+    package = pd.read_csv(tmp_path / "out" / "package.csv")
+    assert package["marginal_gain"].round(6).tolist() == [30.0, 10.0, 5.0]
+    assert "  Together +45 outcomes, measured by one solve with every step at once — not +65, their gains " \
+           "alone added up." in lines
+    assert "  Overlap: steps 1 and 2 together +40, not +55 (+30 and +25 alone): they reach the same people " \
+           "or money." in lines
 
 
 def test_explain_without_summary_is_a_user_error_naming_the_place(tmp_path):
@@ -368,5 +404,5 @@ def test_explain_keeps_a_pot_name_with_a_colon_whole(tmp_path):
     optimise(case, tmp_path / "out", "highs")
     result = CliRunner().invoke(main, ["explain", str(tmp_path / "out")])
     assert result.exit_code == 0
-    assert ("  1. Allow Shared Prosperity: People and Skills to fund Cohort Y in the areas it covers — +3 outcomes"
+    assert ("    1. Widen Shared Prosperity: People and Skills eligibility to cohort Y — +3 outcomes"
             in result.stdout), result.stdout

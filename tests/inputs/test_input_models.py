@@ -23,7 +23,7 @@ from commissioning.inputs.validate import load_case, validate_path
 TOP_KEYS = ("name, description, budgets, pool, eligibility, need, rules, objective, equity_floor, lock, "
             "transition, near_optimal, programme_scale, protect, least_disruption")
 SETTINGS_KEYS = ("name, objective, equity_floor, parties, lead_body, term_years, start_year, transition, "
-                 "near_optimal, programme_scale, protect, least_disruption")
+                 "near_optimal, programme_scale, protect, least_disruption, package_share")
 
 
 @pytest.fixture(scope="module")

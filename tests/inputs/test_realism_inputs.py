@@ -104,7 +104,7 @@ def test_every_new_column_and_setting_is_read_from_a_workbook(realism_dir, tmp_p
                      "lead_body": None, "term_years": None, "start_year": None,
                      "transition.max_change": 0.25, "transition.max_moved": 0.3, "near_optimal": 0.01,
                      "programme_scale": 3, "protect.cohorts": "YOUNG: 0.9; ALL: 0.5", "protect.areas": 0.8,
-                     "least_disruption": "no"}
+                     "least_disruption": "no", "package_share": None}
     pots = openpyxl.load_workbook(xlsx)["pots"]
     header = [c.value for c in pots[1]]
     assert header == S.TABLES["pots"].column_names
@@ -260,6 +260,7 @@ BAD_SHEET_SETTINGS = [
     ("near_optimal", "1%", "value", "'1%' is not a number (expected a share from 0 to 1)"),
     ("programme_scale", 0, "value", "0 is below 1 (expected a number, 1 or more)"),
     ("least_disruption", "maybe", "value", "'maybe' (expected yes or no)"),
+    ("package_share", "lots", "value", "'lots' is not a number (expected a share from 0 to 1)"),
     ("protect.cohorts", "YOUNG: 0.9; NOPE: 0.5", "value",
      "unknown cohort code 'NOPE' (expected a cohort code of the case, or ALL)"),
     ("protect.areas", "A1: 0.9; ALL", "value", "'A1: 0.9; ALL' (expected a share per code like LTU: 0.9; ALL: 0.5)"),
@@ -416,7 +417,8 @@ def test_the_template_case_sheet_lists_the_new_settings_as_dotted_keys(template)
     assert keys == list(sheet_keys())
     assert keys[keys.index("start_year") + 1:] == [
         "transition.max_change", "transition.max_moved", "near_optimal", "programme_scale", "protect.cohorts",
-        "protect.areas", "least_disruption"]
+        "protect.areas", "least_disruption", "package_share"]
+    assert S.SETTINGS_KEYS["package_share"] in [r[0].comment.text for r in ws.iter_rows(min_row=2)]
     comments = {r[0].value: r[0].comment.text for r in ws.iter_rows(min_row=2)}
     assert comments["near_optimal"] == S.SETTINGS_KEYS["near_optimal"]
     assert "with no funding today is not limited" in comments["transition.max_change"]

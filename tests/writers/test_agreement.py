@@ -375,7 +375,8 @@ def test_from_reuses_an_optimise_folder_of_the_same_inputs(agreed, tmp_path):
     assert (tmp_path / "agreement" / "allocations.csv").read_bytes() == (tmp_path / "run" / "allocations.csv").read_bytes()
     wb = openpyxl.load_workbook(tmp_path / "agreement" / "agreement.xlsx", data_only=True)
     assert round(defined_cell(wb, "total_allocated").value, 2) == round(pooled_csv(tmp_path / "run")["amount"].sum(), 2)
-    assert len(list(wb["Flexibilities requested"].tables)) == 1
+    # The asks and the package, reused from the run's asks.csv and summary.json.
+    assert set(wb["Flexibilities requested"].tables) == {"Asks", "Package"}
 
 
 def test_from_refuses_results_of_other_inputs(agreed, tmp_path):

@@ -62,6 +62,10 @@ HEADINGS = {
     "gain_participants": "Gain (participants)", "gain_value": "Gain (public value, £)",
     "gain_per_million": "Gain (outcomes) per £1m", "detail": "Detail", "stage": "Stage", "level": "Level",
     "kind": "Kind", "reason": "Reason", "amount": "Amount (£)", "rows": "Rows", "amount (£)": "Amount (£)",
+    "measured_against": "Measured against", "warning": "Warning", "receives_less": "Receives less",
+    "group": "Kind of flexibility", "parts": "Parts", "assumption": "What the gain assumes",
+    "step": "Step", "alone_gain": "Gain alone", "marginal_gain": "Gain in the package",
+    "cumulative_gain": "Package so far", "overlap": "Overlap (alone − in the package)",
 }
 
 
