@@ -1,6 +1,7 @@
-"""Devolution asks: which single flexibility would buy the most, measured.
+"""Devolution asks: which flexibility would buy the most, measured.
 
-Every candidate is one change to today's rules, judged against the ``aligned`` level:
+Every candidate is one change to today's rules (or similar ones merged, below), judged
+against the ``aligned`` level:
 
 * ``add_cohort`` — let a pot fund a cohort it may not today (where it has money and the
   cohort has need in its areas);
@@ -27,7 +28,15 @@ its name says, from the allocations with and without the change (under ``value``
 may add value and lose outcomes, and says so). Only asks with a positive ``gain`` are
 listed, best first. ``gain_per_million`` is ``gain`` per £1m of money the change moves
 (the larger of the money added to cells and the money taken from them), so that a small
-targeted flexibility can be compared with a large one.
+targeted flexibility can be compared with a large one. Among an ask's optimal plans the one
+measured takes the fewest people from the plan it is compared with (:mod:`optimiser.anchor`),
+so the money moved and who receives less are what the ask needs.
+
+**Merging** (:func:`merge_similar`): one pot's new areas are one ask, and one department's
+pots widened to the same cohort are one ask (a pot whose department is not stated stays on
+its own), each measured once with all its parts. Who grants an ask, its words, what it
+assumes and who receives less are :mod:`commissioning.analysis.policy`'s; the asks taken
+together are :mod:`commissioning.analysis.package`'s.
 """
 
 from __future__ import annotations
@@ -48,7 +57,7 @@ from optimiser.families.rules import RULE
 from optimiser.objective import MEASURE, UNIT
 from commissioning.case import years as fy
 from commissioning.analysis import policy
-from commissioning.case.model import ALL, Case
+from commissioning.case.model import ALL, Case, Rule
 
 from optimiser.anchor import anchored
 from optimiser.build import create_model
@@ -87,7 +96,8 @@ class Candidate:
     year: str | None = None
     estimate: float = 0.0
     words: str = ""
-    rule_index: int | None = None
+    rule_index: int | None = None  # the rule's place in the run's case (for its words)
+    rule: Rule | None = None  # the rule itself: a case changed by earlier asks removes it by what it is
     pool_against: bool = False  # measured against the pooled level
     # The single changes a merged ask makes, as (pot, area, cohort); empty for other kinds.
     parts: tuple[tuple[str, str | None, str | None], ...] = ()
@@ -247,7 +257,8 @@ def candidates(run: RunResult) -> list[Candidate]:
         out.append(Candidate("relax_rule", None if rule.pot_code == ALL else rule.pot_code,
                              area_code=None if rule.area_code == ALL else rule.area_code,
                              cohort_code=None if rule.cohort_code == ALL else rule.cohort_code,
-                             year=None if rule.year == ALL else rule.year, estimate=est, rule_index=int(idx)))
+                             year=None if rule.year == ALL else rule.year, estimate=est, rule_index=int(idx),
+                             rule=rule))
     # Pooling beyond the agreed pool: pots that are not poolable today.
     pooled = run.levels["pooled"]
     pdual = pooled.constraints[pooled.constraints["family"].isin(budget_families())]["dual"]
@@ -278,7 +289,9 @@ def merge_similar(case: Case, cands: list[Candidate]) -> list[Candidate]:
         if c.change == "add_area":
             key = ("add_area", c.pot_code)
         elif c.change == "add_cohort":
-            key = ("add_cohort", policy.department_of(case, c.pot_code), c.cohort_code)
+            # One department's pots together; a pot whose department is not stated stays alone.
+            dept = policy.department_of(case, c.pot_code)
+            key = ("add_cohort", dept if dept != policy.UNSTATED else f"pot {c.pot_code}", c.cohort_code)
         else:
             key = ("single", id(c))
         if key not in groups:
@@ -314,7 +327,11 @@ def _idle_by_pot(run: RunResult) -> dict[str, float]:
 def apply_candidate(case: Case, cand: Candidate) -> Case:
     """The case with that one change made."""
     if cand.change == "relax_rule":
-        rules = tuple(r for i, r in enumerate(case.rules) if i != cand.rule_index)
+        # By what the rule is, not where: in a package the case has lost earlier steps' rules,
+        # so the positions of the rest have moved.
+        target = cand.rule if cand.rule is not None else case.rules[cand.rule_index]
+        at = next((i for i, r in enumerate(case.rules) if r == target), None)
+        rules = tuple(r for i, r in enumerate(case.rules) if i != at)
         return case.with_changes(rules=rules)
     if cand.change == "pool":
         pots = tuple(p.model_copy(update={"poolable": True}) if p.code == cand.pot_code else p for p in case.pots)

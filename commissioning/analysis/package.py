@@ -117,6 +117,8 @@ def _eligible(cand: Candidate, state: _State, allow_pool: bool) -> bool:
 def _shares_people(a: Candidate, b: Candidate, pool: frozenset[str]) -> bool:
     """Whether two asks chase the same people or money: a cohort or a pot in common, or the
     pool and a pot it takes."""
+    if any(x.change == "pool" and x.pot_code for x in (a, b)):
+        return False  # a pool join is measured from the pooled level: never paired from aligned
     if set(a.cohorts) & set(b.cohorts) or set(a.pots) & set(b.pots):
         return True
     for x, y in ((a, b), (b, a)):
@@ -144,12 +146,14 @@ def build_package(run: RunResult, asks: pd.DataFrame, cands: list[Candidate], sh
     alone = [float(r["gain"]) for r in rows]
     bound = list(alone)  # the last measured gain of each, an upper bound while gains only shrink
     fresh: dict[int, _State] = {}  # candidates measured at the current state
-    state, taken, steps, solves = start, [], [], 0
+    state, taken, steps, solves, failed = start, [], [], 0, set()
     t0 = state.totals()
-    stopped = "every measured ask is in the package"
+    stopped = "no ask was measured"
     while True:
-        open_ = [i for i in range(len(rows)) if i not in taken and _eligible(cands[i], state, allow_pool)]
+        open_ = [i for i in range(len(rows))
+                 if i not in taken and i not in failed and _eligible(cands[i], state, allow_pool)]
         if not open_:
+            stopped = _why_empty(rows, cands, taken, failed, allow_pool)
             break
         open_.sort(key=lambda i: (-bound[i], i))
         i = open_[0]
@@ -160,7 +164,10 @@ def build_package(run: RunResult, asks: pd.DataFrame, cands: list[Candidate], sh
             solved = solve_with(case, pool, run.solver, state.base.warm, lexicographic=False)
             solves += 1
             fresh[i] = (case, pool)
-            bound[i] = float("-inf") if solved is None else solved.objective - state.base.objective
+            if solved is None:
+                failed.add(i)
+                continue
+            bound[i] = solved.objective - state.base.objective
             continue
         gain = bound[i]
         so_far = sum(s["marginal_gain"] for s in steps)
@@ -178,7 +185,7 @@ def build_package(run: RunResult, asks: pd.DataFrame, cands: list[Candidate], sh
             solved = solve_with(case, pool, run.solver, state.base.warm, reference=state.base.allocations)
             solves += 1
         if solved is None:  # solved once already, so not expected; left out if it happens
-            bound[i] = float("-inf")
+            failed.add(i)
             continue
         new = _State(case, pool, solved)
         marg = {k: new.totals()[k] - state.totals()[k] for k in MEASURES}
@@ -192,11 +199,26 @@ def build_package(run: RunResult, asks: pd.DataFrame, cands: list[Candidate], sh
         state = new
         fresh.clear()  # every other candidate's gain was measured at the state before
     frame = pd.DataFrame(steps).reindex(columns=PACKAGE_COLUMNS) if steps else pd.DataFrame(columns=PACKAGE_COLUMNS)
+    frame["parts"] = pd.to_numeric(frame["parts"], errors="coerce").astype("Int64")
     end = state.totals()
     total = {"gain": end[measure] - t0[measure], **{k: end[k] - t0[k] for k in MEASURES}}
     overlaps, solves = _overlaps(run, start, cands, taken, frame, measure, zero, max_pairs, solves, say)
     return Package(frame, total, float(sum(alone[i] for i in taken)), overlaps, stopped, share, "aligned",
                    left_out, solves)
+
+
+def _why_empty(rows, cands, taken, failed, allow_pool: bool) -> str:
+    """Why no ask is left to consider, in words."""
+    if not rows:
+        return "no ask was measured"
+    left = [i for i in range(len(rows)) if i not in taken and i not in failed]
+    if not left and not failed:
+        return "every measured ask is in the package"
+    if left and all(cands[i].change == "pool" for i in left):
+        return (f"the {len(left)} pooling ask(s) left are outside the package: the pool is too large to "
+                "re-solve step by step" if not allow_pool else
+                f"the {len(left)} pool join(s) left need the pool itself, which is not in the package")
+    return f"{len(failed)} ask(s) could not be solved with the steps taken, and every other is in"
 
 
 def _gain(before: _State, after: _State, measure: str) -> float:

@@ -141,8 +141,15 @@ def remeasure(run, row) -> float:
                    if (r.pot_code, r.area_code, r.cohort_code, r.year) == scope]
         assert len(matches) == 1, (scope, run.case.rules)
         rule_index = matches[0]
-    cand = Candidate(change, pot_code, area_code=_none(row.area_code), cohort_code=_none(row.cohort_code),
-                     year=_none(row.year), rule_index=rule_index)
+    area, cohort = _none(row.area_code), _none(row.cohort_code)
+    # A merged ask lists its parts in its codes: several pots (one cohort) or several areas (one pot).
+    parts = ()
+    if change == "add_cohort" and ";" in pot_code:
+        parts = tuple((p, None, cohort) for p in pot_code.split(";"))
+    elif change == "add_area" and ";" in (area or ""):
+        parts = tuple((pot_code, a, None) for a in area.split(";"))
+    cand = Candidate(change, pot_code, area_code=area, cohort_code=cohort, year=_none(row.year),
+                     rule_index=rule_index, parts=parts)
     # A pot joining the pool is measured against the pooled level, with the pool widened.
     joins = change == "pool"
     pool = frozenset(run.pool | {pot_code}) if joins else frozenset()
@@ -260,7 +267,9 @@ def test_many_asks_are_ranked_by_measured_gain(tmp_path, solver):
     run, asks = run_and_ask(tmp_path, mixed_case, solver)
     got = {(c, p, a, k): g for c, p, a, k, _, g in listed(asks)}
     assert got[("relax_rule", "R", None, None)] == 3.5
-    assert got[("add_cohort", "P", None, "Y")] == 3.0
+    # P and R are both DfE's, so widening both to Y is one ask; R's £3,000 cap binds already, so
+    # the gain is still P's £6,000 → 6 of Y: +3.0.
+    assert got[("add_cohort", "P;R", None, "Y")] == 3.0
     assert got[("drop_match", "M", None, None)] == 3.0
     assert got[("add_area", "P", "A2", None)] == 1.0
     assert listed(asks)[0][0] == "relax_rule"

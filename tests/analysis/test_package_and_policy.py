@@ -157,3 +157,34 @@ def test_policy_words():
     assert department_name("DWP") == "DWP — Department for Work and Pensions"
     assert department_name("local").startswith("Local partners")
     assert department_name("DfE; DWP; local") == "Several departments together (DfE, DWP and local partners)"
+
+
+def three_caps_case(folder: Path) -> Path:
+    """R, S and T (£10,000 each, £1,000 a head) each fund their own cohort (need 100, rate 0.5)
+    under a max_amount rule: R £1,000, S £5,000, T £8,000 (rules rows 1, 2 and 3).
+
+    Relaxing each is independent of the others: R +9 people × 0.5 = **+4.5**, S +5 × 0.5 =
+    **+2.5**, T +2 × 0.5 = **+1.0**. The package takes all three (1.0 is over 5% of 7.0):
+    **+8.0**, the sum of the three, with no overlap. (Removing the rules by their place in the
+    list removed T's cap at step 2, once R's was gone: the package said +5.5.)
+    """
+    from explaincases import rule
+
+    return write_case(folder, cohorts={"CR": 0.5, "CS": 0.5, "CT": 0.5},
+                      pots=[pot("R", "CR"), pot("S", "CS"), pot("T", "CT")],
+                      budgets={("R", Y1): 10000, ("S", Y1): 10000, ("T", Y1): 10000},
+                      need={("A1", "CR", Y1): 100, ("A1", "CS", Y1): 100, ("A1", "CT", Y1): 100},
+                      rules=[rule("max_amount", 1000, "R capped", pot="R"), rule("max_amount", 5000, "S capped", pot="S"),
+                             rule("max_amount", 8000, "T capped", pot="T")])
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_relaxing_one_rule_after_another_removes_the_right_one(tmp_path, solver):
+    run = optimise_case(load_case(three_caps_case(tmp_path / "case")), solver=solver)
+    asks, cands = measure_asks(run)
+    package = build_package(run, asks, cands)
+    steps = package.steps
+    assert steps["pot_code"].tolist() == ["R", "S", "T"]
+    assert steps["marginal_gain"].round(6).tolist() == [4.5, 2.5, 1.0]
+    assert package.total["gain"] == pytest.approx(8.0) and package.sum_alone == pytest.approx(8.0)
+    assert package.overlaps == [] and package.stopped == "every measured ask is in the package"

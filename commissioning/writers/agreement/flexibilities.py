@@ -31,7 +31,7 @@ ASK_COLUMNS = ["rank", "department", "ask", "measured_against", "gain", "gain_pe
                "receives_less", "gain_outcomes", "gain_participants", "gain_value", "group", "pot_code", "change",
                "area_code", "cohort_code", "year", "parts", "assumption", "detail"]
 PRINTED = "receives_less"  # the last printed column: the ask in words, its gain, its warning and givers
-WIDTHS = {"rank": 5, "department": 10, "ask": 44, "measured_against": 9, "gain": 9, "gain_outcomes": 9,
+WIDTHS = {"rank": 5, "department": 11, "ask": 43, "measured_against": 9, "gain": 9, "gain_outcomes": 9,
           "gain_participants": 10, "gain_value": 12, "gain_per_million": 9, "warning": 34, "receives_less": 32,
           "group": 14, "pot_code": 14, "change": 12, "area_code": 11, "cohort_code": 16, "year": 9, "parts": 6,
           "assumption": 60, "detail": 90}
@@ -66,7 +66,8 @@ def write_flexibilities(book: Book, draft: Draft) -> None:
         return
     note_row(book, ws, 1, "Grouped by the department that would grant each ask (DfE, DWP …; several together; "
              "'local': the partners' own decision, not an ask of government). "
-             f"Each gain is measured by solving the case again with that one change alone "
+             f"Each gain is measured by solving the case again with that change alone (a merged ask: all its "
+             "parts at once) "
              f"(gain in {unit}; per £1m of money the change moves), against the level the 'Measured against' "
              "column names. Asks overlap, so their gains do not add up: the package below measures them "
              "together. The columns after 'Receives less' (the gains in outcomes, participants and value, "

@@ -64,8 +64,8 @@ HEADINGS = {
     "kind": "Kind", "reason": "Reason", "amount": "Amount (£)", "rows": "Rows", "amount (£)": "Amount (£)",
     "measured_against": "Measured against", "warning": "Warning", "receives_less": "Receives less",
     "group": "Kind of flexibility", "parts": "Parts", "assumption": "What the gain assumes",
-    "step": "Step", "alone_gain": "Gain alone", "marginal_gain": "Gain in the package",
-    "cumulative_gain": "Package so far", "overlap": "Overlap (alone − in the package)",
+    "step": "Step", "alone_gain": "Gain alone", "marginal_gain": "Gain in package",
+    "cumulative_gain": "Package so far", "overlap": "Overlap (alone − in package)",
 }
 
 
