@@ -14,8 +14,9 @@ for every (area, cohort, year) the reference serves, ``R`` people, one column ``
     Σ_j (1000 / uc_j) · x_j + k >= R        over the allocation columns j of the cell
 
 so ``k ≥ R − served``; the second objective, in the slot least disruption takes in a level's
-model, is ``max −Σ k``: among the plans within the model's ``near_optimal`` of the primary
-optimum, the one with the fewest people fewer than the reference, over every cell. The
+model, is ``max −Σ k``: among the optimal plans (exactly: the copy's ``near_optimal`` is 0,
+whatever the case's, so an ask's gain is never given up to stay close), the one with the
+fewest people fewer than the reference, over every cell. The
 soonest-expiring tie-break then chooses among what is left. The primary optimum, and so the
 gain, is unchanged; the people an ask takes from others are then the fewest it must take.
 
@@ -49,7 +50,7 @@ def anchored(lp: LinearProgram, reference: pd.DataFrame) -> LinearProgram:
     n0, k = lp.n, len(keys)
     variables = pd.concat([v, kept], ignore_index=True)
     pad = np.zeros(k)
-    copy = replace(lp, variables=variables, objective=np.concatenate([lp.objective, pad]),
+    copy = replace(lp, variables=variables, near_optimal=0.0, objective=np.concatenate([lp.objective, pad]),
                    tiebreak=np.concatenate([lp.tiebreak, pad]), upper=np.concatenate([lp.upper, np.full(k, np.inf)]),
                    blocks=list(lp.blocks),
                    integer=None if lp.integer is None else np.concatenate([lp.integer, np.zeros(k, dtype=bool)]))

@@ -30,14 +30,13 @@ from commissioning.errors import SolverError
 from optimiser.lp import LinearProgram
 
 SOLVERS = ("cbc", "highs")
-# Measured on the 2-core machine of benchmarks/README.md: at 1,800 variables (the example)
-# both solvers take ~0.1 s; at 21,000 (a synthetic combined authority) HiGHS takes 0.65 s
-# and CBC 2.65 s. Above this size `auto` picks HiGHS.
-AUTO_HIGHS_ABOVE = 10_000
-# Measured at national size (468,486 variables, benchmarks/README.md): HiGHS's dual simplex
-# 109 s CPU; interior point with crossover 43 s, same objective (relative 3e-15) and a basis
-# for warm starts; without crossover 40 s but not proven optimal (rejected for money). At
-# combined-authority size simplex takes half a second, so the switch is for large models only.
+# `auto` picks HiGHS at every size when highspy is installed (it is a dependency), CBC only
+# without it. Measured on the 2-core machine of benchmarks/README.md: CBC is never faster
+# (3.2× slower at 1,805 variables, 1.6-3.6× above), cannot start from a previous basis, and
+# passes every model through PuLP and an MPS file; on the example the whole optimise, whose
+# asks and package are some thirty re-solves, takes 25.0 s with CBC and 12.3 s with HiGHS.
+# Until issue 17 `auto` kept CBC up to 10,000 variables, where the difference was under a
+# quarter of a second per solve.
 IPM_ABOVE = 100_000
 # Which interior point: named, not left to HiGHS, since from HiGHS 1.12 `solver=ipm` may pick
 # its newer HiPO solver where it is built in. IPX (with crossover) is what the figures above were
@@ -48,17 +47,15 @@ IPM_SOLVER = "ipx"
 
 
 def choose_solver(requested: str, variables: int) -> tuple[str, str]:
-    """The solver to use and why: ``auto`` keeps dependency-free CBC for small models."""
+    """The solver to use and why: ``auto`` is HiGHS whenever highspy is installed, else CBC."""
     if requested != "auto":
         return requested, f"{requested} as asked"
-    if variables <= AUTO_HIGHS_ABOVE:
-        return "cbc", f"cbc (auto: {variables:,} variables, CBC is as quick at this size)"
     try:
         import highspy  # noqa: F401
     except ImportError:
-        return "cbc", (f"cbc (auto: {variables:,} variables would suit HiGHS, but highspy is not installed: "
-                       "pip install highspy)")
-    return "highs", f"highs (auto: {variables:,} variables, above {AUTO_HIGHS_ABOVE:,} HiGHS is measurably faster)"
+        return "cbc", (f"cbc (auto: {variables:,} variables; HiGHS is faster at every size measured, but "
+                       "highspy is not installed: pip install highspy)")
+    return "highs", f"highs (auto: {variables:,} variables; HiGHS is faster at every size measured)"
 OPTIMALITY_SLACK = 1e-9  # relative slack on the primary objective in phase two
 # A mixed-integer model (min_award) is solved to this relative gap (0.1%), and above
 # MIP_FIX_ABOVE columns the switches the LP relaxation settles are fixed first (_highs_mip).

@@ -920,10 +920,19 @@ def test_a_missing_cbc_is_solver_trouble_with_an_install_hint(tmp_path, monkeypa
 
     monkeypatch.setattr(pulp.PULP_CBC_CMD, "available", lambda self: False)
     case = tiny_case(tmp_path / "case")
-    result = _optimise(case, tmp_path / "out")
+    result = _optimise(case, tmp_path / "out", "--solver", "cbc")
     assert result.exit_code == 4, result.output
     assert "CBC" in result.stderr and "pip install" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_auto_is_highs_and_falls_back_to_cbc_without_highspy(monkeypatch):
+    from optimiser.solve import choose_solver
+
+    assert choose_solver("auto", 14)[0] == "highs" and choose_solver("auto", 500_000)[0] == "highs"
+    monkeypatch.setitem(sys.modules, "highspy", None)  # import highspy now raises ImportError
+    solver, why = choose_solver("auto", 14)
+    assert solver == "cbc" and "pip install highspy" in why
 
 
 def test_a_missing_highs_is_solver_trouble_with_an_install_hint(tmp_path, monkeypatch):
