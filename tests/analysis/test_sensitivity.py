@@ -38,7 +38,7 @@ def test_five_draws_spread_of_outcomes_and_share_used(case_dir, tmp_path):
     rows, summary = read(tmp_path / "out")
     with open(tmp_path / "out" / "sensitivity.csv", encoding="utf-8") as fh:
         assert next(csv.reader(fh)) == SENSITIVITY_COLUMNS
-    assert summary["settings"] == {"need_spread": 0.3, "draws": 5, "seed": 0, "solver": "cbc"}
+    assert summary["settings"] == {"need_spread": 0.3, "draws": 5, "seed": 0, "solver": "highs"}  # auto: HiGHS whenever installed
     assert summary["draws_solved"] == 5
     for level in ("aligned", "pooled"):
         o = summary["levels"][level]["outcomes"]
