@@ -76,6 +76,7 @@ UNMEASURED_COLUMNS = ["pot_code", "change", "estimated_gain", "detail"]
 # Above this many variables in the pooled model, pool-join asks are not measured by default
 # (see pool_join_limit): each one is a re-solve of about a minute at national size.
 LARGE_POOLED_MODEL = 100_000
+ANCHOR_UP_TO = 100_000  # columns up to which an ask's plan is anchored (optimiser.anchor)
 CANDIDATE = "_candidate"  # a measured row's candidate, kept beside it (never written)
 
 
@@ -565,7 +566,10 @@ def solve_with(case: Case, pool: frozenset[str], solver: str, warm=None, lexicog
     lp = create_model(case, pool=pool)
     if lp.infeasible_rules:
         return None
-    if reference is not None and lexicographic:
+    # Above ANCHOR_UP_TO columns the anchor is off: measured at national size (468,486
+    # columns) its phase made an ask 30-180 s instead of 0.4-5 s, and there the engine fixes
+    # no single plan anyway (optimiser.objective.unique_plan).
+    if reference is not None and lexicographic and lp.n <= ANCHOR_UP_TO:
         lp = anchored(lp, reference)
     # Solved like the levels (primary, then the tie-breaks), so the allocation reached, and
     # with it the money moved, is the same whatever the solver or its path.
