@@ -178,7 +178,7 @@ def level_alternatives(case: Case, result: LevelResult, n: int, solver: str, tim
             raise SolverError(f"alternative {k} of the {result.level} level could not be solved ({sol.status} "
                               f"{sol.message}".strip() + "); the optimum itself meets every row, so this is numerical "
                               f"trouble in the solver: try --solver {other}")
-        alloc = allocations_from(lp.variables, settle(lp, sol.x))
+        alloc = allocations_from(lp.variables, settle(lp, sol.x), case)
         totals = level_totals(case, alloc)
         value = float(totals[measure])
         out.append(Alternative(

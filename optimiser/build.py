@@ -43,7 +43,7 @@ def create_model(case: Case, pool: frozenset[str] = frozenset(), objective: str 
         [allocation_variables(case, pool, objective)] + [f.variables(case, ctx) for f in REGISTRY if f.variables],
         ignore_index=True,
     )
-    c, scale = primary(variables, objective)
+    c, scale = primary(variables, objective, case)
     lp = LinearProgram(
         variables=variables,
         objective=c,

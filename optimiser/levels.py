@@ -67,6 +67,12 @@ class RunResult:
     time_limit: float | None = None  # seconds per solve, as asked
 
     @property
+    def objective_why(self) -> str | None:
+        """Why the objective is the case's default one, when the case did not state it (a valued case)."""
+        s = self.case.settings
+        return s.objective_why if self.objective == s.objective else None
+
+    @property
     def status(self) -> str:
         """``optimal`` unless a level stopped at its time limit."""
         statuses = {lv.status for lv in self.levels.values() if lv.level != "baseline"}
@@ -167,13 +173,23 @@ def settle(lp: LinearProgram, x_model: np.ndarray) -> np.ndarray:
     return x
 
 
-def allocations_from(variables: pd.DataFrame, amount: np.ndarray) -> pd.DataFrame:
-    """Allocation rows (money > 0) with participants, outcomes and value worked out."""
+def allocations_from(variables: pd.DataFrame, amount: np.ndarray, case: Case | None = None) -> pd.DataFrame:
+    """Allocation rows (money > 0) with participants, outcomes and value worked out (value as
+    :func:`valued` has it when the case is given)."""
     alloc = variables.assign(amount=amount)
     alloc = alloc[(alloc["kind"] == "alloc") & (alloc["amount"] > 0)].copy()
     alloc["participants"], alloc["outcomes"], alloc["value"] = bought(
         alloc["amount"], alloc["unit_cost"], alloc["outcome_rate"], alloc["value_per_outcome"])
+    alloc = valued(case, alloc) if case is not None else alloc
     return alloc[ALLOCATION_COLUMNS].reset_index(drop=True)
+
+
+def valued(case: Case, alloc: pd.DataFrame) -> pd.DataFrame:
+    """In a valued case (commissioning.case.value), ``value`` is the present value of the row's net
+    additional benefits (unweighted); otherwise as :func:`bought` gave it."""
+    if case.valuation.valued and len(alloc):
+        alloc = alloc.assign(value=alloc["participants"].to_numpy() * case.valuation.per_head_column(alloc))
+    return alloc
 
 
 def level_totals(case: Case, alloc: pd.DataFrame) -> dict[str, float]:
@@ -248,7 +264,7 @@ def solve_level(case: Case, level: str, pool: frozenset[str], solver: str, time_
         from commissioning.errors import SolverError
 
         raise SolverError(f"the {level} model could not be solved: {sol.status} {sol.message}".strip())
-    alloc = allocations_from(lp.variables, settle(lp, sol.x))
+    alloc = allocations_from(lp.variables, settle(lp, sol.x), case)
     return LevelResult(level, sol.status, alloc, level_totals(case, alloc), lp, sol, constraint_table(lp, sol),
                        pool if level == "pooled" else frozenset())
 
@@ -272,7 +288,7 @@ def optimise_case(case: Case, solver: str = "auto", time_limit: float | None = N
     base_alloc["amount"] = penny_floor(base_alloc["amount"])
     base_alloc["participants"], base_alloc["outcomes"], base_alloc["value"] = bought(
         base_alloc["amount"], base_alloc["unit_cost"], base_alloc["outcome_rate"], base_alloc["value_per_outcome"])
-    base_alloc = base_alloc[base_alloc["amount"] > 0][ALLOCATION_COLUMNS].reset_index(drop=True)
+    base_alloc = valued(case, base_alloc[base_alloc["amount"] > 0])[ALLOCATION_COLUMNS].reset_index(drop=True)
     levels = {"baseline": LevelResult("baseline", "computed", base_alloc, level_totals(case, base_alloc))}
     timings["baseline"] = time.perf_counter() - t
     # The size decides `auto`: the pooled model is the larger of the two.

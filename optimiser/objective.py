@@ -4,7 +4,10 @@ Primary (``case.settings.objective``), per £k allocated through programme *q* f
 
 * ``outcomes`` (default): ``1000 · r[q,c] / u[q,c]`` outcomes;
 * ``value``: ``1000 · r[q,c] · V[c] / u[q,c]`` £ of public value (modelled in £k, so the
-  coefficients stay near 1, and scaled back when reported);
+  coefficients stay near 1, and scaled back when reported); in a case with an ``outcomes``
+  table, ``1000 · B[q,c,t] / u[q,c]`` with *B* the present value of net additional benefits
+  per participant (:mod:`commissioning.case.value`), and ``fiscal``, ``economic``,
+  ``social`` the same for one kind of benefit;
 * ``coverage``: ``1000 / u[q,c]`` participants.
 
 Secondary (lexicographic, never at the cost of the primary): among equally good answers,
@@ -49,12 +52,23 @@ VALUE_SCALE = 1000.0
 
 
 # What one unit of each objective is called: in running text, and on the agreement's sheets.
-UNIT = {"outcomes": "outcomes", "value": "£ of value", "coverage": "participants"}
-UNIT_LONG = {"outcomes": "outcomes", "value": "£ of public value", "coverage": "participants"}
-MEASURE = {"outcomes": "outcomes", "value": "value", "coverage": "participants"}  # the totals' column
+UNIT = {"outcomes": "outcomes", "value": "£ of value", "fiscal": "£ of fiscal value",
+        "economic": "£ of economic value", "social": "£ of social value", "coverage": "participants"}
+UNIT_LONG = {"outcomes": "outcomes", "value": "£ of public value", "fiscal": "£ of fiscal benefit (present value)",
+             "economic": "£ of economic benefit (present value)", "social": "£ of social benefit (present value)",
+             "coverage": "participants"}
+# the totals' column
+MEASURE = {"outcomes": "outcomes", "value": "value", "fiscal": "value", "economic": "value", "social": "value",
+           "coverage": "participants"}
 
-def primary(variables: pd.DataFrame, objective: str) -> tuple[np.ndarray, float]:
-    """Objective coefficients per variable and the factor back to natural units."""
+
+def primary(variables: pd.DataFrame, objective: str, case: Case | None = None) -> tuple[np.ndarray, float]:
+    """Objective coefficients per variable and the factor back to natural units.
+
+    In a valued case (an ``outcomes`` table, :mod:`commissioning.case.value`) ``value`` is the
+    present value of net additional fiscal, economic and social benefits per £, weighted by
+    each cohort's distributional weight, and ``fiscal``, ``economic`` and ``social`` each one
+    of the three."""
     alloc = (variables["kind"] == "alloc").to_numpy()
     uc = variables["unit_cost"].to_numpy(dtype=float, na_value=np.nan)
     rate = variables["outcome_rate"].to_numpy(dtype=float, na_value=np.nan)
@@ -62,6 +76,11 @@ def primary(variables: pd.DataFrame, objective: str) -> tuple[np.ndarray, float]
     if objective == "outcomes":
         c[alloc] = MONEY_SCALE * rate[alloc] / uc[alloc]
         return c, 1.0
+    if objective in ("value", "fiscal", "economic", "social") and case is not None and case.valuation.valued:
+        rows = variables[alloc]
+        per_head = case.valuation.per_head_column(rows, objective, weighted=True) if len(rows) else np.zeros(0)
+        c[alloc] = MONEY_SCALE * per_head / uc[alloc] / VALUE_SCALE
+        return c, VALUE_SCALE
     if objective == "value":
         vpo = variables["value_per_outcome"].to_numpy(dtype=float, na_value=0.0)
         c[alloc] = MONEY_SCALE * rate[alloc] * np.nan_to_num(vpo[alloc]) / uc[alloc] / VALUE_SCALE

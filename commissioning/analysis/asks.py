@@ -576,7 +576,7 @@ def solve_with(case: Case, pool: frozenset[str], solver: str, warm=None, lexicog
     sol = solve(lp, solver=solver, warm=warm, lexicographic=lexicographic)
     if sol.status != "optimal":
         return None
-    alloc = allocations_from(lp.variables, settle(lp, sol.x)) if lexicographic else None
+    alloc = allocations_from(lp.variables, settle(lp, sol.x), case) if lexicographic else None
     return BaseLevel(sol.objective, alloc, sol.warm)
 
 

@@ -204,7 +204,7 @@ def _solve_step(case: Case, lp: LinearProgram, level: str, solver: str, time_lim
     if sol.status not in ("optimal", "time_limit"):
         raise SolverError(f"a step of the {level} level's frontier could not be solved: {sol.status} "
                           f"{sol.message}".strip())
-    alloc = allocations_from(lp.variables, settle(lp, sol.x))
+    alloc = allocations_from(lp.variables, settle(lp, sol.x), case)
     return LevelResult(level, sol.status, alloc, level_totals(case, alloc), lp, sol)
 
 

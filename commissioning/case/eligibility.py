@@ -200,7 +200,11 @@ class Eligibility:
                 if p not in pool or c not in case.pot_cohorts[p]:
                     continue
                 uc, rate = case.unit_cost(p, c), case.outcome_rate(p, c)
-                per_head = {"outcomes": rate, "value": rate * value, "coverage": 1.0}[objective]
+                if objective in ("value", "fiscal", "economic", "social") and case.valuation.valued:
+                    # present value per head in year 0: the ranking is the same in every year
+                    per_head = case.valuation.per_head(p, c, case.valuation.first_year, objective)
+                else:
+                    per_head = {"outcomes": rate, "value": rate * value, "coverage": 1.0}[objective]
                 cost = uc / per_head if per_head > 0 else np.inf
                 key = (cost, uc, order[p])
                 if best is None or key < best[0]:

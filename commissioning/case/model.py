@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from commissioning.case import years as fy
 from commissioning.case.eligibility import Eligibility
+from commissioning.case.value import Valuation
 
 ALL = "ALL"
 
@@ -53,6 +54,31 @@ class Cohort(_Frozen):
     outcome: str
     outcome_rate: float
     value_per_outcome: float | None = None
+    weight: float | None = None  # distributional weight on the cohort's benefits in a value objective (None: 1)
+
+
+class Outcome(_Frozen):
+    """One outcome of a cohort, valued the Green Book's way (the ``outcomes`` table; see
+    :mod:`commissioning.case.value` for how it is counted)."""
+
+    cohort_code: str
+    outcome: str
+    rate: float
+    fiscal_value: float = 0.0
+    economic_value: float = 0.0
+    social_value: float = 0.0
+    persistence_years: int = 1
+    price_year: str | None = None  # None: the case's price base
+    deadweight: float = 0.0
+    displacement: float = 0.0
+    source: str | None = None
+
+
+class Deflator(_Frozen):
+    """A price index for one financial year (``deflators``)."""
+
+    year: str
+    index: float
 
 
 class Pot(_Frozen):
@@ -123,6 +149,7 @@ class Rate(_Frozen):
     cohort_code: str
     unit_cost: float | None = None
     outcome_rate: float | None = None
+    outcome: str | None = None  # set: the row overrides this outcome's rate (the outcomes table) for the pot
 
 
 class Provision(_Frozen):
@@ -206,7 +233,8 @@ class Settings(_Frozen):
     and how far a plan may move from today's (transition, protection, programme scale)."""
 
     name: str = "case"
-    objective: Literal["outcomes", "value", "coverage"] = "outcomes"
+    objective: Literal["outcomes", "value", "fiscal", "economic", "social", "coverage"] = "outcomes"
+    objective_why: str | None = None  # set when the objective was chosen by default, not stated
     equity_floor: float = Field(0.0, ge=0.0, le=1.0)
     parties: tuple[str, ...] = ()
     lead_body: str | None = None
@@ -218,6 +246,9 @@ class Settings(_Frozen):
     protect: Protect = Protect()
     least_disruption: bool = True
     package_share: float = Field(0.05, ge=0.0, le=1.0)  # the package stops below this share of its gain
+    price_base: str | None = None  # None: the case's first year (commissioning.case.value)
+    discount_rate: float = Field(0.035, ge=0.0, le=1.0)
+    optimism_bias: float = Field(0.0, ge=0.0)
 
 
 class Case(_Frozen):
@@ -232,6 +263,8 @@ class Case(_Frozen):
     rates: tuple[Rate, ...] = ()
     provision: tuple[Provision, ...] | None = None  # None: not supplied (unknown, not zero)
     rules: tuple[Rule, ...] = ()
+    outcomes: tuple[Outcome, ...] = ()  # outcomes by type; empty: each cohort's one outcome
+    deflators: tuple[Deflator, ...] = ()
     settings: Settings = Settings()
     # Set by a scenario (commissioning.inputs.scenario); a plain case has none of them.
     scenario: str | None = None  # the scenario's name, used as the `scenario` column
@@ -345,8 +378,13 @@ class Case(_Frozen):
 
     @cached_property
     def rate(self) -> dict[tuple[str, str], Rate]:
-        """The ``rates`` rows by (pot, cohort)."""
-        return {(r.pot_code, r.cohort_code): r for r in self.rates}
+        """The ``rates`` rows by (pot, cohort) (the rows naming no outcome)."""
+        return {(r.pot_code, r.cohort_code): r for r in self.rates if r.outcome is None}
+
+    @cached_property
+    def valuation(self) -> "Valuation":
+        """The case's values, the Green Book's way (:class:`~commissioning.case.value.Valuation`)."""
+        return Valuation(self)
 
     # ---- tables for vectorised work ----------------------------------------------
     @cached_property

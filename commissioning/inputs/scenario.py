@@ -323,6 +323,8 @@ def apply_scenario(case: Case, sc: Scenario) -> Case:
     # The numbers as the file writes them (an equity_floor of 1 stays an int, as the case's
     # fingerprint has always hashed it).
     upd = {k: sc.data[k] for k in ("objective", "equity_floor") if getattr(f, k) is not None}
+    if f.objective is not None:
+        upd["objective_why"] = None  # stated by the scenario, not the case's default
     upd.update({k: getattr(f, k) for k in ("near_optimal", "programme_scale", "least_disruption")
                 if getattr(f, k) is not None})
     for k in ("transition", "protect"):  # each key it states replaces the case's, the others stay

@@ -65,7 +65,8 @@ class Table:
 
 BASES = ("formula", "competitive", "devolved", "national", "local")
 RULE_KINDS = ("min_share", "max_share", "min_amount", "max_amount")
-OBJECTIVES = ("outcomes", "value", "coverage")
+OBJECTIVES = ("outcomes", "value", "fiscal", "economic", "social", "coverage")
+VALUE_OBJECTIVES = ("value", "fiscal", "economic", "social")  # need an outcomes table, except value
 POOL_AREAS = ("own", "pool")
 
 TABLES: dict[str, Table] = {
@@ -97,6 +98,9 @@ TABLES: dict[str, Table] = {
                 Column("outcome_rate", SHARE, help="Share of participants expected to reach the outcome, 0-1."),
                 Column("value_per_outcome", MONEY, required=False,
                        help="Optional £ public value (fiscal + economic) of one outcome."),
+                Column("weight", NUMBER, required=False,
+                       help="Optional distributional weight on the cohort's benefits in a value objective "
+                            "(default 1; state and justify it, as the Green Book asks)."),
             ),
             key=("cohort_code",),
         ),
@@ -176,9 +180,13 @@ TABLES: dict[str, Table] = {
                 Column("unit_cost", POSITIVE_MONEY, required=False,
                        help="£ per participant for this pot and cohort (empty: the pot's unit_cost)."),
                 Column("outcome_rate", SHARE, required=False,
-                       help="Outcome rate for this pot and cohort (empty: the cohort's outcome_rate)."),
+                       help="Outcome rate for this pot and cohort (empty: the cohort's outcome_rate); on a row "
+                            "naming an outcome, that outcome's rate."),
+                Column("outcome", TEXT, required=False,
+                       help="Optional: an outcome of the outcomes table; the row's outcome_rate then overrides "
+                            "that outcome's rate for this pot (and unit_cost stays empty)."),
             ),
-            key=("pot_code", "cohort_code"),
+            key=("pot_code", "cohort_code", "outcome"),
             required=False,
         ),
         Table(
@@ -214,6 +222,37 @@ TABLES: dict[str, Table] = {
             key=(),
             required=False,
         ),
+        Table(
+            "outcomes",
+            "Outcomes by type, valued the Green Book's way: one row per cohort and outcome.",
+            (
+                Column("cohort_code", CODE, help="A cohort code."),
+                Column("outcome", TEXT, help="The outcome, e.g. job entry, sustained job, Level 2."),
+                Column("rate", SHARE, help="Share of participants reaching it, 0-1 (rates may override it per pot)."),
+                Column("fiscal_value", MONEY, required=False, help="£ a year to the public purse per outcome."),
+                Column("economic_value", MONEY, required=False, help="£ a year to the economy per outcome."),
+                Column("social_value", MONEY, required=False, help="£ a year of wider social value per outcome."),
+                Column("persistence_years", WHOLE, required=False,
+                       help="Whole years the benefit lasts, from the year achieved (default 1)."),
+                Column("price_year", YEAR, required=False,
+                       help="Financial year of the values' prices (empty: the case's price_base)."),
+                Column("deadweight", SHARE, required=False, help="0-1: share that would have happened anyway."),
+                Column("displacement", SHARE, required=False, help="0-1: share displaced from others."),
+                Column("source", TEXT, required=False, help="Where the values come from, with their licence."),
+            ),
+            key=("cohort_code", "outcome"),
+            required=False,
+        ),
+        Table(
+            "deflators",
+            "A price index by financial year (e.g. HM Treasury's GDP deflators), to uprate values to the price base.",
+            (
+                Column("year", YEAR, help="Financial year, e.g. 2012-13."),
+                Column("index", NUMBER, help="The index for that year (any base: only ratios are used)."),
+            ),
+            key=("year",),
+            required=False,
+        ),
     )
 }
 
@@ -221,7 +260,8 @@ TABLES: dict[str, Table] = {
 # transition.max_change: commissioning.inputs.settings.sheet_keys).
 SETTINGS_KEYS: dict[str, str] = {
     "name": "Name of the case, used in outputs.",
-    "objective": "outcomes (default), value or coverage.",
+    "objective": "outcomes, value, fiscal, economic, social or coverage (default: value when the case has an "
+                 "outcomes table with values, otherwise outcomes).",
     "equity_floor": "0-1 (default 0): each area's share of need served is at least this times the overall share.",
     "parties": "The parties to an agreement (a list, or ';'-separated in the workbook).",
     "lead_body": "The accountable body leading the agreement.",
@@ -239,6 +279,10 @@ SETTINGS_KEYS: dict[str, str] = {
                         "from today's.",
     "package_share": "0-1 (default 0.05): the asks' package stops when the next ask would add less than this "
                      "share of it.",
+    "price_base": "Financial year whose prices every value is stated in (default: the case's first year).",
+    "discount_rate": "0-1 (default 0.035, the Green Book's): the yearly discount rate for present values.",
+    "optimism_bias": "0 or more (default 0): the uplift on costs for optimism bias, as a share.",
 }
 
-TABLE_ORDER = ["areas", "cohorts", "pots", "budgets", "need", "footprints", "rates", "provision", "rules"]
+TABLE_ORDER = ["areas", "cohorts", "pots", "budgets", "need", "footprints", "rates", "provision", "rules", "outcomes",
+               "deflators"]

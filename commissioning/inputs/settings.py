@@ -403,8 +403,9 @@ class ScenarioFile(YamlMapping):
     """Multipliers on the evidenced need, applied in order."""
     rules: Annotated[list[ScenarioRule], _a(list, "not a list", "a list of rules rows")] | None = None
     """Rules added to the case's."""
-    objective: Objective = None
-    """outcomes, value or coverage, in place of the case's."""
+    objective: Annotated[Objective, AfterValidator(_valued_objective)] = None
+    """outcomes, value, fiscal, economic, social or coverage, in place of the case's (fiscal, economic and
+    social need a case with an outcomes table)."""
     equity_floor: Share = None
     """0-1, in place of the case's: each area's share of need served is at least this times the overall
     share."""
@@ -438,7 +439,7 @@ def _settings_text(value: Any) -> str:
 
 def _settings_objective(value: Any) -> str:
     if str(value).strip() not in S.OBJECTIVES:
-        _fail((f"'{_clip(value)}'", "outcomes, value or coverage"))
+        _fail((f"'{_clip(value)}'", ", ".join(S.OBJECTIVES[:-1]) + " or " + S.OBJECTIVES[-1]))
     return str(value).strip()
 
 
@@ -497,6 +498,14 @@ def _shares(value: Any) -> dict[str, float]:
         return {ALL: float(parse_cell(S.Column("share", S.SHARE), value))}
     except _Bad as b:
         _fail((b.found, "a share from 0 to 1, or per code like {LTU: 0.9, ALL: 0.5}"))
+
+
+def _valued_objective(value: str, info: ValidationInfo) -> str:
+    """A scenario's ``fiscal``, ``economic`` or ``social`` objective needs a case with an outcomes table."""
+    case = (info.context or {}).get("case")
+    if case is not None and value in ("fiscal", "economic", "social") and not case.outcomes:
+        _fail((value, "outcomes, value or coverage (fiscal, economic and social need an outcomes table)"))
+    return value
 
 
 class TransitionSettings(YamlMapping):
@@ -565,7 +574,7 @@ class CaseSettings(YamlMapping):
     name: Annotated[str, BeforeValidator(_settings_text)] = None
     """Name of the case, used in outputs."""
     objective: Annotated[Objective, BeforeValidator(_settings_objective)] = None
-    """outcomes (default), value or coverage."""
+    """outcomes, value, fiscal, economic, social or coverage (default: value when the case has an outcomes table with values, otherwise outcomes)."""
     equity_floor: Annotated[float, BeforeValidator(lambda v: _cell(S.Column("equity_floor", S.SHARE), v))] = None
     """0-1 (default 0): each area's share of need served is at least this times the overall share."""
     parties: Annotated[tuple[str, ...], BeforeValidator(_settings_parties)] = None
@@ -588,6 +597,12 @@ class CaseSettings(YamlMapping):
     """yes (default) or no: among equally good plans, take the one moving the least money from today's."""
     package_share: Annotated[float, BeforeValidator(_settings_share("package_share"))] = None
     """0-1 (default 0.05): the asks' package stops when the next ask would add less than this share of it."""
+    price_base: Annotated[str, BeforeValidator(lambda v: _cell(S.Column("price_base", S.YEAR), v))] = None
+    """Financial year whose prices every value is stated in (default: the case's first year)."""
+    discount_rate: Annotated[float, BeforeValidator(_settings_share("discount_rate"))] = None
+    """0-1 (default 0.035, the Green Book's): the yearly discount rate for present values."""
+    optimism_bias: Annotated[float, BeforeValidator(lambda v: float(_cell(S.Column("optimism_bias", S.NUMBER), v)))] = None
+    """0 or more (default 0): the uplift on costs for optimism bias, as a share."""
 
     @model_validator(mode="before")
     @classmethod

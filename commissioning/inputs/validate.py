@@ -52,6 +52,8 @@ from commissioning.case.model import (
     ALL,
     Area,
     Budget,
+    Deflator,
+    Outcome,
     Case,
     Cohort,
     FootprintMember,
@@ -363,10 +365,27 @@ def validate_raw(raw: RawCase) -> Validation:
         check_cell("need", r)
     if "need" in recs:
         recs["need"] = _need_within_term(recs, settings, where_of["need"], warnings)
+    outcome_names: dict[str, set[str]] = defaultdict(set)
+    for r in recs.get("outcomes", []):
+        check_cell("outcomes", r)
+        if r["cohort_code"] is not None and r["outcome"] is not None:
+            outcome_names[r["cohort_code"]].add(r["outcome"])
     for r in recs.get("rates", []):
         check_pot("rates", r)
         check_cell("rates", r)
-        if r["unit_cost"] is None and r["outcome_rate"] is None:
+        if r["outcome"] is not None:
+            if r["cohort_code"] is not None and r["outcome"] not in outcome_names.get(r["cohort_code"], ()):
+                errors.append(Problem(where_of["rates"], r.row, "outcome",
+                                      f"no outcome '{_clip(r['outcome'])}' for cohort {r['cohort_code']} in the "
+                                      "outcomes table", "an outcome of this cohort in the outcomes table"))
+            if r["unit_cost"] is not None:
+                errors.append(Problem(where_of["rates"], r.row, "unit_cost",
+                                      "a unit cost on a row naming an outcome",
+                                      "an empty cell (a row naming an outcome sets only that outcome's rate)"))
+            if r["outcome_rate"] is None:
+                errors.append(Problem(where_of["rates"], r.row, "outcome_rate", "an empty cell",
+                                      "the outcome's rate for this pot, 0-1"))
+        elif r["unit_cost"] is None and r["outcome_rate"] is None:
             warnings.append(Problem(where_of["rates"], r.row, None, "neither unit_cost nor outcome_rate is given",
                                     "", severity="warning"))
 
@@ -416,6 +435,8 @@ def validate_raw(raw: RawCase) -> Validation:
                                          resolve((r["area_code"],)), r["area_code"], r["cohort_code"], r["year"]):
                 errors.append(Problem(where_of["rules"], r.row, col, why, SCOPE_EXPECTED))
 
+    settings = _value_settings(raw, recs, settings, case_years, where_of, errors)
+
     if errors:
         return Validation(None, _sorted(errors), warnings, raw)
 
@@ -425,6 +446,52 @@ def validate_raw(raw: RawCase) -> Validation:
 
 
 SCOPE_EXPECTED = "a scope the pot may fund (or pot_code ALL)"
+
+
+def _value_settings(raw: RawCase, recs: dict[str, list[_Rec]], settings: Settings, case_years: set[str],
+                    where_of: dict[str, str], errors: list[Problem]) -> Settings:
+    """The value rule's checks (:mod:`commissioning.case.value`) and the default objective.
+
+    A value in a price year other than the price base needs both years in ``deflators``;
+    persistence is at least a year; ``fiscal``, ``economic`` and ``social`` need an outcomes
+    table. Unstated, the objective is ``value`` when the outcomes table carries values."""
+    outcomes = recs.get("outcomes", [])
+    base = settings.price_base or (min(case_years) if case_years else None)
+    index = {r["year"]: r for r in recs.get("deflators", []) if r["year"] is not None}
+    for r in recs.get("deflators", []):
+        if r["index"] is not None and r["index"] <= 0:
+            errors.append(Problem(where_of["deflators"], r.row, "index", f"{r['index']:g}", "an index above 0"))
+    base_missing = False
+    for r in outcomes:
+        if r["persistence_years"] is not None and r["persistence_years"] < 1:
+            errors.append(Problem(where_of["outcomes"], r.row, "persistence_years", f"{r['persistence_years']}",
+                                  "a whole number of years, 1 or more (empty: 1)"))
+        year = r["price_year"]
+        if year is None or base is None or year == base:
+            continue
+        if year not in index:
+            errors.append(Problem(where_of["outcomes"], r.row, "price_year", f"{year} has no deflator",
+                                  f"a year of the deflators table, to uprate it to the price base {base}"))
+        if base not in index:
+            base_missing = True
+    if base_missing:
+        found, expected = f"the price base {base} has no deflator", "a deflators row for the price base year"
+        errors.append(_settings_problem(raw, "price_base", found, expected) if settings.price_base else
+                      Problem(where_of["deflators"], None, "year", found, expected))
+    objective_stated = not _empty(raw.settings.get("objective"))
+    if not outcomes and settings.objective in ("fiscal", "economic", "social"):
+        errors.append(_settings_problem(raw, "objective", settings.objective,
+                                        "outcomes, value or coverage (fiscal, economic and social need an "
+                                        "outcomes table)"))
+    valued = any((r["fiscal_value"] or 0) + (r["economic_value"] or 0) + (r["social_value"] or 0) > 0
+                 for r in outcomes)
+    if not objective_stated and valued:
+        settings = settings.model_copy(update={
+            "objective": "value",
+            "objective_why": "the case values its outcomes (the outcomes table) and states no objective: the "
+                             "default is net public value, the present value of net additional fiscal, economic "
+                             "and social benefits"})
+    return settings
 
 
 def scope_misses(pot: str, pot_areas: frozenset[str], pot_cohorts: frozenset[str], life: tuple[date, date],
@@ -531,7 +598,8 @@ def _build_case(recs: dict[str, list[_Rec]], settings: Settings, have: dict[str,
         cohorts=tuple(
             Cohort(code=r["cohort_code"], name=r["cohort_name"], age_min=r["age_min"], age_max=r["age_max"],
                    journey_stage=r["journey_stage"], outcome=r["outcome"], outcome_rate=r["outcome_rate"],
-                   value_per_outcome=r["value_per_outcome"])
+                   value_per_outcome=r["value_per_outcome"],
+                   weight=None if r["weight"] is None else float(r["weight"]))
             for r in rows("cohorts")
         ),
         pots=tuple(
@@ -555,9 +623,18 @@ def _build_case(recs: dict[str, list[_Rec]], settings: Settings, have: dict[str,
         ),
         rates=tuple(
             Rate(pot_code=r["pot_code"], cohort_code=r["cohort_code"], unit_cost=r["unit_cost"],
-                 outcome_rate=r["outcome_rate"])
+                 outcome_rate=r["outcome_rate"], outcome=r["outcome"])
             for r in rows("rates")
         ),
+        outcomes=tuple(
+            Outcome(cohort_code=r["cohort_code"], outcome=r["outcome"], rate=r["rate"],
+                    fiscal_value=r["fiscal_value"] or 0.0, economic_value=r["economic_value"] or 0.0,
+                    social_value=r["social_value"] or 0.0, persistence_years=r["persistence_years"] or 1,
+                    price_year=r["price_year"], deadweight=r["deadweight"] or 0.0,
+                    displacement=r["displacement"] or 0.0, source=r["source"])
+            for r in rows("outcomes")
+        ),
+        deflators=tuple(Deflator(year=r["year"], index=float(r["index"])) for r in rows("deflators")),
         provision=(
             tuple(
                 Provision(pot_code=r["pot_code"], area_code=r["area_code"], cohort_code=r["cohort_code"],

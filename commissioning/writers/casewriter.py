@@ -52,7 +52,7 @@ _FIELD_OF = {
     "cohorts": {"cohort_code": "code", "cohort_name": "name"},
     "pots": {"pot_code": "code", "pot_name": "name"},
 }
-_OPTIONAL_WHEN_NONEMPTY = ("footprints", "rates", "provision", "rules")
+_OPTIONAL_WHEN_NONEMPTY = ("footprints", "rates", "provision", "rules", "outcomes", "deflators")
 _NOT_A_FOLDER = (".xlsm", ".xls", ".xlsb", ".ods", ".csv", ".txt", ".yaml", ".yml")
 
 # Excel's serial dates are wrong before 1 March 1900 (its phantom 29 February 1900);
@@ -93,14 +93,19 @@ def case_tables(case: Case) -> dict[str, list[list[Any]]]:
     return out
 
 
-def settings_to_write(settings: Settings) -> dict[str, Any]:
+def settings_to_write(settings: Settings, outcomes_stated: bool = False) -> dict[str, Any]:
     """``name``, then every setting that differs from its default, in contract order, as case.yaml holds
     them: a nested setting (``transition``, ``protect``) as a mapping of its keys that are set."""
     defaults = Settings()
     out: dict[str, Any] = {}
     for key in S.SETTINGS_KEYS:
         value = getattr(settings, key)
-        if key != "name" and value == getattr(defaults, key):
+        if key == "objective":
+            # One chosen by default (objective_why) is chosen again on reading; one stated is written even
+            # when it is the plain default, since a case with an outcomes table would default otherwise.
+            if settings.objective_why is not None or (value == defaults.objective and not outcomes_stated):
+                continue
+        elif key != "name" and value == getattr(defaults, key):
             continue
         if key in NESTED_SETTINGS:  # a floor of one share for every code is written as that share
             value = {k: v["ALL"] if isinstance(v, dict) and list(v) == ["ALL"] else v
@@ -109,12 +114,12 @@ def settings_to_write(settings: Settings) -> dict[str, Any]:
     return out
 
 
-def sheet_settings(settings: Settings) -> dict[str, Any]:
+def sheet_settings(settings: Settings, outcomes_stated: bool = False) -> dict[str, Any]:
     """:func:`settings_to_write` as a workbook's ``case`` sheet holds it: a nested setting as its dotted
     keys (``transition.max_change``), a floor per code as text (``LTU: 0.9; ALL: 0.5``), a list joined
     with ``;``."""
     out: dict[str, Any] = {}
-    for key, value in settings_to_write(settings).items():
+    for key, value in settings_to_write(settings, outcomes_stated).items():
         if isinstance(value, dict):
             out.update({f"{key}.{k}": _shares_text(v) if isinstance(v, dict) else v for k, v in value.items()})
         else:
@@ -157,7 +162,7 @@ def _write_folder(case: Case, folder: Path) -> None:
     for name, rows in case_tables(case).items():
         write_csv(folder / f"{name}.csv", S.TABLES[name].column_names,
                   ([_csv_value(v) for v in row] for row in rows))
-    text = yaml.safe_dump(settings_to_write(case.settings), sort_keys=False, allow_unicode=True,
+    text = yaml.safe_dump(settings_to_write(case.settings, bool(case.outcomes)), sort_keys=False, allow_unicode=True,
                           default_flow_style=False)
     (folder / "case.yaml").write_text(text, encoding="utf-8")
 
@@ -193,7 +198,7 @@ def _write_workbook(case: Case, path: Path) -> None:
         ws.freeze_panes(1, 0)
         if cells:
             ws.autofilter(0, 0, len(cells), len(columns) - 1)
-    _write_settings_sheet(wb, case.settings, bold)
+    _write_settings_sheet(wb, case.settings, bold, bool(case.outcomes))
     wb.close()
 
 
@@ -214,11 +219,11 @@ def write_value(ws, row: int, col: int, value: Any, date_format) -> None:
         ws.write_string(row, col, str(value))
 
 
-def _write_settings_sheet(wb, settings: Settings, bold) -> None:
+def _write_settings_sheet(wb, settings: Settings, bold, outcomes_stated: bool = False) -> None:
     ws = wb.add_worksheet("case")
     ws.write_string(0, 0, "key", bold)
     ws.write_string(0, 1, "value", bold)
-    values = sheet_settings(settings)
+    values = sheet_settings(settings, outcomes_stated)
     for r, (key, meaning) in enumerate(sheet_keys().items(), start=1):
         ws.write_string(r, 0, key)
         ws.write_comment(r, 0, meaning, {"x_scale": 2})

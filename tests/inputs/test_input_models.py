@@ -23,7 +23,8 @@ from commissioning.inputs.validate import load_case, validate_path
 TOP_KEYS = ("name, description, budgets, pool, eligibility, need, rules, objective, equity_floor, lock, "
             "transition, near_optimal, programme_scale, protect, least_disruption")
 SETTINGS_KEYS = ("name, objective, equity_floor, parties, lead_body, term_years, start_year, transition, "
-                 "near_optimal, programme_scale, protect, least_disruption, package_share")
+                 "near_optimal, programme_scale, protect, least_disruption, package_share, price_base, discount_rate, "
+                 "optimism_bias")
 
 
 @pytest.fixture(scope="module")
@@ -157,7 +158,7 @@ def test_case_yaml_wrong_types(tmp_path):
             "parties: {a: 1}\nlead_body:\n")
     assert settings_errors(folder, text) == [
         "case.yaml, line 1, key 'name': a list (expected one piece of text)",
-        "case.yaml, line 2, key 'objective': ' profit ' (expected outcomes, value or coverage)",
+        "case.yaml, line 2, key 'objective': ' profit ' (expected outcomes, value, fiscal, economic, social or coverage)",
         "case.yaml, line 3, key 'equity_floor': 'half' is not a number (expected a share from 0 to 1)",
         "case.yaml, line 4, key 'term_years': 0 (expected a whole number of years, 1 or more)",
         "case.yaml, line 5, key 'start_year': '2025' is not a financial year (expected a year written like 2025-26)",

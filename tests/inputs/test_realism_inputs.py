@@ -104,7 +104,8 @@ def test_every_new_column_and_setting_is_read_from_a_workbook(realism_dir, tmp_p
                      "lead_body": None, "term_years": None, "start_year": None,
                      "transition.max_change": 0.25, "transition.max_moved": 0.3, "near_optimal": 0.01,
                      "programme_scale": 3, "protect.cohorts": "YOUNG: 0.9; ALL: 0.5", "protect.areas": 0.8,
-                     "least_disruption": "no", "package_share": None}
+                     "least_disruption": "no", "package_share": None, "price_base": None,
+                     "discount_rate": None, "optimism_bias": None}
     pots = openpyxl.load_workbook(xlsx)["pots"]
     header = [c.value for c in pots[1]]
     assert header == S.TABLES["pots"].column_names
@@ -417,14 +418,14 @@ def test_the_template_case_sheet_lists_the_new_settings_as_dotted_keys(template)
     assert keys == list(sheet_keys())
     assert keys[keys.index("start_year") + 1:] == [
         "transition.max_change", "transition.max_moved", "near_optimal", "programme_scale", "protect.cohorts",
-        "protect.areas", "least_disruption", "package_share"]
+        "protect.areas", "least_disruption", "package_share", "price_base", "discount_rate", "optimism_bias"]
     assert S.SETTINGS_KEYS["package_share"] in [r[0].comment.text for r in ws.iter_rows(min_row=2)]
     comments = {r[0].value: r[0].comment.text for r in ws.iter_rows(min_row=2)}
     assert comments["near_optimal"] == S.SETTINGS_KEYS["near_optimal"]
     assert "with no funding today is not limited" in comments["transition.max_change"]
     assert "LTU: 0.9; ALL: 0.5" in comments["protect.cohorts"]
     lists = {str(dv.sqref): dv.formula1 for dv in ws.data_validations.dataValidation if dv.type == "list"}
-    assert lists == {f"B{keys.index('objective') + 2}": '"outcomes,value,coverage"',
+    assert lists == {f"B{keys.index('objective') + 2}": '"outcomes,value,fiscal,economic,social,coverage"',
                      f"B{keys.index('least_disruption') + 2}": '"yes,no"'}
 
 
