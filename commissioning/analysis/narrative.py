@@ -120,6 +120,29 @@ def narrate(folder: Path, top: int = 3) -> list[str]:
     if d:
         out.append(f"  Coordination alone adds {_n(d['alignment']['outcomes'])} outcomes; pooling adds "
                    f"{_n(d['devolution']['outcomes'])} more.")
+        for key, words in (("alignment", "coordination"), ("devolution", "pooling")):
+            x = d[key]
+            if obj == "outcomes" and x["outcomes"] > 0.5 and x["value"] < -0.5:
+                out.append(f"  Beware: {words} adds outcomes but loses {_m(-x['value'])} of public value — the "
+                           "objective counts every outcome alike; `objective: value` weighs them by what they are worth.")
+    if summary.objective_why:
+        out.append(f"  The objective is {obj} by default: {summary.objective_why}.")
+    if summary.value:
+        from commissioning.analysis.value import headline
+
+        out.append("")
+        out.append(f"In the Treasury's terms ({summary.value['note']}; {summary.value['price_base']} prices, "
+                   f"discounted at {summary.value['discount_rate']:.1%}):")
+        for level, words in (("alignment", "Coordination alone"), ("devolution", "Pooling on top")):
+            line = headline(None, summary.value, level, words)
+            if line:
+                out.append(f"  {line}.")
+        for name, label in (("baseline", "Today"), ("aligned", "Aligned"), ("pooled", "Pooled")):
+            t = summary.value["levels"].get(name, {}).get("term")
+            if t:
+                bcr = "n/a" if t["bcr"] is None else f"{t['bcr']:.2f}"
+                out.append(f"  {label}: present value of benefits {_m(t['pv_benefits'])} against costs "
+                           f"{_m(t['pv_costs'])}: NPSV {_m(t['npsv'])}, benefit–cost ratio {bcr}.")
     if summary.contracts:
         signed = sum(y.contracted for y in summary.contracts.values())
         free = sum(y.free for y in summary.contracts.values())

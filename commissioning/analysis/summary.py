@@ -197,6 +197,8 @@ class Summary(BaseModel):
     dropped: list[DroppedRecord] = []  # cohorts and areas a level stops supporting
     realism: list[RealismRecord] = []  # what each realism rule costs each level
     realism_not_measured: str | None = None  # only when it was not measured: why
+    objective_why: str | None = None  # only when the objective was the default chosen for a valued case
+    value: dict[str, Any] | None = None  # the Green Book's figures (commissioning.analysis.value), valued cases
     run_record: dict[str, Any] | None = None  # what produced the run (commissioning.analysis.record)
 
     def to_json(self) -> dict[str, Any]:
@@ -253,6 +255,12 @@ def summary_dict(run: RunResult, extra: dict[str, Any] | None = None) -> dict[st
                           for name in ("aligned", "pooled")
                           if (sol := run.levels[name].solution) is not None and sol.lp_bound is not None},
     }
+    if run.objective_why:
+        out["objective_why"] = run.objective_why
+    if case.valuation.valued:
+        from commissioning.analysis.value import value_frame, value_record
+
+        out["value"] = value_record(case, value_frame(case, {n: lv.allocations for n, lv in run.levels.items()}))
     if aligned is not None and not aligned.proven_optimal:
         out["note"] = "the solver stopped at its time limit: figures are the best found, not proven optimal"
     if extra:

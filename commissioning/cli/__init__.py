@@ -300,8 +300,24 @@ def _print_run(run) -> None:
         click.echo(f"  {name:<9} {'£' + format(t['allocated'], ',.0f'):>16} {t['participants']:>13,.0f} "
                    f"{t['outcomes']:>11,.0f} {'£' + format(t['value'], ',.0f'):>16}")
     d = run.dividends()
-    click.echo(f"  alignment dividend: {d['alignment']['outcomes']:+,.0f} outcomes; "
-               f"devolution dividend: {d['devolution']['outcomes']:+,.0f} outcomes")
+    if run.objective in ("outcomes", "coverage"):
+        key, unit = ("outcomes", "outcomes") if run.objective == "outcomes" else ("participants", "participants")
+        click.echo(f"  alignment dividend: {d['alignment'][key]:+,.0f} {unit}; "
+                   f"devolution dividend: {d['devolution'][key]:+,.0f} {unit}")
+    else:
+        from commissioning.analysis.value import signed_money
+
+        click.echo(f"  alignment dividend: {signed_money(d['alignment']['value'])} of public value; "
+                   f"devolution dividend: {signed_money(d['devolution']['value'])} of public value")
+    if run.objective_why:
+        click.echo(f"  objective {run.objective}: {run.objective_why}")
+    if run.case.valuation.valued:
+        from commissioning.analysis.value import headline, value_frame, value_record
+
+        record = value_record(run.case, value_frame(run.case, {n: lv.allocations for n, lv in L.items()}))
+        for level, words in (("alignment", "coordination alone"), ("devolution", "pooling on top")):
+            click.echo(f"  {headline(run.case, record, level, words)}")
+        click.echo(f"  ({record['note']}; value.csv has the figures by level, pot, year and outcome)")
 
 
 def _print_alternatives(alts, run) -> None:

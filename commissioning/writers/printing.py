@@ -62,6 +62,10 @@ HEADINGS = {
     "provision_people": "Provision (people)", "coverage": "Coverage", "budget": "Budget (£)",
     "status": "Status", "objective": "Objective", "solver": "Solver", "pool": "Pool", "file": "File",
     "carry_forward_years": "Carry forward (years)", "geography": "Geography", "department": "Department",
+    "outcome": "Outcome", "gross_outcomes": "Gross outcomes", "net_outcomes": "Net additional outcomes",
+    "fiscal": "Fiscal benefit (£)", "economic": "Economic benefit (£)", "social": "Social benefit (£)",
+    "pv_benefits": "PV of benefits (£)", "pv_costs": "PV of costs (£)", "npsv": "NPSV (£)",
+    "bcr": "Benefit–cost ratio",
 }
 _LEVEL_WORDS = {"baseline": "Baseline", "aligned": "Aligned", "pooled": "Pooled",
                 "alignment": "Alignment dividend", "devolution": "Devolution dividend"}

@@ -99,6 +99,20 @@ def write_results_workbook(run: RunResult, path: Path, explanation=None) -> None
         for level, sheet in (("aligned", "Aligned by area"), ("pooled", "Pooled by area")):
             _by_area_sheet(book, fmt, run, level, sheet, name)
         _allocations_sheet(book, fmt, run, name)
+        if run.case.valuation.valued:
+            from commissioning.analysis.value import value_frame
+
+            frame = value_frame(run.case, {n: lv.allocations for n, lv in run.levels.items()})
+            money = {c: book.money for c in ("fiscal", "economic", "social", "pv_benefits", "pv_costs", "npsv")}
+            whole = frame[(frame["pot_code"] == "") & ((frame["year"] == "") | (frame["outcome"] == ""))]
+            _frame_sheet(book, fmt, "Value for money", whole.drop(columns="pot_code"),
+                         "Value for money: net additional outcomes by type over the term, and benefits, present "
+                         "values, NPSV and BCR by level and year (every pot together; value.csv has each pot and "
+                         "each outcome by year)",
+                         money | {"gross_outcomes": book.whole, "net_outcomes": book.whole, "bcr": book.rate},
+                         {"level": 10, "year": 9, "outcome": 26, "gross_outcomes": 10, "net_outcomes": 10,
+                          "fiscal": 14, "economic": 14, "social": 13, "pv_benefits": 15, "pv_costs": 15, "npsv": 15,
+                          "bcr": 8}, name, "value.csv")
         if explanation is not None:
             _frame_sheet(book, fmt, "Flags", getattr(explanation, "flags", None),
                          "Flags: duplication, gaps with their reasons, and idle money (map and optimise stages)",

@@ -44,7 +44,7 @@ TIMEOUT = 300  # seconds: a cold start on a busy CI machine is slow
 # Most pages each example workbook may print (when written: 8, 10 and 16 pages; before issue 15
 # the map printed 136, the results 47 and the comparison 31; issue 17's Package sheet and the
 # asks' new columns took the results to 15).
-PAGE_BOUNDS = {"map.xlsx": 12, "results.xlsx": 17, "comparison.xlsx": 20}
+PAGE_BOUNDS = {"map.xlsx": 12, "results.xlsx": 18, "comparison.xlsx": 20}  # results: +1 for Value for money
 # Sheets whose table is left out of the print area for the example (too many rows to print).
 OUT_OF_PRINT = {"map.xlsx": {"Eligibility", "Flags", "Coverage data"},
                 "results.xlsx": {"Allocations", "Flags", "Binding rules"},
