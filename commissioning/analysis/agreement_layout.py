@@ -27,10 +27,22 @@ ASSUMPTIONS = "Assumptions and evidence"
 CHECKS = "Checks"
 TODAY = "Provision today"
 ELIGIBILITY = "Eligibility"
+VALUE = "Value for money"  # only for a case with an outcomes table: after the Outcomes and targets sheet
+# The Value for money sheet's defined names that `check` reads back (commissioning.writers.agreement.value).
+VALUE_NAMES = ("vfm_base", "vfm_rate", "vfm_ob", "vfm_pv_benefits", "vfm_pv_costs", "vfm_npsv", "vfm_bcr")
 
 # The first ten are the order an earlier issue set; the Transition sheet (and the cells it reads) follows them.
 SHEETS = [COVER, SUMMARY, POOLED_BUDGET, ALLOCATIONS, OUTCOMES, FLEXIBILITIES, DUPLICATION, GOVERNANCE,
           ASSUMPTIONS, CHECKS, TRANSITION, TODAY, ELIGIBILITY]
+
+
+def sheets_of(valued: bool) -> list[str]:
+    """The agreement's sheets, in order: :data:`SHEETS`, with *Value for money* after *Outcomes and
+    targets* for a case with an outcomes table."""
+    if not valued:
+        return list(SHEETS)
+    i = SHEETS.index(OUTCOMES) + 1
+    return [*SHEETS[:i], VALUE, *SHEETS[i:]]
 
 # ---- Cover sheet: the labels of column A (each fact's value is beside it, in column B) ---------------
 COVER_STATUS = "Status"

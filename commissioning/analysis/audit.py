@@ -78,6 +78,7 @@ class Audit:
     checks: int = 0
     rows: int = 0
     net: dict[str, float] = field(default_factory=dict)
+    value: dict[str, float] | None = None  # the value for money recomputed (a case with an outcomes table)
 
     @property
     def exit_code(self) -> int:
@@ -106,6 +107,11 @@ class Audit:
                        "counted by their money only).")
         else:
             out.append("No changes from the proposal.")
+        if self.value is not None:
+            v = self.value
+            out.append(f"Value for money, recomputed from the amounts: PV of benefits {_money(v['pv_benefits'])}, "
+                       f"PV of costs {_money(v['pv_costs'])}, NPSV {_signed_money(v['npsv'])}, "
+                       f"benefit–cost ratio {v['bcr']:.3f}.")
         if not self.breaches and not self.unreadable:
             out.append("Everything holds: every pot budget, need cap, eligibility and rule is respected.")
         return out
@@ -362,7 +368,65 @@ def audit_agreement(path: str | Path, case: Case) -> Audit:
         audit.breaches.append(_breach_text(m, rows, changed, checks_at))
 
     _diff(audit, rows, frame, facts)
+    if case.valuation.valued:
+        _value_for_money(audit, path, case, frame)
     return audit
+
+
+def _named(wb, name: str) -> Any:
+    """The value of the one-cell defined ``name`` (None when the workbook has no such name)."""
+    from openpyxl.utils.cell import coordinate_from_string, column_index_from_string
+
+    dn = wb.defined_names.get(name) if hasattr(wb.defined_names, "get") else None
+    if dn is None:
+        return None
+    for sheet, ref in dn.destinations:
+        col, row = coordinate_from_string(ref.replace("$", ""))
+        c = column_index_from_string(col)
+        for (v,) in wb[sheet].iter_rows(min_row=row, max_row=row, min_col=c, max_col=c, values_only=True):
+            return v
+    return None
+
+
+def _value_for_money(audit: Audit, path: Path, case: Case, frame: pd.DataFrame) -> None:
+    """Recompute the Value for money sheet from the amounts as edited, with the sheet's own discount
+    rate and optimism bias (a finance team may change them there): the figures, a note for each
+    assumption that differs from the case's, and a breach when the sheet's saved result (after a
+    spreadsheet recalculated it) does not follow from its allocations and assumptions."""
+    from commissioning.analysis.value import benefit_rows, cost_rows, sheet_totals
+
+    import openpyxl
+
+    values = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        if AL.VALUE not in values.sheetnames:
+            audit.notes.append(f"the case values its outcomes but the workbook has no '{AL.VALUE}' sheet: the value "
+                               "for money is recomputed from the case alone")
+            sheet = {}
+        else:
+            sheet = {n: _named(values, n) for n in AL.VALUE_NAMES}
+    finally:
+        values.close()
+    settings = case.settings
+    changes = {}
+    for key, name, words in (("discount_rate", "vfm_rate", "discount rate"), ("optimism_bias", "vfm_ob",
+                                                                                "optimism bias")):
+        got = _number(sheet.get(name))
+        if got is not None and abs(got - getattr(settings, key)) > 1e-12:
+            changes[key] = got
+            audit.notes.append(f"sheet '{AL.VALUE}': the {words} is {got:.2%} where the case states "
+                               f"{getattr(settings, key):.2%}; the value for money below uses the sheet's")
+    used = case.with_changes(settings=settings.model_copy(update=changes)) if changes else case
+    rows = L.with_participants(used, frame)
+    totals = sheet_totals(benefit_rows(used, rows), cost_rows(used, rows))
+    audit.value = totals
+    for key, name, words in (("pv_benefits", "vfm_pv_benefits", "PV of benefits"),
+                             ("pv_costs", "vfm_pv_costs", "PV of costs"), ("npsv", "vfm_npsv", "NPSV")):
+        saved = _number(sheet.get(name))
+        if saved is not None and abs(saved - totals[key]) > 0.005:
+            audit.breaches.append(f"sheet '{AL.VALUE}': the {words} it shows, {_money(saved)}, does not follow from "
+                                  f"the allocations and assumptions ({_money(totals[key])} recomputed): a formula "
+                                  "was changed, or the sheet was not recalculated after an edit")
 
 
 def _cells(m: L.Measured, rows: list[AgreementRow], changed: np.ndarray) -> str:

@@ -16,7 +16,9 @@ each:
    beneath (one row per pot and programme: ``amount`` is the input; ``proposed (£)`` the amount
    as issued; participants, outcomes and value are formulas on the row).
 5. **Outcomes and targets** (:mod:`.outcomes`) — participants, outcomes and value by area and
-   year (and outcomes by cohort and year), as formulas on the Allocations sheet.
+   year (and outcomes by cohort and year), as formulas on the Allocations sheet; then, for a
+   case with an ``outcomes`` table, **Value for money** (:mod:`.value`): from the allocations
+   through gross outcomes, additionality, the price base and discounting to NPSV and BCR.
 6. **Flexibilities requested** (:mod:`.flexibilities`) — the measured asks, ranked, as
    devolution asks.
 7. **Duplication and gaps** (:mod:`.duplication`) — the flags register from the map and the
@@ -77,7 +79,7 @@ from datetime import datetime
 from pathlib import Path
 
 from commissioning.analysis.agreement import AgreementInputs
-from commissioning.analysis.agreement_layout import SHEETS
+from commissioning.analysis.agreement_layout import SHEETS, sheets_of
 from commissioning.analysis.record import run_record
 from commissioning.analysis import transition as transition_analysis
 from commissioning.writers.agreement.allocations import write_allocations
@@ -94,6 +96,7 @@ from commissioning.writers.agreement.outcomes import write_outcomes
 from commissioning.writers.agreement.pooled_budget import write_pooled_budget
 from commissioning.writers.agreement.summary import write_summary
 from commissioning.writers.agreement.transition import write_today, write_transition
+from commissioning.writers.agreement.value import write_value
 from commissioning.writers.record import write_run_record
 from commissioning.writers.style import Book
 
@@ -112,13 +115,15 @@ def write_agreement(inputs: AgreementInputs, path: Path, governance_template: Pa
     book = Book(path)
     book.array_exact = True  # Gnumeric too computes the EXACT comparisons over ranges
     try:
-        for name in SHEETS:
+        for name in sheets_of(draft.case.valuation.valued):
             book.wb.add_worksheet(name)
         assumptions = write_assumptions(book, draft)
         write_eligibility(book, draft)
         alloc = write_allocations(book, draft)
         pooled = write_pooled_budget(book, draft)
         write_outcomes(book, draft)
+        if draft.case.valuation.valued:
+            write_value(book, draft)
         figures = transition_analysis.transition(draft.case, draft.rows)
         write_today(book, draft, figures, alloc.last - alloc.first + 1, max_eligibility_work)
         write_transition(book, draft, figures, pooled)

@@ -1,6 +1,7 @@
 """Sheet 9, *Assumptions and evidence*: the constants the agreement rests on, as the case gives them.
 
-Shows, one table each: the cohorts (their outcome, rate and public value per outcome), the
+Shows, one table each: the cohorts (their outcome, rate and public value per outcome), for a
+case with an ``outcomes`` table the outcome values with their sources and licences, the
 areas, the footprints (when the case has any), unit costs and outcome rates by pot and cohort
 (after the rates table, with where each came from) and the need evidence — the caps every
 need check reads (left out of the print area when longer than :data:`PRINT_ROWS_MAX` rows).
@@ -57,6 +58,16 @@ def write_assumptions(book: Book, draft: Draft) -> AssumptionsAnchors:
                                     "value_per_outcome"])
     block("Cohorts: the outcome each is measured by, its rate and its public value (£ per outcome)", cohorts,
           "Cohorts", {"journey_stage": b.whole, "outcome_rate": b.rate, "value_per_outcome": b.plain_money})
+
+    if case.outcomes:
+        values = pd.DataFrame([(o.cohort_code, o.outcome, o.price_year or case.valuation.price_base,
+                                o.persistence_years, o.deadweight, o.displacement, o.source or "")
+                               for o in case.outcomes],
+                              columns=["cohort_code", "outcome", "price_year", "persistence_years", "deadweight",
+                                       "displacement", "source"])
+        block("Outcome values and their sources, with their licences (the Value for money sheet counts them; "
+              "licence-restricted values such as HACT's or the National TOMs' are not embedded)", values,
+              "OutcomeValues", {"persistence_years": b.whole, "deadweight": b.share, "displacement": b.share})
 
     areas = pd.DataFrame([(a.code, a.name, a.population) for a in case.areas],
                          columns=["area_code", "area_name", "population"])
