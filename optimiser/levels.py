@@ -200,7 +200,12 @@ def level_totals(case: Case, alloc: pd.DataFrame) -> dict[str, float]:
     m = need.merge(served, on=["area_code", "cohort_code", "year"], how="left")
     unmet = np.clip(m["people"] - m["served"].fillna(0.0), 0, None).sum()
     allocated = float(alloc["amount"].sum())
-    return {
+    measures = {}
+    if case.valuation.valued:  # the fiscal, economic and social objectives' measures (unweighted)
+        for component in ("fiscal", "economic", "social"):
+            per_head = case.valuation.per_head_column(alloc, component) if len(alloc) else np.zeros(0)
+            measures[component] = float((alloc["participants"].to_numpy() * per_head).sum())
+    return measures | {
         "allocated": allocated,
         "participants": float(alloc["participants"].sum()),
         "outcomes": float(alloc["outcomes"].sum()),

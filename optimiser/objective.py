@@ -58,8 +58,8 @@ UNIT_LONG = {"outcomes": "outcomes", "value": "£ of public value", "fiscal": "�
              "economic": "£ of economic benefit (present value)", "social": "£ of social benefit (present value)",
              "coverage": "participants"}
 # the totals' column
-MEASURE = {"outcomes": "outcomes", "value": "value", "fiscal": "value", "economic": "value", "social": "value",
-           "coverage": "participants"}
+MEASURE = {"outcomes": "outcomes", "value": "value", "fiscal": "fiscal", "economic": "economic", "social": "social",
+           "coverage": "participants"}  # fiscal, economic, social: in a valued case's totals (optimiser.levels)
 
 
 def primary(variables: pd.DataFrame, objective: str, case: Case | None = None) -> tuple[np.ndarray, float]:

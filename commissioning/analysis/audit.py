@@ -391,8 +391,9 @@ def _named(wb, name: str) -> Any:
 def _value_for_money(audit: Audit, path: Path, case: Case, frame: pd.DataFrame) -> None:
     """Recompute the Value for money sheet from the amounts as edited, with the sheet's own discount
     rate and optimism bias (a finance team may change them there): the figures, a note for each
-    assumption that differs from the case's, and a breach when the sheet's saved result (after a
-    spreadsheet recalculated it) does not follow from its allocations and assumptions."""
+    assumption that differs from the case's, and a note when the sheet's saved result (after a
+    spreadsheet recalculated it) differs from the recomputation (not a breach: no rule is broken;
+    the sheet's other inputs are followed by its formulas, not by the check)."""
     from commissioning.analysis.value import benefit_rows, cost_rows, sheet_totals
 
     import openpyxl
@@ -412,6 +413,10 @@ def _value_for_money(audit: Audit, path: Path, case: Case, frame: pd.DataFrame) 
     for key, name, words in (("discount_rate", "vfm_rate", "discount rate"), ("optimism_bias", "vfm_ob",
                                                                                 "optimism bias")):
         got = _number(sheet.get(name))
+        if got is not None and not (0 <= got <= (1 if key == "discount_rate" else 10)):
+            audit.notes.append(f"sheet '{AL.VALUE}': the {words} {got:g} is not a rate the check can use "
+                               f"(expected {'0 to 1' if key == 'discount_rate' else '0 or more'}); the case's is used")
+            continue
         if got is not None and abs(got - getattr(settings, key)) > 1e-12:
             changes[key] = got
             audit.notes.append(f"sheet '{AL.VALUE}': the {words} is {got:.2%} where the case states "
@@ -424,9 +429,14 @@ def _value_for_money(audit: Audit, path: Path, case: Case, frame: pd.DataFrame) 
                              ("pv_costs", "vfm_pv_costs", "PV of costs"), ("npsv", "vfm_npsv", "NPSV")):
         saved = _number(sheet.get(name))
         if saved is not None and abs(saved - totals[key]) > 0.005:
-            audit.breaches.append(f"sheet '{AL.VALUE}': the {words} it shows, {_money(saved)}, does not follow from "
-                                  f"the allocations and assumptions ({_money(totals[key])} recomputed): a formula "
-                                  "was changed, or the sheet was not recalculated after an edit")
+            # Not a breach of any rule: the sheet's own inputs (values, rates, deadweight, deflators) may
+            # have been edited, an allocation moved to a combination the sheet has no row for, or a formula
+            # changed. The check recomputes with the case's values and the sheet's rate and optimism bias.
+            audit.notes.append(f"sheet '{AL.VALUE}': the {words} it shows, {_money(saved)}, differs from "
+                               f"{_money(totals[key])} recomputed from the amounts with the case's values: an "
+                               "input on the sheet was edited, an allocation was moved to a programme, cohort or "
+                               "year the sheet has no row for, a formula was changed, or the sheet was not "
+                               "recalculated after an edit")
 
 
 def _cells(m: L.Measured, rows: list[AgreementRow], changed: np.ndarray) -> str:
@@ -453,11 +463,14 @@ def _breach_text(m: L.Measured, rows: list[AgreementRow], changed: np.ndarray, c
 
 def _effect(case: Case, key: tuple[str, str, str, str, str], amount: float) -> tuple[float, float, float]:
     """Participants, outcomes and value that ``amount`` buys for (pot, area, cohort, year, programme)."""
-    _, _, cohort, _, programme = key
+    _, _, cohort, year, programme = key
     if amount == 0 or programme not in case.pot or cohort not in case.cohort:
         return 0.0, 0.0, 0.0
-    return bought(amount, case.unit_cost(programme, cohort), case.outcome_rate(programme, cohort),
-                  case.cohort[cohort].value_per_outcome)
+    participants, outcomes, value = bought(amount, case.unit_cost(programme, cohort),
+                                           case.outcome_rate(programme, cohort), case.cohort[cohort].value_per_outcome)
+    if case.valuation.valued:  # public value as the case counts it: the present value of net additional benefits
+        value = participants * case.valuation.per_head(programme, cohort, year)
+    return participants, outcomes, value
 
 
 def _diff(audit: Audit, rows: list[AgreementRow], frame: pd.DataFrame, facts: dict) -> None:

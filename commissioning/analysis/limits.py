@@ -115,6 +115,16 @@ def with_participants(case: Case, rows: pd.DataFrame) -> pd.DataFrame:
     out["unit_cost"] = np.array(uc, dtype=float)
     out["outcome_rate"] = np.array(rate, dtype=float)
     out["value_per_outcome"] = np.array(vpo, dtype=float)
+    if case.valuation.valued and len(out):
+        # In a valued case a row's value is the present value of its net additional benefits: written as a
+        # value per headline outcome, so that outcomes × value per outcome (the agreement's formula) is it.
+        known = np.array([q in case.pot and c in case.cohort for q, c in zip(out["programme"], out["cohort_code"])])
+        per_head = np.zeros(len(out))
+        if known.any():
+            per_head[known] = case.valuation.per_head_column(out[known])
+        rate = out["outcome_rate"].to_numpy(dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out["value_per_outcome"] = np.where(known & (rate > 0), per_head / rate, np.where(known, 0.0, np.nan))
     out["participants"], out["outcomes"], out["value"] = bought(
         out["amount"].astype(float), out["unit_cost"], out["outcome_rate"], out["value_per_outcome"])
     return out

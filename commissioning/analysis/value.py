@@ -16,7 +16,7 @@ per dividend: ``alignment`` = aligned − baseline, ``devolution`` = pooled − 
 
 Decisions where the issue is silent: costs are not split by outcome; the figures are
 unweighted (distributional weights shape the objective only); "a year" in the headline is
-the undiscounted total over the persistence divided by the term's years.
+the undiscounted total over the persistence divided by the number of the case's years.
 """
 
 from __future__ import annotations
@@ -209,8 +209,10 @@ def benefit_rows(case: Case, rows: pd.DataFrame) -> pd.DataFrame:
     base, the present-value factor Σ_{k<P} (1 + r)^−(t+k) and the present value."""
     v = case.valuation
     prog = rows["programme"].where(rows["programme"].notna(), rows["pot_code"])
-    g = (rows.assign(programme=prog).groupby(["programme", "cohort_code", "year"], sort=False)["participants"]
-         .sum().reset_index())
+    rows = rows.assign(programme=prog)
+    rows = rows[rows["programme"].isin(list(case.pot)) & rows["cohort_code"].isin(list(case.cohort))
+                & rows["year"].map(_is_year)]  # a row the case cannot place buys nothing it can value
+    g = rows.groupby(["programme", "cohort_code", "year"], sort=False)["participants"].sum().reset_index()
     order = {"programme": {p: i for i, p in enumerate(case.pot)}, "cohort_code": {c: i for i, c in enumerate(case.cohort)},
              "year": {y: i for i, y in enumerate(case.years)}}
     g = g.sort_values(["cohort_code", "programme", "year"], key=lambda s: s.map(order[s.name]), kind="stable")
@@ -235,9 +237,9 @@ def cost_rows(case: Case, rows: pd.DataFrame) -> pd.DataFrame:
     """One row per year of the case: spend, the discount factor 1 ÷ (1 + r)^t and the present value
     of costs with the optimism-bias uplift."""
     v = case.valuation
-    spend = rows.groupby("year")["amount"].sum()
+    spend = rows[rows["year"].map(_is_year)].groupby("year")["amount"].sum()
     out = []
-    for y in case.years:
+    for y in sorted({*case.years, *spend.index}, key=fy.parse_year):  # spend edited into another year is costed
         t = v.t(y)
         s = float(spend.get(y, 0.0))
         out.append((y, t, s, float(v.discount(t)), s * (1 + case.settings.optimism_bias) * float(v.discount(t))))
@@ -252,3 +254,11 @@ def sheet_totals(benefits: pd.DataFrame, costs: pd.DataFrame) -> dict[str, float
     for c in ("fiscal", "economic", "social"):
         out[c] = float((benefits[c] * benefits["persistence_years"]).sum())
     return out
+
+
+def _is_year(y) -> bool:
+    try:
+        fy.parse_year(y)
+        return True
+    except (ValueError, TypeError):
+        return False

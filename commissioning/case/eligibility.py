@@ -151,9 +151,10 @@ class Eligibility:
         cells["outcome_rate"] = lookup(cells["cohort_code"], {c.code: c.outcome_rate for c in case.cohorts})
         cells["value_per_outcome"] = lookup(cells["cohort_code"],
                                             {c.code: (c.value_per_outcome or 0.0) for c in case.cohorts})
-        if case.rates and len(cells):
+        if any(x.outcome is None for x in case.rates) and len(cells):
             r = pd.DataFrame(
-                [(x.pot_code, x.cohort_code, x.unit_cost, x.outcome_rate) for x in case.rates],
+                [(x.pot_code, x.cohort_code, x.unit_cost, x.outcome_rate) for x in case.rates
+                 if x.outcome is None],  # a row naming an outcome sets only that outcome's rate (case.value)
                 columns=["pot_code", "cohort_code", "_uc", "_or"],
             )
             cells = cells.merge(r, on=["pot_code", "cohort_code"], how="left")

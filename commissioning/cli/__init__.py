@@ -529,7 +529,8 @@ def agree(obj: Context, case: Path, out: Path, scenario: Path | None, from_dir: 
 
             write_run_outputs(run, work, explanation=explanation)
         else:
-            for name in ("allocations.csv", "summary.json", "flags.csv", "asks.csv", "package.csv", "realism.csv"):
+            for name in ("allocations.csv", "summary.json", "flags.csv", "asks.csv", "package.csv", "realism.csv",
+                         "value.csv"):
                 if (from_dir / name).exists():
                     shutil.copyfile(from_dir / name, work / name)
         write_agreement(inputs, work / "agreement.xlsx", governance)

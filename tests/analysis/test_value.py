@@ -252,8 +252,48 @@ def test_check_recomputes_the_value_for_money_with_the_sheets_discount_rate(tmp_
     assert result.exit_code == 0, result.output
     assert "the discount rate is 0.00% where the case states 3.50%" in result.output
     assert "PV of benefits £25,000.00, PV of costs £22,000.00, NPSV +£3,000.00" in result.output
-    # A result overwritten by hand no longer follows from the sheet: a breach.
+    # A result overwritten by hand no longer follows from the sheet: said (no rule is broken, so not a breach).
     named(wb, "vfm_npsv").value = 99999
     wb.save(tmp_path / "tampered.xlsx")
     result = CliRunner().invoke(main, ["check", str(tmp_path / "tampered.xlsx"), "--case", str(tmp_path / "case")])
-    assert result.exit_code == 1 and "the NPSV it shows, £99,999.00, does not follow" in result.output
+    assert result.exit_code == 0 and "the NPSV it shows, £99,999.00, differs from £3,000.00 recomputed" in result.output
+    # A rate the check cannot use is said and the case's used.
+    named(wb, "vfm_rate").value = -1
+    wb.save(tmp_path / "negative.xlsx")
+    result = CliRunner().invoke(main, ["check", str(tmp_path / "negative.xlsx"), "--case", str(tmp_path / "case")])
+    assert result.exit_code == 0 and "the discount rate -1 is not a rate the check can use" in result.output
+
+
+def test_checks_net_effect_counts_public_value_as_the_case_does(tmp_path):
+    import openpyxl
+
+    from agreementcase import allocation_rows
+
+    out = agreed(tmp_path)
+    wb = openpyxl.load_workbook(out / "agreement.xlsx")
+    ws = wb["Allocations"]
+    row = next(r for r in allocation_rows(ws) if r["year"] == "2026-27")
+    ws[row["_amount_cell"]] = 5000
+    wb.save(tmp_path / "cut.xlsx")
+    result = CliRunner().invoke(main, ["check", str(tmp_path / "cut.xlsx"), "--case", str(tmp_path / "case")])
+    # 5 fewer participants in 2026-27, each worth 0.5 × £1,250 × (1/1.035 + 1/1.035²) = £1,187.308392
+    # of present value: −£5,936.54.
+    assert "-£5,936.54 public value" in result.output, result.output
+    # and the value for money is recomputed on the cut: 24,161.736563 − 5,936.541961 = 18,225.194602
+    assert "PV of benefits £18,225.19" in result.output
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_a_rates_row_naming_an_outcome_leaves_the_headline_rate_alone(tmp_path, solver):
+    # P's Level 2 rate for Y is 0.9 (not 0.2), and P's unit cost for Y £500 (a headline rates row).
+    # Counting outcomes, Y's headline rate stays 0.6: £10,000 at £500 buys 20 participants, but only 10
+    # are in need, so £5,000 buys 10 participants and 10 × 0.6 = 6 headline outcomes; X gets the other
+    # £5,000: 5 participants × 0.5 = 2.5. Total 8.5 outcomes (the Level 2 row changes none of them).
+    tables = one_year(TWO_TYPES, rates=[{"pot_code": "P", "cohort_code": "Y", "outcome": "Level 2", "outcome_rate": 0.9},
+                                        {"pot_code": "P", "cohort_code": "Y", "unit_cost": 500}])
+    case = load_case(write(tmp_path / "c", tables, "name: r\nobjective: outcomes"))
+    run = optimise_case(case, solver=solver)
+    assert run.levels["aligned"].totals["outcomes"] == pytest.approx(8.5)
+    assert len(run.levels["aligned"].lp.variables.query("kind == 'alloc'")) == 2  # one column per cell
+    # Valued, Y's Level 2 is worth 0.9 × £1,000 a head through P.
+    assert case.valuation.per_head("P", "Y", "2025-26") == pytest.approx(0.6 * 500 + 0.9 * 1000)

@@ -84,7 +84,7 @@ def write_assumptions(book: Book, draft: Draft) -> AssumptionsAnchors:
             idx = [i for i, m in enumerate(members) if m.footprint_code == code]
             footprint_range[code] = sheet_ref(ASSUMPTIONS, col_range(2, top + 1 + idx[0], top + 1 + idx[-1]))
 
-    rates = {(r.pot_code, r.cohort_code): r for r in case.rates}
+    rates = case.rate  # the rows naming no outcome (an outcome's own rate is on the Value for money sheet)
     used = set(zip(draft.rows["programme"], draft.rows["cohort_code"]))
     pairs = [(p.code, c) for p in case.pots for c in case.cohort
              if case.eligibility.covers(p.code, cohort=c) or (p.code, c) in used]

@@ -15,8 +15,11 @@ Blocks, top to bottom:
    yellow), gross = participants × rate, net = gross × net share, the yearly benefits in the
    price base, and the present-value factor Σ_{k<P} (1 + r)^−(t+k) =
    (1 + r)^−t · (1 − (1 + r)^−P) ÷ (1 − 1/(1 + r)) (P when r = 0), times the yearly total.
-5. **Costs** — per year: spend (from the Allocations sheet), 1 ÷ (1 + r)^t and the present
-   value with the optimism-bias uplift.
+5. **Costs** (above the benefits, which may be long) — per year: spend (from the Allocations
+   sheet), 1 ÷ (1 + r)^t and the present value with the optimism-bias uplift.
+
+The benefits table prints when it has at most ``PRINT_ROWS_MAX`` rows; longer, a printed line
+says it is left out of print (the house rule for long tables).
 
 The arithmetic is :mod:`commissioning.case.value`'s; the cached values are
 :mod:`commissioning.analysis.value`'s rows (this module computes nothing). Defines the names
@@ -29,7 +32,8 @@ from __future__ import annotations
 from commissioning.analysis.agreement_layout import VALUE
 from commissioning.analysis.value import benefit_rows, cost_rows, outcome_types, sheet_totals
 from commissioning.writers.agreement.draft import Draft
-from commissioning.writers.agreement.layout import define_name, header_cells, note_row, print_setup, worksheet
+from commissioning.writers.agreement.layout import (PRINT_ROWS_MAX, define_name, header_cells, note_row,
+                                                     out_of_print_note, print_setup, worksheet)
 from commissioning.writers.style import Book, cell, col_range
 
 # Printed on A4 landscape at 70% or more: the sources (column P) do not print (the Assumptions sheet
@@ -117,6 +121,7 @@ def write_value(book: Book, draft: Draft) -> None:
         at[(t.cohort_code, t.outcome)] = rr
         b.text(ws, rr, OC["cohort"], t.cohort_code, b.top)
         b.text(ws, rr, OC["outcome"], t.outcome, wrap_top)
+        b.row_height(ws, rr, [(t.outcome, WIDTHS[OC["outcome"]])])
         ws.write_number(rr, OC["rate"], t.rate, inputs_rate)
         for key, val in (("fiscal", t.fiscal_value), ("economic", t.economic_value), ("social", t.social_value)):
             ws.write_number(rr, OC[key], val, inputs_money)
@@ -130,9 +135,29 @@ def write_value(book: Book, draft: Draft) -> None:
         b.formula(ws, rr, OC["net"], f"=(1-{cell(rr, OC['deadweight'])})*(1-{cell(rr, OC['displacement'])})", b.share,
                   float(t.net_share))
         b.text(ws, rr, OC["source"], t.source, wrap_top)
-    # ---- benefits ----
+    # ---- costs ----
     r = first + len(types) + 1
+    ws.write_string(r, 0, "Costs: the allocations by year, uplifted for optimism bias and discounted", b.subtitle)
+    _header(book, ws, r + 1, C, {"year": "Year", "spend": "Spend (£)", "pv": "PV of costs (£)",
+                                 "discount": "Discount factor", "t": "t"}, widths)
+    cf = r + 2
+    for i, x in enumerate(costs.itertuples(index=False)):
+        rr = cf + i
+        b.text(ws, rr, C["year"], x.year)
+        ws.write_number(rr, C["t"], x.t)
+        b.formula(ws, rr, C["spend"], f"=SUMPRODUCT(EXACT(alloc_year,{cell(rr, C['year'])}),alloc_amount)",
+                  b.plain_money, float(x.spend))
+        b.formula(ws, rr, C["discount"], f"=(1+vfm_rate)^(-{cell(rr, C['t'])})", factor, float(x.discount))
+        b.formula(ws, rr, C["pv"], f"={cell(rr, C['spend'])}*(1+vfm_ob)*{cell(rr, C['discount'])}", b.plain_money,
+                  float(x.pv_costs))
+    cl = cf + max(len(costs), 1) - 1
+    # ---- benefits ----
+    r = cl + 2
     ws.write_string(r, 0, "Benefits: per cohort, outcome, programme and year achieved", b.subtitle)
+    long = len(benefits) > PRINT_ROWS_MAX
+    if long:  # the house rule: a table this long is left out of print, with a printed line saying so
+        r += 1
+        ws.write_string(r, 0, out_of_print_note(len(benefits), "the Benefits table"), b.note)
     head = r + 1
     words = {"cohort": "Cohort", "outcome": "Outcome", "programme": "Programme", "year": "Year achieved",
              "participants": "Partici-pants", "rate": "Rate", "gross": "Gross outcomes", "net": "Net outcomes",
@@ -145,6 +170,7 @@ def write_value(book: Book, draft: Draft) -> None:
         tr = at[(x.cohort_code, x.outcome)]
         b.text(ws, rr, B["cohort"], x.cohort_code, b.top)
         b.text(ws, rr, B["outcome"], x.outcome, wrap_top)
+        b.row_height(ws, rr, [(x.outcome, WIDTHS[B["outcome"]])])
         b.text(ws, rr, B["programme"], x.programme, b.top)
         b.text(ws, rr, B["year"], x.year, b.top)
         ws.write_number(rr, B["t"], x.t)
@@ -170,22 +196,6 @@ def write_value(book: Book, draft: Draft) -> None:
         yearly = "+".join(cell(rr, B[k]) for k in ("fiscal", "economic", "social"))
         b.formula(ws, rr, B["pv"], f"=({yearly})*{cell(rr, B['factor'])}", b.plain_money, float(x.pv_benefits))
     bl = bf + max(len(benefits), 1) - 1
-    # ---- costs ----
-    r = bl + 2
-    ws.write_string(r, 0, "Costs: the allocations by year, uplifted for optimism bias and discounted", b.subtitle)
-    _header(book, ws, r + 1, C, {"year": "Year", "spend": "Spend (£)", "pv": "PV of costs (£)",
-                                 "discount": "Discount factor", "t": "t"}, widths)
-    cf = r + 2
-    for i, x in enumerate(costs.itertuples(index=False)):
-        rr = cf + i
-        b.text(ws, rr, C["year"], x.year)
-        ws.write_number(rr, C["t"], x.t)
-        b.formula(ws, rr, C["spend"], f"=SUMPRODUCT(EXACT(alloc_year,{cell(rr, C['year'])}),alloc_amount)",
-                  b.plain_money, float(x.spend))
-        b.formula(ws, rr, C["discount"], f"=(1+vfm_rate)^(-{cell(rr, C['t'])})", factor, float(x.discount))
-        b.formula(ws, rr, C["pv"], f"={cell(rr, C['spend'])}*(1+vfm_ob)*{cell(rr, C['discount'])}", b.plain_money,
-                  float(x.pv_costs))
-    cl = cf + max(len(costs), 1) - 1
     # ---- the result ----
     total = sheet_totals(benefits, costs)
     at_result = {name: cell(res + 1 + i, VALUE_COL) for i, name in enumerate(("pvb", "pvc"))}
@@ -210,7 +220,7 @@ def write_value(book: Book, draft: Draft) -> None:
     for j, w in enumerate(WIDTHS):
         ws.set_column(j, j, w)
     ws.freeze_panes(3, 0)
-    last_row = cl
+    last_row = head if long else bl
     print_setup(book, draft, ws, widths, None, print_area=(0, 0, last_row, PRINTED - 1))
 
 
