@@ -279,3 +279,22 @@ def test_the_example_readme_s_in_work_stages_and_known_hole(case, runs):
     assert ("In `map` and at the aligned level the reason reads `cohort`: the nearest pot, the Adult Skills Fund, "
             "would fit them but for its cohorts. In the pool, pooled money may reach them, so there they are "
             "`funding` gaps") in text
+
+
+def test_the_readme_s_value_for_money_paragraph(case):
+    from commissioning.analysis.value import value_frame, value_record
+
+    run = optimise_case(case, solver=SOLVER)
+    record = value_record(case, value_frame(case, {n: lv.allocations for n, lv in run.levels.items()}))
+    text = _words(ROOT / "README.md")
+    a_year = record["levels"]["alignment"]["a_year"]
+    by_type = a_year["net_outcomes"]
+    tens = {o: f"{round(by_type[o], -1):,.0f}" for o in ("Level 2 achieved", "Level 3 achieved", "job entry",
+                                                          "sustained job")}
+    assert (f"about {tens['Level 2 achieved']} more people achieving Level 2, {tens['Level 3 achieved']} more "
+            f"achieving Level 3, {tens['job entry']} more job entries and {tens['sustained job']} more sustained "
+            f"jobs, with £{a_year['fiscal'] / 1e6:.1f}m a year of fiscal and £{a_year['economic'] / 1e6:.1f}m a year "
+            "of economic benefit") in text
+    pooled = record["levels"]["pooled"]["term"]
+    assert f"benefit–cost ratio is {pooled['bcr']:.2f} (NPSV £{pooled['npsv'] / 1e6:.1f}m over the term" in text
+    assert record["additionality"] == "net" and record["price_base"] == "2024-25"
