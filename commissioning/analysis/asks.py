@@ -70,7 +70,10 @@ ASK_COLUMNS = ["rank", "pot_code", "change", "area_code", "cohort_code", "year",
                "gain_per_million", "detail", "estimated_gain", "gain", "gain_participants", "gain_value",
                "measured_against", "department", "group", "ask", "parts", "assumption", "warning",
                "loses_participants", "loses_outcomes", "receives_less"]
-GAIN_OF = MEASURE  # objective -> the measure its gain is counted in
+# objective -> the measure its gain is counted in. The fiscal, economic and social objectives' asks
+# are counted in public value: an ask's plans are compared allocation by allocation, and an
+# allocation carries the whole value, not its parts (a limitation stated in the README).
+GAIN_OF = {**MEASURE, "fiscal": "value", "economic": "value", "social": "value"}
 KEY = ["pot_code", "area_code", "cohort_code", "year", "programme"]
 UNMEASURED_COLUMNS = ["pot_code", "change", "estimated_gain", "detail"]
 # Above this many variables in the pooled model, pool-join asks are not measured by default

@@ -306,9 +306,14 @@ def _print_run(run) -> None:
                    f"devolution dividend: {d['devolution'][key]:+,.0f} {unit}")
     else:
         from commissioning.analysis.value import signed_money
+        from optimiser.objective import MEASURE, UNIT_LONG
 
-        click.echo(f"  alignment dividend: {signed_money(d['alignment']['value'])} of public value; "
-                   f"devolution dividend: {signed_money(d['devolution']['value'])} of public value")
+        key = MEASURE[run.objective]  # value, or in a valued case fiscal, economic or social
+        words = UNIT_LONG[run.objective].removeprefix("£ ")
+        align, devolve = (L[a].totals[key] - L[b].totals[key] for a, b in (("aligned", "baseline"),
+                                                                             ("pooled", "aligned")))
+        click.echo(f"  alignment dividend: {signed_money(align)} {words}; devolution dividend: "
+                   f"{signed_money(devolve)} {words}")
     if run.objective_why:
         click.echo(f"  objective {run.objective}: {run.objective_why}")
     if run.case.valuation.valued:

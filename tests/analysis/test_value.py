@@ -193,6 +193,7 @@ def test_the_cli_writes_value_csv_and_the_summary_figures(tmp_path):
     result = CliRunner().invoke(main, ["optimise", str(folder), "--out", str(out), "--solver", "highs"])
     assert result.exit_code == 0, result.output
     assert "coordination alone" in result.output and "gross" in result.output
+    assert "alignment dividend: +£0 of public value" in result.output  # no provision: the baseline is the plan
     rows = list(csv.DictReader(open(out / "value.csv")))
     whole = next(r for r in rows if r["level"] == "aligned" and r["pot_code"] == "" and r["year"] == ""
                  and r["outcome"] == "")
@@ -297,3 +298,14 @@ def test_a_rates_row_naming_an_outcome_leaves_the_headline_rate_alone(tmp_path, 
     assert len(run.levels["aligned"].lp.variables.query("kind == 'alloc'")) == 2  # one column per cell
     # Valued, Y's Level 2 is worth 0.9 × £1,000 a head through P.
     assert case.valuation.per_head("P", "Y", "2025-26") == pytest.approx(0.6 * 500 + 0.9 * 1000)
+
+
+@pytest.mark.parametrize("objective, words", [("economic", "+£1,000 of economic benefit"),
+                                              ("fiscal", "+£5,000 of fiscal benefit")])
+def test_optimise_runs_end_to_end_for_one_audience(tmp_path, objective, words):
+    # With no provision the baseline spreads the money over both cohorts (5 each): economic 5 × £200 = £1,000,
+    # fiscal 5 × £1,000 = £5,000; the plan puts all 10 in one cohort: economic £2,000 (Y), fiscal £10,000 (X).
+    folder = write(tmp_path / "c", one_year(TWO_TYPES), f"name: a\nobjective: {objective}")
+    result = CliRunner().invoke(main, ["optimise", str(folder), "--out", str(tmp_path / "out"), "--solver", "cbc"])
+    assert result.exit_code == 0, result.output
+    assert f"alignment dividend: {words} (present value)" in result.output
