@@ -258,9 +258,9 @@ def summary_dict(run: RunResult, extra: dict[str, Any] | None = None) -> dict[st
     if run.objective_why:
         out["objective_why"] = run.objective_why
     if case.valuation.valued:
-        from commissioning.analysis.value import value_frame, value_record
+        from commissioning.analysis.value import run_value_frame, value_record
 
-        out["value"] = value_record(case, value_frame(case, {n: lv.allocations for n, lv in run.levels.items()}))
+        out["value"] = value_record(case, run_value_frame(run))
     if aligned is not None and not aligned.proven_optimal:
         out["note"] = "the solver stopped at its time limit: figures are the best found, not proven optimal"
     if extra:

@@ -116,6 +116,16 @@ def value_frame(case: Case, allocations: dict[str, pd.DataFrame]) -> pd.DataFram
     return out[VALUE_COLUMNS].reset_index(drop=True)
 
 
+def run_value_frame(run) -> pd.DataFrame:
+    """:func:`value_frame` of a run's levels, worked out once per run (the CLI, ``summary.json``,
+    ``value.csv`` and the results workbook all read it)."""
+    kept = run.__dict__.get("_value_frame")
+    if kept is None:
+        kept = value_frame(run.case, {n: lv.allocations for n, lv in run.levels.items()})
+        run.__dict__["_value_frame"] = kept
+    return kept
+
+
 def _number(x: float, column: str = "") -> float | None:
     """Pence for money and outcomes (to the penny, as the agreement shows them); six places for a ratio."""
     return None if x != x else round(float(x), 6 if column == "bcr" else 2)

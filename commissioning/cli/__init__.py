@@ -317,9 +317,9 @@ def _print_run(run) -> None:
     if run.objective_why:
         click.echo(f"  objective {run.objective}: {run.objective_why}")
     if run.case.valuation.valued:
-        from commissioning.analysis.value import headline, value_frame, value_record
+        from commissioning.analysis.value import headline, run_value_frame, value_record
 
-        record = value_record(run.case, value_frame(run.case, {n: lv.allocations for n, lv in L.items()}))
+        record = value_record(run.case, run_value_frame(run))
         for level, words in (("alignment", "coordination alone"), ("devolution", "pooling on top")):
             click.echo(f"  {headline(run.case, record, level, words)}")
         click.echo(f"  ({record['note']}; value.csv has the figures by level, pot, year and outcome)")

@@ -47,9 +47,9 @@ def write_run_outputs(run: RunResult, folder: Path, extra_summary: dict[str, Any
     csvs = [(folder / "allocations.csv", run.allocations_frame().assign(status=status),
              ALLOCATION_CSV_COLUMNS + ["status"])]
     if run.case.valuation.valued:
-        from commissioning.analysis.value import VALUE_COLUMNS, value_frame
+        from commissioning.analysis.value import VALUE_COLUMNS, run_value_frame
 
-        frame = value_frame(run.case, {n: lv.allocations for n, lv in run.levels.items()})
+        frame = run_value_frame(run)
         csvs.append((folder / "value.csv", frame.assign(status=status), VALUE_COLUMNS + ["status"]))
     extra = dict(extra_summary or {})
     if explanation is not None:

@@ -100,9 +100,9 @@ def write_results_workbook(run: RunResult, path: Path, explanation=None) -> None
             _by_area_sheet(book, fmt, run, level, sheet, name)
         _allocations_sheet(book, fmt, run, name)
         if run.case.valuation.valued:
-            from commissioning.analysis.value import value_frame
+            from commissioning.analysis.value import run_value_frame
 
-            frame = value_frame(run.case, {n: lv.allocations for n, lv in run.levels.items()})
+            frame = run_value_frame(run)
             money = {c: book.money for c in ("fiscal", "economic", "social", "pv_benefits", "pv_costs", "npsv")}
             whole = frame[(frame["pot_code"] == "") & ((frame["year"] == "") | (frame["outcome"] == ""))]
             _frame_sheet(book, fmt, "Value for money", whole.drop(columns="pot_code"),
