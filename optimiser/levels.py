@@ -1,9 +1,15 @@
-"""The three levels of one case, and the comparison between them.
+"""The levels of one case, and the comparison between them.
 
 * ``baseline`` — today (see :mod:`optimiser.baseline`);
 * ``aligned`` — the optimum under today's rules;
+* ``settlement`` — present when a pot is paid inside an integrated settlement
+  (:mod:`commissioning.case.settlement`): the optimum under the settlement's rules, its
+  flexible pots pooling within their theme and moving at most ``theme_flex`` of a theme's
+  money to another theme, revenue and capital kept apart, ring-fenced pots as today;
 * ``pooled`` — the optimum once the pool (by default every ``poolable`` pot) is opened to
-  the pool's combined eligibility (see :mod:`optimiser.variables`).
+  the pool's combined eligibility (see :mod:`optimiser.variables`). In a settlement case
+  the pool also holds the settlement's flexible pots, which pool by the settlement's rules
+  only: each level's columns hold the one below's, so pooled ≥ settlement ≥ aligned.
 
 Results are plain objects (:class:`LevelResult`, :class:`RunResult`) that keep the LP, the
 solution and the constraint registry, so that explanation (flags, shadow prices, asks)
@@ -24,6 +30,7 @@ import pandas as pd
 from commissioning.case.tables import bought
 from commissioning.errors import Collision, InfeasibleError
 from commissioning.case.model import Case
+from commissioning.case.settlement import flexible_pots, settles
 
 from optimiser.baseline import baseline_allocation, penny_floor
 from optimiser.families.registry import demanding as demanding_families, pinning as pinning_families, settle_order
@@ -31,7 +38,8 @@ from optimiser.build import create_model
 from optimiser.lp import MONEY_SCALE, LinearProgram
 from optimiser.solve import Solution, solve
 
-LEVELS = ("baseline", "aligned", "pooled")
+LEVELS = ("baseline", "aligned", "pooled")  # every run's; a settlement case adds SETTLEMENT
+ORDER = ("baseline", "aligned", "settlement", "pooled")
 ALLOCATION_COLUMNS = ["pot_code", "area_code", "cohort_code", "year", "amount", "participants", "outcomes",
                       "value", "programme", "unit_cost", "outcome_rate"]
 METRICS = ("allocated", "participants", "outcomes", "value", "unmet_people", "idle_amount")
@@ -80,19 +88,33 @@ class RunResult:
             return "time_limit"
         return "optimal" if statuses <= {"optimal"} else sorted(statuses)[0]
 
+    @property
+    def level_names(self) -> tuple[str, ...]:
+        """The run's levels in order: baseline, aligned, settlement (in a settlement case), pooled."""
+        return tuple(n for n in ORDER if n in self.levels)
+
+    @property
+    def solved_levels(self) -> tuple[str, ...]:
+        """The levels solved as linear programmes (all but the baseline)."""
+        return tuple(n for n in self.level_names if n != "baseline")
+
     def dividends(self) -> dict[str, dict[str, float]]:
-        """Alignment (aligned − baseline) and devolution (pooled − aligned) in participants, outcomes and value."""
+        """Alignment (aligned − baseline) and devolution (pooled − aligned) in participants, outcomes and
+        value; in a settlement case also ``settlement`` (settlement − aligned)."""
         L = {k: v.totals for k, v in self.levels.items()}
         keys = ("participants", "outcomes", "value")
-        return {
+        out = {
             "alignment": {k: L["aligned"][k] - L["baseline"][k] for k in keys},
             "devolution": {k: L["pooled"][k] - L["aligned"][k] for k in keys},
         }
+        if "settlement" in L:
+            out["settlement"] = {k: L["settlement"][k] - L["aligned"][k] for k in keys}
+        return out
 
     def allocations_frame(self) -> pd.DataFrame:
         """allocations.csv: one row per level, pot, area, cohort, year (and programme)."""
         frames = []
-        for name in LEVELS:
+        for name in self.level_names:
             a = self.levels[name].allocations
             frames.append(a.assign(scenario=self.scenario, level=name))
         out = pd.concat(frames, ignore_index=True)
@@ -240,7 +262,7 @@ def solve_level(case: Case, level: str, pool: frozenset[str], solver: str, time_
     adds columns to (the aligned level's, for the pooled one): HiGHS starts from it."""
     say = progress or (lambda _: None)
     say(f"building the {level} model")
-    lp = create_model(case, pool=pool if level == "pooled" else frozenset(), progress=progress)
+    lp = create_model(case, pool=pool if level != "aligned" else frozenset(), progress=progress)
     if lp.infeasible_rules:
         # Name every collision at once: the rules with nothing in scope, and whatever the
         # elastic diagnosis finds among the rest.
@@ -271,21 +293,27 @@ def solve_level(case: Case, level: str, pool: frozenset[str], solver: str, time_
         raise SolverError(f"the {level} model could not be solved: {sol.status} {sol.message}".strip())
     alloc = allocations_from(lp.variables, settle(lp, sol.x), case)
     return LevelResult(level, sol.status, alloc, level_totals(case, alloc), lp, sol, constraint_table(lp, sol),
-                       pool if level == "pooled" else frozenset())
+                       pool if level != "aligned" else frozenset())
 
 
 def default_pool(case: Case) -> frozenset[str]:
-    """The pool of a case: the scenario's choice, else every ``poolable`` pot."""
-    if case.pool is not None:
-        return frozenset(case.pool)
-    return frozenset(p.code for p in case.pots if p.poolable)
+    """The pool of a case: the scenario's choice, else every ``poolable`` pot — and, in a settlement
+    case, the settlement's flexible pots (their flexibility is the settlement's, not the partners')."""
+    chosen = frozenset(case.pool) if case.pool is not None else frozenset(p.code for p in case.pots if p.poolable)
+    return chosen | flexible_pots(case)
+
+
+def settlement_pool(case: Case) -> frozenset[str] | None:
+    """The pool of the settlement level: the flexible settlement pots; None when the case has no settlement."""
+    return flexible_pots(case) if settles(case) else None
 
 
 def optimise_case(case: Case, solver: str = "auto", time_limit: float | None = None,
                   pool: frozenset[str] | None = None, scenario: str | None = None,
                   progress: Progress | None = None) -> RunResult:
-    """Compute baseline, aligned and pooled for a case."""
-    pool = default_pool(case) if pool is None else frozenset(pool)
+    """Compute baseline, aligned, settlement (in a settlement case) and pooled for a case."""
+    pool = default_pool(case) if pool is None else frozenset(pool) | flexible_pots(case)
+    settled = settlement_pool(case)
     timings: dict[str, float] = {}
     t = time.perf_counter()
     base = baseline_allocation(case)
@@ -303,12 +331,17 @@ def optimise_case(case: Case, solver: str = "auto", time_limit: float | None = N
     solver, reason = choose_solver(solver, size)
     if progress:
         progress(f"solver: {reason}")
-    for level in ("aligned", "pooled"):
+    below = None
+    for level in ("aligned", "settlement", "pooled"):
+        if level == "settlement" and settled is None:
+            continue
         t = time.perf_counter()
-        # The pooled model is the aligned one plus the pool's columns, so the aligned basis
-        # stays feasible for it and the primal simplex carries on from there (HiGHS only).
-        warm = levels["aligned"].solution.warm if level == "pooled" else None
-        levels[level] = solve_level(case, level, pool, solver, time_limit, progress, warm=warm)
+        # Each model is the one below plus columns (and, above aligned, the cross-theme rows), so
+        # the basis below stays feasible for it and the primal simplex carries on from there (HiGHS only).
+        warm = levels[below].solution.warm if below else None
+        levels[level] = solve_level(case, level, settled if level == "settlement" else pool, solver, time_limit,
+                                    progress, warm=warm)
         timings[level] = time.perf_counter() - t
+        below = level
     return RunResult(scenario or case.scenario or case.settings.name, case, levels, solver, case.settings.objective,
                      pool, timings, solver_reason=reason, time_limit=time_limit)

@@ -21,7 +21,7 @@ import scipy.sparse as sp
 MONEY_SCALE = 1000.0  # £ per model unit
 INF = np.inf
 
-REGISTRY_COLUMNS = ["family", "pot_code", "area_code", "cohort_code", "year", "rule_index", "description"]
+REGISTRY_COLUMNS = ["family", "pot_code", "area_code", "cohort_code", "year", "rule_index", "theme", "description"]
 
 
 @dataclass

@@ -73,7 +73,7 @@ WARM_SIMPLEX = {"primal": 4, "dual": 1}
 
 
 COL_KEY = ["kind", "pot_code", "area_code", "cohort_code", "year", "programme", "budget_year"]
-ROW_KEY = ["family", "pot_code", "area_code", "cohort_code", "year", "rule_index"]
+ROW_KEY = ["family", "pot_code", "area_code", "cohort_code", "year", "rule_index", "theme"]
 
 
 class _KeyCoder:

@@ -57,6 +57,7 @@ from commissioning.case.model import Case
 from commissioning.analysis.asks import UNMEASURED_COLUMNS
 from commissioning.analysis.dropped import Dropped, dropped_analysis, dropped_flags
 from commissioning.analysis.package import Package
+from commissioning.analysis.settlement import RuleCost, rule_costs, settlement_asks
 from optimiser.objective import UNIT
 from optimiser.families.base import CELL, GAP_PEOPLE, IDLE_THRESHOLD, Reasons
 from optimiser.families.registry import REGISTRY, budget_families, family, money_left
@@ -90,6 +91,8 @@ class Explanation:
     realism_not_measured: str = ""
     # The asks chosen one at a time, each measured given those before (commissioning.analysis.package).
     package: Package | None = None
+    # What each integrated-settlement rule costs, measured (commissioning.analysis.settlement); [] without one.
+    settlement: list[RuleCost] = field(default_factory=list)
 
 
 def holding_back(case: Case, level: LevelResult, solver: str) -> dict[str, frozenset]:
@@ -273,7 +276,6 @@ def explain_run(run: RunResult, asks: bool = True, max_measured: int = 12, progr
     variables (then ``realism_not_measured`` says so).
     """
     from commissioning.analysis.mapping import provision_map
-
     from commissioning.analysis.asks import ASK_COLUMNS, choose_candidates, measure_asks, unmeasured_frame
     from commissioning.analysis.package import build_package
 
@@ -282,7 +284,7 @@ def explain_run(run: RunResult, asks: bool = True, max_measured: int = 12, progr
     pm = provision_map(case, baseline=run.levels["baseline"].allocations)
     map_flags = pm.flags_frame
     dropped = dropped_analysis(run, progress=progress, measured=asks if measure_dropped is None else measure_dropped)
-    for name in ("aligned", "pooled"):
+    for name in run.solved_levels:
         lv = run.levels[name]
         holding = holding_back(case, lv, run.solver)
         flags.extend(gap_flags(case, lv, holding))
@@ -290,7 +292,7 @@ def explain_run(run: RunResult, asks: bool = True, max_measured: int = 12, progr
         flags.extend(dropped_flags(dropped, name))
     opt = flags_frame(flags)
     all_flags = pd.concat([map_flags, opt], ignore_index=True) if len(map_flags) else opt
-    binding = pd.concat([binding_constraints(case, run.levels[n]) for n in ("aligned", "pooled")],
+    binding = pd.concat([binding_constraints(case, run.levels[n]) for n in run.solved_levels],
                         ignore_index=True)
     if asks:
         chosen, skipped = choose_candidates(run, max_measured, pool_joins)
@@ -303,11 +305,16 @@ def explain_run(run: RunResult, asks: bool = True, max_measured: int = 12, progr
     else:
         asks_frame, unmeasured = pd.DataFrame(columns=ASK_COLUMNS), unmeasured_frame(run, [])
         package = None
-    prices = pd.concat([shadow_prices(case, run.levels[n]) for n in ("aligned", "pooled")], ignore_index=True)
-    skipped = {n: list(run.levels[n].lp.skipped_rules) for n in ("aligned", "pooled") if run.levels[n].lp.skipped_rules}
+    prices = pd.concat([shadow_prices(case, run.levels[n]) for n in run.solved_levels], ignore_index=True)
+    skipped = {n: list(run.levels[n].lp.skipped_rules) for n in run.solved_levels if run.levels[n].lp.skipped_rules}
     realism, realism_not_measured = _realism(run, asks if measure_realism is None else measure_realism, progress)
+    settlement = rule_costs(run) if asks else []
+    extra = settlement_asks(run, settlement, len(asks_frame) + 1)
+    if extra:
+        asks_frame = pd.concat([asks_frame, pd.DataFrame(extra).reindex(columns=asks_frame.columns)],
+                               ignore_index=True)
     return Explanation(all_flags.reindex(columns=FLAG_COLUMNS), asks_frame, binding, prices, unmeasured, skipped,
-                       dropped, realism, realism_not_measured, package)
+                       dropped, realism, realism_not_measured, package, settlement)
 
 
 def _realism(run: RunResult, measured: bool, progress=None) -> tuple[list[dict], str]:

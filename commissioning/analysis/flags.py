@@ -26,7 +26,8 @@ Vocabulary:
   ``uncommitted`` (map stage: an eligible pot has money no provision uses that could be
   spent that year; the pot with the most is named), ``funding`` (eligible pots are
   exhausted or committed elsewhere), ``match`` (money exists
-  but its match cannot be found), ``rule`` (a ``rules`` row holds it back).
+  but its match cannot be found), ``rule`` (a ``rules`` row holds it back), ``theme_flex`` (the
+  integrated settlement's cross-theme limit holds back a theme's money that could fund it).
 * ``reason`` for idle money: the rule that strands it (``geography``, ``cohort``,
   ``timing``, ``match``, ``rule`` …, any short snake_case word).
 * ``reason`` for duplication: empty at the map stage (the detail says which pots stack).
@@ -55,9 +56,10 @@ FLAG_COLUMNS: list[str] = [
 ]
 
 STAGES = ("map", "optimise")
-LEVELS = ("baseline", "aligned", "pooled")
+LEVELS = ("baseline", "aligned", "settlement", "pooled")
 KINDS = ("duplication", "gap", "idle", "over_committed", "breach", "dropped")
-GAP_REASONS = ("no_eligible_pot", "geography", "cohort", "timing", "uncommitted", "funding", "match", "rule")
+GAP_REASONS = ("no_eligible_pot", "geography", "cohort", "timing", "uncommitted", "funding", "match", "rule",
+               "theme_flex")
 # The single rules a pot can fail for a cell, in the order a flag names them.
 ELIGIBILITY_RULES = ("geography", "cohort", "timing")
 

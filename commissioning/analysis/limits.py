@@ -130,6 +130,15 @@ def with_participants(case: Case, rows: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def theme_columns(case: Case, pool: frozenset[str], rows: pd.DataFrame) -> tuple[list[str], list[bool]]:
+    """Each row's settlement theme (the paying pot's; "" outside a settlement) and whether it moves
+    that theme's money to another theme at the level of ``pool`` (:meth:`Eligibility.across`)."""
+    across = case.eligibility.across(frozenset(pool))
+    keys = rows[["pot_code", "area_code", "cohort_code", "year", "programme"]].astype(object)
+    themes = [(case.pot[p].theme or "") if p in case.pot and case.pot[p].settlement else "" for p in rows["pot_code"]]
+    return themes, [k in across for k in keys.itertuples(index=False, name=None)]
+
+
 class _Masks:
     """Boolean masks of rows by column value, computed once per value (scopes repeat values)."""
 
@@ -188,6 +197,13 @@ def measure(limit: Limit, rows: pd.DataFrame, masks: _Masks | None = None) -> Me
         value = float(np.clip(today["today"].to_numpy(dtype=float) - got, 0.0, None).sum())
         bound = limit.bound
         scope = np.ones(len(rows), dtype=bool)
+    elif limit.measure == "across":  # the amount on rows that move a theme's money to another theme
+        keys = rows[["pot_code", "area_code", "cohort_code", "year", "programme"]].astype(object)
+        moving = set(limit.moves)
+        scope = np.fromiter((k in moving for k in keys.itertuples(index=False, name=None)), dtype=bool,
+                            count=len(rows))
+        value = float(amount[scope].sum())
+        bound = limit.bound
     elif limit.measure == "equity":
         m = _scope(limit, rows, masks)
         people = rows["participants"].to_numpy(dtype=float)

@@ -24,7 +24,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from optimiser.families.registry import family
-from optimiser.levels import LEVELS, METRICS, RunResult
+from optimiser.levels import METRICS, RunResult
 from optimiser.objective import unique_plan
 
 from commissioning.analysis.record import record_of_run
@@ -198,6 +198,8 @@ class Summary(BaseModel):
     realism: list[RealismRecord] = []  # what each realism rule costs each level
     realism_not_measured: str | None = None  # only when it was not measured: why
     objective_why: str | None = None  # only when the objective was the default chosen for a valued case
+    settlement: dict[str, Any] | None = None  # the integrated settlement (commissioning.analysis.settlement)
+    settlement_rules: list[dict[str, Any]] = []  # what each settlement rule costs, measured (with asks)
     value: dict[str, Any] | None = None  # the Green Book's figures (commissioning.analysis.value), valued cases
     run_record: dict[str, Any] | None = None  # what produced the run (commissioning.analysis.record)
 
@@ -233,7 +235,7 @@ def summary_dict(run: RunResult, extra: dict[str, Any] | None = None) -> dict[st
         "objective": run.objective,
         "budget": case.total_budget,
         "need_people": case.total_need,
-        "levels": {name: {k: run.levels[name].totals[k] for k in METRICS} for name in LEVELS},
+        "levels": {name: {k: run.levels[name].totals[k] for k in METRICS} for name in run.level_names},
         "dividends": run.dividends(),
         "proven_optimal": run.status == "optimal",
         "solver": run.solver,
@@ -246,17 +248,21 @@ def summary_dict(run: RunResult, extra: dict[str, Any] | None = None) -> dict[st
                  "years": list(case.years), "areas": len(case.areas), "cohorts": len(case.cohorts),
                  "pots": len(case.pots), "provision_supplied": case.provision is not None},
         "contracts": contracts_by_year(case),
-        "model": {name: run.levels[name].lp.size for name in ("aligned", "pooled")},
+        "model": {name: run.levels[name].lp.size for name in run.solved_levels},
         # One plan whatever the solver (optimiser.objective: the fixed preference), or, above
         # its size, the solver's own choice among equally good plans.
-        "unique_plan": all(unique_plan(run.levels[name].lp.n) for name in ("aligned", "pooled")),
+        "unique_plan": all(unique_plan(run.levels[name].lp.n) for name in run.solved_levels),
         "mixed_integer": {name: {"lp_bound": sol.lp_bound, "mip_gap": sol.mip_gap, "solver_gap": sol.solver_gap,
                                  "method": sol.mip_method}
-                          for name in ("aligned", "pooled")
+                          for name in run.solved_levels
                           if (sol := run.levels[name].solution) is not None and sol.lp_bound is not None},
     }
     if run.objective_why:
         out["objective_why"] = run.objective_why
+    if "settlement" in run.levels:
+        from commissioning.analysis.settlement import settlement_record
+
+        out["settlement"] = settlement_record(run)
     if case.valuation.valued:
         from commissioning.analysis.value import run_value_frame, value_record
 
@@ -297,6 +303,9 @@ def explanation_summary(explanation) -> dict[str, Any]:
         out["package"] = explanation.package.as_json()
     out["dropped"] = [d.record() for d in getattr(explanation, "dropped", None) or []]
     out["realism"] = [{k: _none(v) for k, v in r.items()} for r in getattr(explanation, "realism", None) or []]
+    costs = getattr(explanation, "settlement", None)
+    if costs:
+        out["settlement_rules"] = [c.record() for c in costs]
     if getattr(explanation, "realism_not_measured", ""):
         out["realism_not_measured"] = explanation.realism_not_measured
     if unmeasured is not None and len(unmeasured):

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from commissioning.case import years as fy
+from commissioning.case.settlement import groups
 from commissioning.case.tables import lookup
 
 if TYPE_CHECKING:
@@ -49,6 +50,7 @@ class Eligibility:
         self.case = case
         self._cells: dict[bool, pd.DataFrame] = {}
         self._kept: tuple[frozenset[str], str | None, pd.DataFrame, set | None] | None = None
+        self._across: dict[tuple[frozenset[str], str | None], set] = {}
 
     # ---- today ----------------------------------------------------------------------------
     def may_fund(self, pot_code: str, area_code: str, cohort_code: str, year: str) -> bool:
@@ -235,27 +237,54 @@ class Eligibility:
         case = self.case
         own = self.cells(with_need_only=True)
         own = own.assign(programme=own["pot_code"])
-        if len(pool) < 2:
+        plain, within, across = groups(case, pool)
+        plain = [g for g in plain if len(g) >= 2]
+        within = [g for g in within if len(g) >= 2]
+        if not (plain or within or across):
+            self._across[(pool, objective)] = set()
             return own.reindex(columns=ROW_COLUMNS).reset_index(drop=True)
-        members = [p for p in case.pot if p in pool]
-        areas = set().union(*(case.pot_areas[p] for p in members))
-        best = self.best_programmes(frozenset(members), objective)
+        members = {p for g in plain + within + across for p in g}
+        # Own programmes first, then the pooled groups (plain, then within a theme): a key
+        # the cross-theme groups add beyond them is a move between themes.
+        inside = [own[~own["pot_code"].isin(members)]]
+        inside += [self._pooled(g, objective) for g in plain + within] + [own[own["pot_code"].isin(members)]]
+        inside = pd.concat(inside, ignore_index=True).drop_duplicates(subset=KEY)
+        if across:
+            moved = pd.concat([self._pooled(g, objective) for g in across], ignore_index=True)
+            moved = moved.merge(inside[KEY], on=KEY, how="left", indicator=True)
+            moved = moved[moved["_merge"] == "left_only"].drop(columns="_merge").drop_duplicates(subset=KEY)
+            self._across[(pool, objective)] = set(moved[KEY].itertuples(index=False, name=None))
+            merged = pd.concat([inside, moved], ignore_index=True)
+        else:
+            self._across[(pool, objective)] = set()
+            merged = inside
+        order = case_order(case, merged, ("pot_code", "area_code", "cohort_code", "year", "programme"))
+        merged = merged.iloc[np.lexsort(order[::-1])].reset_index(drop=True)
+        return merged.reindex(columns=ROW_COLUMNS)
+
+    def _pooled(self, group: list[str], objective: str | None) -> pd.DataFrame:
+        """The columns a group of pots pooling together adds: each member, within its own years,
+        may fund any area and cohort some member may fund, through the group's best programme."""
+        case = self.case
+        areas = set().union(*(case.pot_areas[p] for p in group))
+        best = self.best_programmes(frozenset(group), objective)
         need = case.need_frame[case.need_frame["people"] > 0]
         need = need[need["area_code"].isin(areas) & need["cohort_code"].isin(best["cohort_code"])]
         py = case.pot_year_frame
-        py = py[py["pot_code"].isin(members) & (py["available"] > 0)][["pot_code", "year"]]
+        py = py[py["pot_code"].isin(group) & (py["available"] > 0)][["pot_code", "year"]]
         pooled = py.merge(need, on="year").merge(best, on="cohort_code")
         pooled = pooled.rename(columns={"people": "need"})
         vpo = {c.code: (c.value_per_outcome or 0.0) for c in case.cohorts}
         pooled["value_per_outcome"] = pooled["cohort_code"].map(vpo).astype(float)
-        # Own programmes of pool members stay available where today's rules allowed them.
-        keep_own = own[~own["pot_code"].isin(members)]
-        own_members = own[own["pot_code"].isin(members)]
-        merged = pd.concat([keep_own, pooled, own_members], ignore_index=True)
-        merged = merged.drop_duplicates(subset=KEY)
-        order = case_order(case, merged, ("pot_code", "area_code", "cohort_code", "year", "programme"))
-        merged = merged.iloc[np.lexsort(order[::-1])].reset_index(drop=True)
-        return merged.reindex(columns=ROW_COLUMNS)
+        return pooled
+
+    def across(self, pool: frozenset[str], objective: str | None = None) -> set:
+        """The (pot, area, cohort, year, programme) keys of ``pool``'s level that move a settlement
+        theme's money to another theme (commissioning.case.settlement): limited by ``theme_flex``."""
+        pool = frozenset(pool)
+        if (pool, objective) not in self._across:
+            self._work_out_rows(pool, objective)
+        return self._across[(pool, objective)]
 
     def keys(self, pool: frozenset[str]) -> pd.DataFrame:
         """The distinct (pot, area, cohort, year, programme) of :meth:`rows` for ``pool``."""

@@ -74,6 +74,15 @@ class Outcome(_Frozen):
     source: str | None = None
 
 
+class Department(_Frozen):
+    """A pot's owning department from a date (``departments``): the pot changed hands then."""
+
+    pot_code: str
+    department: str
+    start: date  # the contract's ``from``
+    source: str | None = None
+
+
 class Deflator(_Frozen):
     """A price index for one financial year (``deflators``)."""
 
@@ -101,6 +110,12 @@ class Pot(_Frozen):
     capacity: float | None = None  # participants a year the pot's programme can serve (any level)
     pool_areas: Literal["own", "pool"] | None = None  # None: "own" for a local budget, else "pool"
     min_award: float | None = None  # £: spend in an area and year is nothing or at least this
+    # The integrated settlement (commissioning.case.settlement): inside it or not, its spending
+    # theme, revenue (RDEL) or capital (CDEL), and whether it keeps its own conditions.
+    settlement: bool = False
+    theme: str | None = None
+    budget_type: Literal["revenue", "capital"] = "revenue"
+    ring_fenced: bool = False
 
     @property
     def stays_home(self) -> bool:
@@ -113,6 +128,9 @@ class Pot(_Frozen):
     def in_life(self, year: str) -> bool:
         """Whether any day of financial ``year`` falls within the pot's start–end."""
         return fy.overlaps(year, self.start, self.end)
+
+
+_SETTLEMENT_DEFAULTS = {"settlement": False, "theme": None, "budget_type": "revenue", "ring_fenced": False}
 
 
 class Budget(_Frozen):
@@ -210,6 +228,13 @@ class Transition(_Frozen):
     max_moved: float | None = Field(None, ge=0.0, le=1.0)
 
 
+class Settlement(_Frozen):
+    """The integrated settlement's rules (``settlement:`` in case.yaml): ``theme_flex``, the share of
+    each theme's money in a year that may be spent on another theme (the grant letters' 10%)."""
+
+    theme_flex: float = Field(0.10, ge=0.0, le=1.0)
+
+
 class Protect(_Frozen):
     """Floors under the people served today (``protect:`` in case.yaml): per cohort and per
     area, a share of today's participants kept in each year. ``ALL`` is the share for every
@@ -249,6 +274,8 @@ class Settings(_Frozen):
     price_base: str | None = None  # None: the case's first year (commissioning.case.value)
     discount_rate: float = Field(0.035, ge=0.0, le=1.0)
     optimism_bias: float = Field(0.0, ge=0.0)
+    settlement: Settlement = Settlement()
+    gss_vintage: date | None = None  # None: the first day of the case's first year
 
 
 class Case(_Frozen):
@@ -265,6 +292,7 @@ class Case(_Frozen):
     rules: tuple[Rule, ...] = ()
     outcomes: tuple[Outcome, ...] = ()  # outcomes by type; empty: each cohort's one outcome
     deflators: tuple[Deflator, ...] = ()
+    departments: tuple[Department, ...] = ()  # owners by date; empty: pots.department throughout
     settings: Settings = Settings()
     # Set by a scenario (commissioning.inputs.scenario); a plain case has none of them.
     scenario: str | None = None  # the scenario's name, used as the `scenario` column
@@ -438,6 +466,19 @@ class Case(_Frozen):
         data.pop("sources", None)
         for r in data.get("rules", []):
             r.pop("origin", None)
+        # The settlement's fields at their defaults are left out, so a case that does not use them keeps
+        # the fingerprint it had before they existed (and its earlier results stay usable with --from).
+        for p in data.get("pots", []):
+            for key, default in _SETTLEMENT_DEFAULTS.items():
+                if p.get(key) == default:
+                    p.pop(key, None)
+        if not data.get("departments"):
+            data.pop("departments", None)
+        settings = data.get("settings", {})
+        if settings.get("settlement") == Settlement().model_dump(mode="json"):
+            settings.pop("settlement", None)
+        if settings.get("gss_vintage") is None:
+            settings.pop("gss_vintage", None)
         text = __import__("json").dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 

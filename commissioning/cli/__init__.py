@@ -199,13 +199,18 @@ def template(obj: Context, out: Path, force: bool) -> None:
 @main.command(name="map")
 @click.argument("case", type=click.Path(path_type=Path))
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="Folder to write the map into.")
+@click.option("--get-working", "get_working", is_flag=True,
+              help="Also write get-working-annex.md, a Get Working plan annex: provision aligned against need, "
+                   "duplication and gaps, and the commissioning intentions the optimum implies (solves the case).")
+@solver_option
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
 @click.pass_obj
 @handle_errors
-def map_command(obj: Context, case: Path, out: Path, force: bool) -> None:
+def map_command(obj: Context, case: Path, out: Path, get_working: bool, solver: str, force: bool) -> None:
     """Map today's provision against need: coverage, duplication, gaps with reasons, idle money.
 
-    Writes coverage.csv, flags.csv, map.json and map.xlsx into OUT.
+    Writes coverage.csv, flags.csv, map.json and map.xlsx into OUT (and, with --get-working,
+    get-working-annex.md).
     """
     from commissioning.writers.mapbook import map_summary_lines, write_map_outputs
     from commissioning.analysis.mapping import provision_map
@@ -214,11 +219,22 @@ def map_command(obj: Context, case: Path, out: Path, force: bool) -> None:
 
     c = load_case(case)
     pm = provision_map(c)
+    annex = None
+    if get_working:
+        from commissioning.analysis.annex import get_working_annex
+        from optimiser.levels import optimise_case
+
+        annex = get_working_annex(c, pm, optimise_case(c, solver=solver))
     with output_folder(out, force, inputs=[case]) as work:
         write_map_outputs(pm, c, work)
+        if annex is not None:
+            from commissioning.writers.annex import write_annex
+
+            write_annex(annex, work / "get-working-annex.md")
     for line in map_summary_lines(pm):
         click.echo(line)
-    click.echo(f"Wrote {out}: coverage.csv, flags.csv, map.json, map.xlsx")
+    click.echo(f"Wrote {out}: coverage.csv, flags.csv, map.json, map.xlsx"
+               + (", get-working-annex.md" if annex is not None else ""))
 
 
 @main.command()
@@ -294,16 +310,19 @@ def _print_run(run) -> None:
                f"(solver {run.solver_reason or run.solver}; objective {run.objective})")
     if run.status == "time_limit":
         click.echo("  NOT PROVEN OPTIMAL: the solver stopped at its time limit; these are the best figures found")
-    click.echo(f"  {'level':<9} {'allocated':>16} {'participants':>13} {'outcomes':>11} {'value':>16}")
-    for name in ("baseline", "aligned", "pooled"):
+    w = 10 if "settlement" in L else 9
+    click.echo(f"  {'level':<{w}} {'allocated':>16} {'participants':>13} {'outcomes':>11} {'value':>16}")
+    for name in run.level_names:
         t = L[name].totals
-        click.echo(f"  {name:<9} {'£' + format(t['allocated'], ',.0f'):>16} {t['participants']:>13,.0f} "
+        click.echo(f"  {name:<{w}} {'£' + format(t['allocated'], ',.0f'):>16} {t['participants']:>13,.0f} "
                    f"{t['outcomes']:>11,.0f} {'£' + format(t['value'], ',.0f'):>16}")
     d = run.dividends()
     if run.objective in ("outcomes", "coverage"):
         key, unit = ("outcomes", "outcomes") if run.objective == "outcomes" else ("participants", "participants")
         click.echo(f"  alignment dividend: {d['alignment'][key]:+,.0f} {unit}; "
                    f"devolution dividend: {d['devolution'][key]:+,.0f} {unit}")
+        if "settlement" in d:
+            click.echo(f"  settlement dividend (settlement - aligned): {d['settlement'][key]:+,.0f} {unit}")
     else:
         from commissioning.analysis.value import signed_money
         from optimiser.objective import MEASURE, UNIT_LONG
@@ -314,6 +333,9 @@ def _print_run(run) -> None:
                                                                              ("pooled", "aligned")))
         click.echo(f"  alignment dividend: {signed_money(align)} {words}; devolution dividend: "
                    f"{signed_money(devolve)} {words}")
+        if "settlement" in L:
+            click.echo(f"  settlement dividend (settlement - aligned): "
+                       f"{signed_money(L['settlement'].totals[key] - L['aligned'].totals[key])} {words}")
     if run.objective_why:
         click.echo(f"  objective {run.objective}: {run.objective_why}")
     if run.case.valuation.valued:
@@ -475,6 +497,55 @@ def sensitivity(obj: Context, case: Path, scenario: Path | None, need_spread: fl
     click.echo(f"Wrote {out}: sensitivity.csv, sensitivity.json")
 
 
+@main.command("export")
+@click.argument("results", type=click.Path(path_type=Path))
+@click.option("--case", "case", required=True, type=click.Path(path_type=Path),
+              help="The case the results were computed from (its fingerprint must match).")
+@click.option("--scenario", type=click.Path(path_type=Path), help="The scenario the results were computed with.")
+@click.option("--format", "fmt", type=click.Choice(["360giving"]), default="360giving", show_default=True,
+              help="The open-data standard: 360giving (the 360Giving Data Standard 1.4.3, a package of grants).")
+@click.option("--level", type=click.Choice(["baseline", "aligned", "settlement", "pooled"]), default=None,
+              help="Whose allocations to publish (default: settlement in a settlement case, else pooled).")
+@click.option("--prefix", default=None,
+              help="Your registered 360Giving identifier prefix (default 360G-commissioning-<fingerprint>).")
+@click.option("--force", is_flag=True, help="Replace 360giving.json and 360giving.csv if they exist.")
+@click.pass_obj
+@handle_errors
+def export(obj: Context, results: Path, case: Path, scenario: Path | None, fmt: str, level: str | None,
+           prefix: str | None, force: bool) -> None:
+    """Publish a level's allocations from a results folder as open data (360giving.json and 360giving.csv)."""
+    from commissioning.analysis import opendata
+    import pandas as pd
+
+    from commissioning.analysis.agreement import drafting_date, lead_body_of, read_results
+    from commissioning.analysis.forms import form_of
+    from commissioning.errors import CaseError, Problem
+    from commissioning.inputs.scenario import load_case_with_scenario
+    from commissioning.writers.opendata import write_open_data
+
+    c, warnings = load_case_with_scenario(case, scenario)
+    print_warnings(warnings, obj.quiet)
+    record, alloc = read_results(results, c)
+    level = level or ("settlement" if "settlement" in record.levels else "pooled")
+    if level not in record.levels:
+        raise CaseError(Problem("summary.json", None, "levels", f"the results have no {level} level",
+                                "one of " + ", ".join(record.levels)))
+    rows = alloc[alloc["level"] == level].copy()
+    for col in ("amount", "participants", "outcomes"):
+        rows[col] = pd.to_numeric(rows[col], errors="coerce").fillna(0.0)
+    title = form_of("integrated-settlement" if level == "settlement" else "llma").title
+    pkg = opendata.package(c, rows, prefix=prefix, lead_body=lead_body_of(c), level=level, title=title,
+                           issued=drafting_date())
+    problems = opendata.validate(pkg)
+    if problems:  # the engine's own output breaking its own schema is a bug, never written
+        raise RuntimeError("the 360Giving package breaks the project's schema: " + "; ".join(problems[:5]))
+    written = write_open_data(Path(results), pkg, opendata.flattened(pkg), force)
+    total = sum(g["amountAwarded"] for g in pkg["grants"])
+    click.echo(f"{len(pkg['grants'])} grant records of the {level} level (£{total:,.2f}), valid against the "
+               f"360Giving Data Standard {opendata.STANDARD}.3 package schema as the project states it")
+    click.echo(f"Wrote {', '.join(str(p) for p in written)}")
+
+
 @main.command()
 @click.argument("case", type=click.Path(path_type=Path))
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path),
@@ -486,15 +557,20 @@ def sensitivity(obj: Context, case: Path, scenario: Path | None, need_spread: fl
 @solver_option
 @click.option("--time-limit", type=float, default=None, help="Seconds per solve.")
 @click.option("--governance", type=click.Path(path_type=Path),
-              help="A governance text to use instead of the shipped templates/governance.md.")
+              help="A governance text to use instead of the form's shipped template (templates/governance*.md).")
+@click.option("--form", "form", type=click.Choice(["llma", "lesa", "integrated-settlement"]), default="llma",
+              show_default=True,
+              help="The agreement's form: a Local Labour Market Agreement (the pooled level), a Local Employment "
+                   "and Skills Agreement (the pooled level, in the LGA's words) or an integrated settlement's "
+                   "spending plan and outcomes framework (the settlement level; needs settlement pots).")
 @click.option("--pdf", is_flag=True,
               help="Also print the agreement to agreement.pdf (the board pack), with LibreOffice (soffice) on PATH.")
 @click.option("--force", is_flag=True, help="Replace the output folder if it exists.")
 @click.pass_obj
 @handle_errors
 def agree(obj: Context, case: Path, out: Path, scenario: Path | None, from_dir: Path | None, solver: str,
-          time_limit: float | None, governance: Path | None, pdf: bool, force: bool) -> None:
-    """Write the Local Labour Market Agreement (agreement.xlsx) a finance team can audit and edit."""
+          time_limit: float | None, governance: Path | None, form: str, pdf: bool, force: bool) -> None:
+    """Write the agreement (agreement.xlsx) a finance team can audit and edit, in the chosen --form."""
     import shutil
 
     from commissioning.analysis.agreement import AgreementInputs
@@ -513,10 +589,16 @@ def agree(obj: Context, case: Path, out: Path, scenario: Path | None, from_dir: 
                               "(Debian: apt install libreoffice-calc), or leave out --pdf")
     c, warnings = load_case_with_scenario(case, scenario)
     print_warnings(warnings, obj.quiet)
+    if form == "integrated-settlement" and not any(p.settlement for p in c.pots):
+        from commissioning.errors import CaseError, Problem
+
+        raise CaseError(Problem("pots", None, "settlement", "no pot of the case is in a settlement",
+                                "settlement = yes (with a theme) on the pots paid inside the integrated "
+                                "settlement, for --form integrated-settlement"))
     progress = Progress(obj.quiet)
     run = explanation = None
     if from_dir is not None:
-        inputs = AgreementInputs.from_results(from_dir, c)
+        inputs = AgreementInputs.from_results(from_dir, c, form)
     else:
         from commissioning.analysis.explain import explain_run
         from optimiser.levels import optimise_case
@@ -526,7 +608,7 @@ def agree(obj: Context, case: Path, out: Path, scenario: Path | None, from_dir: 
         with for_case(None, len(c.eligibility.cells())) as workers:
             run = optimise_case(c, solver=solver, time_limit=time_limit, progress=progress)
             explanation = explain_run(run, progress=progress, workers=workers)
-        inputs = AgreementInputs.from_run(run, explanation)
+        inputs = AgreementInputs.from_run(run, explanation, form)
     with output_folder(out, force, sources) as work:
         progress(f"writing the agreement to {out}")
         if run is not None:
@@ -547,9 +629,12 @@ def agree(obj: Context, case: Path, out: Path, scenario: Path | None, from_dir: 
     from commissioning.case.labels import run_label
 
     total = float(inputs.pooled["amount"].sum())
-    click.echo(f"{run_label(inputs.name, c.scenario)}: agreement, DRAFT, {inputs.start_year} to {inputs.end_year}")
-    click.echo(f"  pooled budget £{inputs.pooled_budget():,.0f}; allocated £{total:,.2f}; "
-               f"{inputs.levels['pooled']['outcomes']:,.0f} outcomes; fingerprint {c.fingerprint()}")
+    click.echo(f"{run_label(inputs.name, c.scenario)}: {inputs.shape.title}, DRAFT, {inputs.start_year} to "
+               f"{inputs.end_year}")
+    budget = "settlement" if inputs.level == "settlement" else "pooled"
+    click.echo(f"  {budget} budget £{inputs.pooled_budget():,.0f}; allocated £{total:,.2f}; "
+               f"{inputs.levels[inputs.level]['outcomes']:,.0f} outcomes ({inputs.level} level); "
+               f"fingerprint {c.fingerprint()}")
     click.echo(f"Wrote {out}: agreement.xlsx{', agreement.pdf' if pdf else ''}, allocations.csv, summary.json")
 
 

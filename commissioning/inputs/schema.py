@@ -68,6 +68,7 @@ RULE_KINDS = ("min_share", "max_share", "min_amount", "max_amount")
 OBJECTIVES = ("outcomes", "value", "fiscal", "economic", "social", "coverage")
 VALUE_OBJECTIVES = ("value", "fiscal", "economic", "social")  # need an outcomes table, except value
 POOL_AREAS = ("own", "pool")
+BUDGET_TYPES = ("revenue", "capital")
 
 TABLES: dict[str, Table] = {
     t.name: t
@@ -134,6 +135,17 @@ TABLES: dict[str, Table] = {
                 Column("min_award", MONEY, required=False,
                        help="Optional £: spend in an area and year, summed over cohorts, is nothing or at least "
                             "this (a mixed-integer model)."),
+                Column("settlement", YESNO, required=False,
+                       help="Optional yes/no (default no): the pot is paid inside the area's integrated settlement."),
+                Column("theme", TEXT, required=False,
+                       help="Optional: the settlement's spending theme (functional responsibility), e.g. Adult "
+                            "skills; needed when settlement is yes."),
+                Column("budget_type", CHOICE, required=False, choices=BUDGET_TYPES,
+                       help="Optional: revenue (RDEL, the default) or capital (CDEL); revenue never pays for "
+                            "capital, nor capital for revenue."),
+                Column("ring_fenced", YESNO, required=False,
+                       help="Optional yes/no (default no): a settlement pot that keeps its own conditions "
+                            "(it does not pool within its theme or move between themes)."),
             ),
             key=("pot_code",),
         ),
@@ -244,6 +256,18 @@ TABLES: dict[str, Table] = {
             required=False,
         ),
         Table(
+            "departments",
+            "A pot's owning department by date: one row each time the pot changes hands.",
+            (
+                Column("pot_code", CODE, help="A pot code."),
+                Column("department", TEXT, help="The department that owns the pot from this date."),
+                Column("from", DATE, help="First day it owns the pot (before the earliest row: pots.department)."),
+                Column("source", TEXT, required=False, help="Optional: where the change is announced."),
+            ),
+            key=("pot_code", "from"),
+            required=False,
+        ),
+        Table(
             "deflators",
             "A price index by financial year (e.g. HM Treasury's GDP deflators), to uprate values to the price base.",
             (
@@ -282,7 +306,11 @@ SETTINGS_KEYS: dict[str, str] = {
     "price_base": "Financial year whose prices every value is stated in (default: the case's first year).",
     "discount_rate": "0-1 (default 0.035, the Green Book's): the yearly discount rate for present values.",
     "optimism_bias": "0 or more (default 0): the uplift on costs for optimism bias, as a share.",
+    "settlement": "The integrated settlement's rules: theme_flex, 0-1 (default 0.10), the share of each theme's "
+                  "money in a year that may move to another theme.",
+    "gss_vintage": "The date (or year) of the GSS codes the case uses, e.g. 2025-05-01; combined-authority codes "
+                   "are checked as they stood then (default: the first day of the case's first year).",
 }
 
 TABLE_ORDER = ["areas", "cohorts", "pots", "budgets", "need", "footprints", "rates", "provision", "rules", "outcomes",
-               "deflators"]
+               "deflators", "departments"]

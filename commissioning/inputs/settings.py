@@ -558,8 +558,32 @@ class ProtectSettings(YamlMapping):
     code with ALL for the rest ({E08000035: 0.9, ALL: 0.8}; in a workbook cell E08000035: 0.9; ALL: 0.8)."""
 
 
+class SettlementSettings(YamlMapping):
+    """``settlement:`` — the integrated settlement's rules (commissioning.case.settlement)."""
+
+    not_a_mapping = ("'{}' is not a mapping", "theme_flex: 0.10")
+
+    theme_flex: Annotated[float, BeforeValidator(_settings_share("theme_flex"))] = None
+    """0-1 (default 0.10): at most this share of each theme's settlement money in a year (its pots that are
+    not ring-fenced) may be spent on another theme."""
+
+
+def _settings_vintage(value: Any) -> date:
+    """``gss_vintage``: a date (2025-05-01, or an Excel date cell), or a calendar year (2025: its 31 December)."""
+    if isinstance(value, bool):
+        _fail((f"'{_clip(value)}'", "a date like 2025-05-01, or a year like 2025"))
+    text = str(value).strip()
+    if text.isdigit() and len(text) == 4:  # a year; a larger whole number is an Excel date serial
+        year = int(text)
+        if not 1990 <= year <= 2100:
+            _fail((text, "a date like 2025-05-01, or a year like 2025"))
+        return date(year, 12, 31)
+    return _cell(S.Column("gss_vintage", S.DATE), value)
+
+
 # The settings that are mappings: in a workbook's case sheet, one dotted key per key of theirs.
-NESTED_SETTINGS: dict[str, type[YamlMapping]] = {"transition": TransitionSettings, "protect": ProtectSettings}
+NESTED_SETTINGS: dict[str, type[YamlMapping]] = {"transition": TransitionSettings, "protect": ProtectSettings,
+                                                 "settlement": SettlementSettings}
 
 
 class CaseSettings(YamlMapping):
@@ -603,6 +627,10 @@ class CaseSettings(YamlMapping):
     """0-1 (default 0.035, the Green Book's): the yearly discount rate for present values."""
     optimism_bias: Annotated[float, BeforeValidator(lambda v: float(_cell(S.Column("optimism_bias", S.NUMBER), v)))] = None
     """0 or more (default 0): the uplift on costs for optimism bias, as a share."""
+    settlement: SettlementSettings = None
+    """The integrated settlement's rules: theme_flex, 0-1 (default 0.10), the share of each theme's money in a year that may move to another theme."""
+    gss_vintage: Annotated[date, BeforeValidator(_settings_vintage)] = None
+    """The date (or year) of the GSS codes the case uses, e.g. 2025-05-01; combined-authority codes are checked as they stood then (default: the first day of the case's first year)."""
 
     @model_validator(mode="before")
     @classmethod

@@ -46,6 +46,7 @@ from commissioning.inputs.settings import case_settings, protect_problems
 from commissioning.inputs.cells import (_CODE_OK, _REPEATING, LARGEST, _Bad, _clip, _empty, _number,  # noqa: F401
                                         _pence_noise, _text, parse_cell)
 from commissioning.case import years as fy
+from commissioning.case.gss import vintage_problem
 from commissioning.errors import CaseError, Problem
 from commissioning.case.money import walk
 from commissioning.case.model import (
@@ -53,6 +54,7 @@ from commissioning.case.model import (
     Area,
     Budget,
     Deflator,
+    Department,
     Outcome,
     Case,
     Cohort,
@@ -329,6 +331,13 @@ def validate_raw(raw: RawCase) -> Validation:
         for code in r["cohorts"] or ():
             if code != ALL and have["cohorts"] and code not in cohorts:
                 unknown("pots", r, "cohorts", code, "cohort", set())
+        if r["settlement"] and r["theme"] is None:
+            errors.append(Problem(where_of["pots"], r.row, "theme", "an empty cell on a settlement pot",
+                                  "the settlement's spending theme the pot is paid under, e.g. Adult skills"))
+        if r["ring_fenced"] and not r["settlement"] and r.ok:
+            warnings.append(Problem(where_of["pots"], r.row, "ring_fenced",
+                                    f"pot {r['pot_code']} is ring-fenced but not in a settlement: ring-fencing "
+                                    "only changes a settlement pot", "", severity="warning"))
         if r["match_rate"] and r["can_match"] and r.ok:
             warnings.append(Problem(where_of["pots"], r.row, "can_match",
                                     f"pot {r['pot_code']} needs match and can_match: its own spend cannot match itself "
@@ -360,6 +369,9 @@ def validate_raw(raw: RawCase) -> Validation:
                                       f"{r['year']} is outside pot {r['pot_code']}'s life "
                                       f"{p['start']} to {p['end']} (pots row {p.row})",
                                       "a year within the pot's start-end"))
+
+    for r in recs.get("departments", []):
+        check_pot("departments", r)
 
     for r in recs.get("need", []):
         check_cell("need", r)
@@ -607,7 +619,9 @@ def _build_case(recs: dict[str, list[_Rec]], settings: Settings, have: dict[str,
                 cohorts=r["cohorts"], start=r["start"], end=r["end"], unit_cost=r["unit_cost"],
                 carry_forward=r["carry_forward"], match_rate=r["match_rate"], can_match=r["can_match"],
                 poolable=r["poolable"], basis=r["basis"], source=r["source"], capacity=r["capacity"],
-                pool_areas=r["pool_areas"], min_award=r["min_award"] or None)
+                pool_areas=r["pool_areas"], min_award=r["min_award"] or None,
+                settlement=bool(r["settlement"]), theme=r["theme"], budget_type=r["budget_type"] or "revenue",
+                ring_fenced=bool(r["ring_fenced"]))
             for r in rows("pots")
         ),
         budgets=tuple(Budget(pot_code=r["pot_code"], year=r["year"], amount=r["amount"]) for r in rows("budgets")),
@@ -635,6 +649,8 @@ def _build_case(recs: dict[str, list[_Rec]], settings: Settings, have: dict[str,
             for r in rows("outcomes")
         ),
         deflators=tuple(Deflator(year=r["year"], index=float(r["index"])) for r in rows("deflators")),
+        departments=tuple(Department(pot_code=r["pot_code"], department=r["department"], start=r["from"],
+                                     source=r["source"]) for r in rows("departments")),
         provision=(
             tuple(
                 Provision(pot_code=r["pot_code"], area_code=r["area_code"], cohort_code=r["cohort_code"],
@@ -656,7 +672,7 @@ def _build_case(recs: dict[str, list[_Rec]], settings: Settings, have: dict[str,
 
 def _case_warnings(case: Case, where_of: dict[str, str], recs: dict[str, list[_Rec]]) -> list[Problem]:
     """Things worth a look that do not stop the case."""
-    out: list[Problem] = []
+    out: list[Problem] = _gss_warnings(case, where_of, recs)
     cells = case.eligibility.cells(with_need_only=True)
     funded_pots = set(cells["pot_code"])
     pot_rows = {r["pot_code"]: r.row for r in recs.get("pots", [])}
@@ -692,6 +708,26 @@ def _case_warnings(case: Case, where_of: dict[str, str], recs: dict[str, list[_R
                                        f"pot {pot} has £{amount:,.0f} provision in {year} but its money pays for only "
                                        f"£{w.paid.get(year, 0.0):,.0f} (oldest money first)",
                                        "", severity="warning"))
+    return out
+
+
+def _gss_warnings(case: Case, where_of: dict[str, str], recs: dict[str, list[_Rec]]) -> list[Problem]:
+    """A combined-authority (E47) code that did not stand at the case's GSS vintage (commissioning.case.gss):
+    unknown, not yet made or abolished. The vintage is ``gss_vintage``, else the first day of the case's first year."""
+    vintage = case.settings.gss_vintage or (fy.year_start(case.years[0]) if case.years else None)
+    if vintage is None:
+        return []
+    out: list[Problem] = []
+    for table, column in (("areas", "area_code"), ("footprints", "footprint_code")):
+        seen: set[str] = set()
+        for r in recs.get(table, []):
+            code = r[column]
+            if code is None or code in seen:
+                continue
+            seen.add(code)
+            why = vintage_problem(code, vintage)
+            if why:
+                out.append(Problem(where_of[table], r.row, column, why, "", severity="warning"))
     return out
 
 

@@ -51,8 +51,9 @@ _FIELD_OF = {
     "areas": {"area_code": "code", "area_name": "name"},
     "cohorts": {"cohort_code": "code", "cohort_name": "name"},
     "pots": {"pot_code": "code", "pot_name": "name"},
+    "departments": {"from": "start"},
 }
-_OPTIONAL_WHEN_NONEMPTY = ("footprints", "rates", "provision", "rules", "outcomes", "deflators")
+_OPTIONAL_WHEN_NONEMPTY = ("footprints", "rates", "provision", "rules", "outcomes", "deflators", "departments")
 _NOT_A_FOLDER = (".xlsm", ".xls", ".xlsb", ".ods", ".csv", ".txt", ".yaml", ".yml")
 
 # Excel's serial dates are wrong before 1 March 1900 (its phantom 29 February 1900);
@@ -122,6 +123,8 @@ def sheet_settings(settings: Settings, outcomes_stated: bool = False) -> dict[st
     for key, value in settings_to_write(settings, outcomes_stated).items():
         if isinstance(value, dict):
             out.update({f"{key}.{k}": _shares_text(v) if isinstance(v, dict) else v for k, v in value.items()})
+        elif isinstance(value, date):  # as ISO text: the case sheet reads a date cell back as its serial
+            out[key] = value.isoformat()
         else:
             out[key] = ";".join(value) if isinstance(value, list) else value
     return out

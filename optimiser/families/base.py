@@ -80,7 +80,7 @@ class Limit:
     cohorts: tuple[str, ...] | None = None
     years: tuple[str, ...] | None = None
     programmes: tuple[str, ...] | None = None
-    measure: str = "amount"  # "amount", "participants", "match", "equity", "share", "moved"
+    measure: str = "amount"  # "amount", "participants", "match", "equity", "share", "moved", "across"
     bound: float = 0.0  # the constant side (£ or people)
     budget_years: tuple[str, ...] = ()  # pot_budget: the budget years summed into the bound
     rule_index: int | None = None  # rule: position in case.rules
@@ -89,6 +89,8 @@ class Limit:
     givers: tuple[str, ...] = ()  # match: pots whose spend counts as match
     equity_share: float = 0.0  # equity: floor × area need ÷ all need
     today: tuple[tuple[str, str, str, str, float], ...] = ()  # moved: today's (pot, area, cohort, year, £) cells
+    moves: tuple[tuple[str, str, str, str, str], ...] = ()  # across: the (pot, area, cohort, year, programme) moves
+    theme: str = ""  # across: the settlement theme whose money moves
 
 
 @dataclass

@@ -21,6 +21,7 @@ from optimiser.families.need_cap import NEED_CAP
 from optimiser.families.pool_areas import POOL_AREAS
 from optimiser.families.protect import PROTECT
 from optimiser.families.rules import RULE
+from optimiser.families.theme_flex import THEME_FLEX
 from optimiser.families.transition import MAX_MOVED, MOVED, TRANSITION
 
 __all__ = ["REGISTRY", "BY_NAME", "family", "building", "settle_order", "demanding", "pinning", "checked", "priced",
@@ -41,6 +42,7 @@ REGISTRY: tuple[Family, ...] = (
     MAX_MOVED,
     CAPACITY,
     POOL_AREAS,
+    THEME_FLEX,
     PROTECT,
     MIN_AWARD,
     AWARD_ON,

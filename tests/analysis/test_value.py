@@ -14,6 +14,7 @@ from commissioning.analysis.value import value_frame, value_record
 from commissioning.cli import main
 from commissioning.inputs.validate import load_case, validate_path
 from optimiser.levels import optimise_case
+from tablecases import write_tables
 
 SOLVERS = ["highs", "cbc"]
 
@@ -23,15 +24,7 @@ POT = {"pot_code": "P", "pot_name": "Programme", "department": "DWP", "geography
 
 
 def write(folder: Path, tables: dict[str, list[dict]], settings: str = "name: hand") -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, rows in tables.items():
-        cols = list(dict.fromkeys(k for r in rows for k in r))
-        with open(folder / f"{name}.csv", "w", newline="") as fh:
-            w = csv.DictWriter(fh, cols)
-            w.writeheader()
-            w.writerows(rows)
-    (folder / "case.yaml").write_text(settings + "\n")
-    return folder
+    return write_tables(folder, tables, settings)
 
 
 def one_year(outcomes: list[dict], **extra) -> dict[str, list[dict]]:

@@ -24,7 +24,7 @@ TOP_KEYS = ("name, description, budgets, pool, eligibility, need, rules, objecti
             "transition, near_optimal, programme_scale, protect, least_disruption")
 SETTINGS_KEYS = ("name, objective, equity_floor, parties, lead_body, term_years, start_year, transition, "
                  "near_optimal, programme_scale, protect, least_disruption, package_share, price_base, discount_rate, "
-                 "optimism_bias")
+                 "optimism_bias, settlement, gss_vintage")
 
 
 @pytest.fixture(scope="module")

@@ -105,7 +105,8 @@ def test_every_new_column_and_setting_is_read_from_a_workbook(realism_dir, tmp_p
                      "transition.max_change": 0.25, "transition.max_moved": 0.3, "near_optimal": 0.01,
                      "programme_scale": 3, "protect.cohorts": "YOUNG: 0.9; ALL: 0.5", "protect.areas": 0.8,
                      "least_disruption": "no", "package_share": None, "price_base": None,
-                     "discount_rate": None, "optimism_bias": None}
+                     "discount_rate": None, "optimism_bias": None, "settlement.theme_flex": None,
+                     "gss_vintage": None}
     pots = openpyxl.load_workbook(xlsx)["pots"]
     header = [c.value for c in pots[1]]
     assert header == S.TABLES["pots"].column_names
@@ -418,7 +419,8 @@ def test_the_template_case_sheet_lists_the_new_settings_as_dotted_keys(template)
     assert keys == list(sheet_keys())
     assert keys[keys.index("start_year") + 1:] == [
         "transition.max_change", "transition.max_moved", "near_optimal", "programme_scale", "protect.cohorts",
-        "protect.areas", "least_disruption", "package_share", "price_base", "discount_rate", "optimism_bias"]
+        "protect.areas", "least_disruption", "package_share", "price_base", "discount_rate", "optimism_bias",
+        "settlement.theme_flex", "gss_vintage"]
     assert S.SETTINGS_KEYS["package_share"] in [r[0].comment.text for r in ws.iter_rows(min_row=2)]
     comments = {r[0].value: r[0].comment.text for r in ws.iter_rows(min_row=2)}
     assert comments["near_optimal"] == S.SETTINGS_KEYS["near_optimal"]

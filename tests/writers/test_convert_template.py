@@ -66,7 +66,8 @@ def test_tiny_case_round_trip(tmp_path, optional):
     # Sheets: the tables the case has, in contract order, then the settings.
     tables = ["areas", "cohorts", "pots", "budgets", "need"]
     if optional:  # the tiny case's optional tables: all but the value-for-money ones (tests/analysis/test_value.py)
-        tables = [t for t in S.TABLE_ORDER if t not in ("outcomes", "deflators")]
+        # and departments (tests/optimiser/test_settlement.py round-trips a settlement case)
+        tables = [t for t in S.TABLE_ORDER if t not in ("outcomes", "deflators", "departments")]
     assert openpyxl.load_workbook(xlsx).sheetnames == [*tables, "case"]
     assert sorted(p.name for p in back.iterdir()) == sorted([f"{t}.csv" for t in tables] + ["case.yaml"])
 
@@ -241,7 +242,9 @@ def test_template_drop_downs(template):
     pots = lists("pots")
     letter = {c: openpyxl.utils.get_column_letter(i + 1) for i, c in enumerate(S.TABLES["pots"].column_names)}
     assert pots == {letter["can_match"]: '"yes,no"', letter["poolable"]: '"yes,no"',
-                    letter["basis"]: '"' + ",".join(S.BASES) + '"', letter["pool_areas"]: '"own,pool"'}
+                    letter["basis"]: '"' + ",".join(S.BASES) + '"', letter["pool_areas"]: '"own,pool"',
+                    letter["settlement"]: '"yes,no"', letter["budget_type"]: '"revenue,capital"',
+                    letter["ring_fenced"]: '"yes,no"'}
     assert lists("rules") == {"A": '"' + ",".join(S.RULE_KINDS) + '"'}
     row = {k: i + 2 for i, k in enumerate(sheet_keys())}  # the case sheet: one key a row below the header
     assert lists("case", cells=True) == {f"B{row['objective']}": '"' + ",".join(S.OBJECTIVES) + '"',
