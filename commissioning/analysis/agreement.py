@@ -34,6 +34,8 @@ from commissioning.analysis.summary import DroppedRecord, PackageRecord, Realism
 from commissioning.case import years as fy
 from commissioning.errors import CaseError, Problem
 from commissioning.case.model import Case
+from commissioning.case.settlement import flexible_pots, themes
+from commissioning.analysis.forms import LLMA, Form, form_of
 
 POOLED_COLUMNS = ["pot_code", "area_code", "cohort_code", "year", "programme", "amount", "participants",
                   "outcomes", "value", "unit_cost", "outcome_rate"]
@@ -66,12 +68,32 @@ class AgreementInputs:
     realism: list[RealismRecord] | None = None
     # The asks' package (summary.json's ``package``); None: the asks were not measured.
     package: PackageRecord | None = None
+    form: str = LLMA  # the agreement's form (commissioning.analysis.forms): llma, lesa, integrated-settlement
+    # Today's allocation (the baseline level's rows, POOLED_COLUMNS), for the outcomes framework; None: not kept.
+    baseline: pd.DataFrame | None = None
+
+    @property
+    def shape(self) -> Form:
+        """The agreement's :class:`~commissioning.analysis.forms.Form`."""
+        return form_of(self.form)
+
+    @property
+    def level(self) -> str:
+        """The level whose allocation is the proposal: ``pooled``, or ``settlement`` for an integrated settlement."""
+        return self.shape.level
+
+    @property
+    def level_names(self) -> tuple[str, ...]:
+        """The levels the run has, in order (settlement only in a settlement case)."""
+        return tuple(n for n in ("baseline", "aligned", "settlement", "pooled") if n in self.levels)
 
     # ---- built from ----------------------------------------------------------------------
     @classmethod
-    def from_run(cls, run, explanation=None) -> "AgreementInputs":
-        """From a :class:`~optimiser.levels.RunResult` (and its explanation, when there is one)."""
-        pooled = run.levels["pooled"].allocations.reindex(columns=POOLED_COLUMNS).reset_index(drop=True)
+    def from_run(cls, run, explanation=None, form: str = LLMA) -> "AgreementInputs":
+        """From a :class:`~optimiser.levels.RunResult` (and its explanation, when there is one), in ``form``."""
+        level = _proposed_level(form, run.levels)
+        pooled = run.levels[level].allocations.reindex(columns=POOLED_COLUMNS).reset_index(drop=True)
+        base = run.levels["baseline"].allocations.reindex(columns=POOLED_COLUMNS).reset_index(drop=True)
         flags = asks = None
         if explanation is not None:
             flags, asks = explanation.flags, explanation.asks
@@ -79,9 +101,11 @@ class AgreementInputs:
             from commissioning.analysis.mapping import provision_map
 
             flags = provision_map(run.case).flags_frame
-        return cls(run.case, run.scenario, run.status, run.solver, run.objective, frozenset(run.pool), pooled,
-                   {n: {k: float(run.levels[n].totals[k]) for k in METRICS} for n in LEVEL_NAMES},
+        return cls(run.case, run.scenario, run.status, run.solver, run.objective,
+                   frozenset(run.levels[level].pool), pooled,
+                   {n: {k: float(run.levels[n].totals[k]) for k in METRICS} for n in run.level_names},
                    run.dividends(), flags, asks, drafting_date(), "optimised for this agreement",
+                   form=form, baseline=base,
                    dropped=None if explanation is None else
                    [DroppedRecord(**d.record()) for d in getattr(explanation, "dropped", [])],
                    realism=None if explanation is None else
@@ -91,31 +115,16 @@ class AgreementInputs:
                    PackageRecord(**explanation.package.as_json()))
 
     @classmethod
-    def from_results(cls, folder: Path, case: Case) -> "AgreementInputs":
-        """From an ``optimise`` results folder; refuses one computed from other inputs."""
+    def from_results(cls, folder: Path, case: Case, form: str = LLMA) -> "AgreementInputs":
+        """From an ``optimise`` results folder, in ``form``; refuses one computed from other inputs."""
+        record, alloc = read_results(folder, case)
         folder = Path(folder)
-        if not folder.is_dir():
-            raise CaseError(Problem(str(folder), None, None, "is not a results folder",
-                                    "the --out folder of 'commissioning optimise'"))
-        record = read_summary(_read_json(folder / "summary.json"))
-        if record is None:
-            raise CaseError(Problem("summary.json", None, None, "lacks the levels or dividends",
-                                    "the summary.json that optimise wrote"))
-        found = record.case.fingerprint
-        if found != case.fingerprint():
-            raise CaseError(Problem(str(folder / "summary.json"), None, "case.fingerprint",
-                                    f"the results were computed from other inputs (fingerprint {found or 'missing'}, "
-                                    f"this case {case.fingerprint()})",
-                                    "results of this case and scenario: run 'commissioning optimise' again, "
-                                    "or leave out --from"))
-        alloc = _read_csv(folder / "allocations.csv")
-        missing = [c for c in ["level", *POOLED_COLUMNS] if c not in alloc.columns]
-        if missing:
-            raise CaseError(Problem("allocations.csv", 1, None, f"lacks the column(s) {', '.join(missing)}",
-                                    "the allocations.csv that optimise wrote"))
-        pooled = alloc[alloc["level"] == "pooled"].reindex(columns=POOLED_COLUMNS).reset_index(drop=True)
-        for c in ("amount", "participants", "outcomes", "value", "unit_cost", "outcome_rate"):
-            pooled[c] = pd.to_numeric(pooled[c], errors="coerce")
+        level = _proposed_level(form, {n: None for n in record.levels})
+        pooled = alloc[alloc["level"] == level].reindex(columns=POOLED_COLUMNS).reset_index(drop=True)
+        base = alloc[alloc["level"] == "baseline"].reindex(columns=POOLED_COLUMNS).reset_index(drop=True)
+        for frame in (pooled, base):
+            for c in ("amount", "participants", "outcomes", "value", "unit_cost", "outcome_rate"):
+                frame[c] = pd.to_numeric(frame[c], errors="coerce")
         flags_path, asks_path = folder / "flags.csv", folder / "asks.csv"
         if flags_path.exists():
             flags = _read_csv(flags_path)
@@ -134,16 +143,20 @@ class AgreementInputs:
                 if c in asks.columns:
                     asks[c] = pd.to_numeric(asks[c], errors="coerce")
         try:
-            levels = {n: {k: float(getattr(record.levels[n], k)) for k in METRICS} for n in LEVEL_NAMES}
-            dividends = {d: {k: float(v) for k, v in record.dividends[d].items()} for d in ("alignment", "devolution")}
+            # baseline, aligned and pooled are every run's (a KeyError: not a run's summary); settlement a settlement case's
+            names = [n for n in ("baseline", "aligned", "settlement", "pooled") if n in LEVEL_NAMES or n in record.levels]
+            levels = {n: {k: float(getattr(record.levels[n], k)) for k in METRICS} for n in names}
+            dividends = {d: {k: float(v) for k, v in record.dividends[d].items()}
+                         for d in ("alignment", "devolution", "settlement") if d != "settlement" or d in record.dividends}
         except KeyError:
             raise CaseError(Problem("summary.json", None, None, "lacks the levels or dividends",
                                     "the summary.json that optimise wrote")) from None
         objective = record.objective if "objective" in record.model_fields_set else case.settings.objective
+        pool = frozenset(record.pool) if level == "pooled" else flexible_pots(case)
         return cls(case, str(record.scenario or case.scenario or case.settings.name),
                    record.status, record.solver, objective,
-                   frozenset(record.pool), pooled, levels, dividends, flags, asks, drafting_date(),
-                   f"reused from the results folder {folder.name}",
+                   pool, pooled, levels, dividends, flags, asks, drafting_date(),
+                   f"reused from the results folder {folder.name}", form=form, baseline=base,
                    dropped=list(record.dropped) if "dropped" in record.model_fields_set else None,
                    realism=list(record.realism) if "realism" in record.model_fields_set else None,
                    package=record.package)
@@ -165,8 +178,7 @@ class AgreementInputs:
     @property
     def lead_body(self) -> str:
         """The lead body: the case's ``lead_body``, else the first party, else words saying it is not named."""
-        s = self.case.settings
-        return s.lead_body or (s.parties[0] if s.parties else "the lead body (not named in the case)")
+        return lead_body_of(self.case)
 
     @property
     def term_years(self) -> int:
@@ -200,6 +212,49 @@ class AgreementInputs:
     def pooled_budget(self) -> float:
         """The budgets of the pooled pots, summed over every year (£)."""
         return float(sum(b.amount for b in self.case.budgets if b.pot_code in self.pool))
+
+
+def lead_body_of(case: Case) -> str:
+    """The lead body: the case's ``lead_body``, else its first party, else words saying it is not named."""
+    s = case.settings
+    return s.lead_body or (s.parties[0] if s.parties else "the lead body (not named in the case)")
+
+
+def read_results(folder: Path, case: Case) -> tuple[Any, pd.DataFrame]:
+    """An ``optimise`` results folder's summary (a :class:`~commissioning.analysis.summary.Summary`) and
+    allocations.csv; a CaseError when it is not one, or was computed from other inputs than ``case``."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise CaseError(Problem(str(folder), None, None, "is not a results folder",
+                                "the --out folder of 'commissioning optimise'"))
+    record = read_summary(_read_json(folder / "summary.json"))
+    if record is None:
+        raise CaseError(Problem("summary.json", None, None, "lacks the levels or dividends",
+                                "the summary.json that optimise wrote"))
+    found = record.case.fingerprint
+    if found != case.fingerprint():
+        raise CaseError(Problem(str(folder / "summary.json"), None, "case.fingerprint",
+                                f"the results were computed from other inputs (fingerprint {found or 'missing'}, "
+                                f"this case {case.fingerprint()})",
+                                "results of this case and scenario: run 'commissioning optimise' again "
+                                "(or, for agree, leave out --from)"))
+    alloc = _read_csv(folder / "allocations.csv")
+    missing = [c for c in ["level", *POOLED_COLUMNS] if c not in alloc.columns]
+    if missing:
+        raise CaseError(Problem("allocations.csv", 1, None, f"lacks the column(s) {', '.join(missing)}",
+                                "the allocations.csv that optimise wrote"))
+    return record, alloc
+
+
+def _proposed_level(form: str, levels) -> str:
+    """The level ``form`` proposes; an integrated settlement needs a case with settlement pots."""
+    level = form_of(form).level
+    if level not in levels:
+        raise CaseError(Problem("pots", None, "settlement",
+                                f"the {form} form proposes the settlement level, but no pot of the case is in a "
+                                "settlement", "settlement = yes on the pots paid inside the integrated "
+                                "settlement (with their theme), or another --form"))
+    return level
 
 
 def drafting_date() -> date:
@@ -270,6 +325,9 @@ def governance_values(inputs: AgreementInputs) -> dict[str, str]:
         "pooled_budget": f"£{inputs.pooled_budget():,.0f}",
         "scenario": inputs.scenario,
         "fingerprint": case.fingerprint(),
+        "title": inputs.shape.title,
+        "theme_flex": f"{case.settings.settlement.theme_flex:.0%}",
+        "themes": "; ".join(themes(case)) or "none",
     }
 
 
@@ -281,7 +339,7 @@ def governance_lines(inputs: AgreementInputs, template: Path | None = None) -> l
     an unknown placeholder stays as written, and a template that cannot be formatted at all
     (an unbalanced brace) is shown as written rather than refused.
     """
-    text = re.sub(r"<!--.*?-->\n?", "", read_governance_template(template), flags=re.S)
+    text = re.sub(r"<!--.*?-->\n?", "", read_governance_template(template, inputs.form), flags=re.S)
     try:
         text = string.Formatter().vformat(text, (), _Blanks(governance_values(inputs)))
     except (ValueError, IndexError, KeyError, AttributeError):
@@ -289,9 +347,9 @@ def governance_lines(inputs: AgreementInputs, template: Path | None = None) -> l
     return text.splitlines()
 
 
-def read_governance_template(template: Path | None = None) -> str:
+def read_governance_template(template: Path | None = None, form: str = LLMA) -> str:
     """The governance text: the file ``template`` when given (CaseError when it cannot be read),
-    else the shipped ``templates/governance.md``."""
+    else the shipped template of the agreement's ``form`` (``templates/governance.md`` for an LLMA)."""
     if template is not None:
         try:
             return Path(template).read_text(encoding="utf-8")
@@ -300,4 +358,4 @@ def read_governance_template(template: Path | None = None) -> str:
                                     "a UTF-8 text file like templates/governance.md")) from None
     from importlib.resources import files
 
-    return (files("commissioning.templates") / GOVERNANCE_TEMPLATE).read_text(encoding="utf-8")
+    return (files("commissioning.templates") / form_of(form).governance).read_text(encoding="utf-8")

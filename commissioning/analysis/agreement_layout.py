@@ -28,6 +28,8 @@ CHECKS = "Checks"
 TODAY = "Provision today"
 ELIGIBILITY = "Eligibility"
 VALUE = "Value for money"  # only for a case with an outcomes table: after the Outcomes and targets sheet
+SETTLEMENT = "Settlement"  # only in the integrated-settlement form: after the Pooled budget sheet
+FRAMEWORK = "Outcomes framework"  # only in the integrated-settlement form: after the Outcomes and targets sheet
 # The Value for money sheet's defined names that `check` reads back (commissioning.writers.agreement.value).
 VALUE_NAMES = ("vfm_base", "vfm_rate", "vfm_ob", "vfm_pv_benefits", "vfm_pv_costs", "vfm_npsv", "vfm_bcr")
 
@@ -36,16 +38,21 @@ SHEETS = [COVER, SUMMARY, POOLED_BUDGET, ALLOCATIONS, OUTCOMES, FLEXIBILITIES, D
           ASSUMPTIONS, CHECKS, TRANSITION, TODAY, ELIGIBILITY]
 
 
-def sheets_of(valued: bool) -> list[str]:
+def sheets_of(valued: bool, settlement: bool = False) -> list[str]:
     """The agreement's sheets, in order: :data:`SHEETS`, with *Value for money* after *Outcomes and
-    targets* for a case with an outcomes table."""
-    if not valued:
-        return list(SHEETS)
-    i = SHEETS.index(OUTCOMES) + 1
-    return [*SHEETS[:i], VALUE, *SHEETS[i:]]
+    targets* for a case with an outcomes table; in the integrated-settlement form *Settlement*
+    after *Pooled budget* and *Outcomes framework* after *Outcomes and targets*."""
+    out = list(SHEETS)
+    if settlement:
+        out.insert(out.index(POOLED_BUDGET) + 1, SETTLEMENT)
+        out.insert(out.index(OUTCOMES) + 1, FRAMEWORK)
+    if valued:
+        out.insert(out.index(OUTCOMES) + 1 + settlement, VALUE)
+    return out
 
 # ---- Cover sheet: the labels of column A (each fact's value is beside it, in column B) ---------------
 COVER_STATUS = "Status"
+COVER_FORM = "Form"  # read by `check`: which form (and so which level's rules) the workbook is
 COVER_DATE = "Date"
 COVER_PARTIES = "Parties"
 COVER_LEAD_BODY = "Lead body"
@@ -72,7 +79,7 @@ COVER_ALL_CHECKS = "All checks hold (live)"
 # codes and rates an edit or a new row needs (left out of the printed page).
 ALLOC_COLUMNS = ["ref", "area_name", "pot_name", "year", "pooled", "amount", "participants", "outcomes", "value",
                  "eligible", "proposed (£)", "change (£)", "cohort_name", "pot_code", "area_code", "cohort_code",
-                 "programme", "unit_cost", "outcome_rate", "value_per_outcome", "issued as"]
+                 "programme", "unit_cost", "outcome_rate", "value_per_outcome", "issued as", "theme", "across"]
 ALLOC_PRINTED = "eligible"  # the last column of the printed page
 ALLOC_HEADERS = {
     "ref": "Ref", "pot_name": "Pot (on a subtotal row, the cohort)", "area_name": "Area", "cohort_name": "Cohort", "year": "Year",
@@ -81,6 +88,7 @@ ALLOC_HEADERS = {
     "eligible": "Eligible", "pot_code": "Pot code", "area_code": "Area code", "cohort_code": "Cohort code",
     "programme": "Programme", "unit_cost": "Unit cost (£)", "outcome_rate": "Outcome rate",
     "value_per_outcome": "Value per outcome (£)", "issued as": "Issued as (codes)",
+    "theme": "Settlement theme", "across": "Moves between themes",
 }
 # The Checks sheet's table; `check` points each breach at its row by (check, pot, area, cohort, year).
 CHECK_COLUMNS = ["no", "family", "check", "pot", "area", "cohort", "year", "value", "limit", "holds", "headroom",

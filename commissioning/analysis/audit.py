@@ -38,6 +38,8 @@ from optimiser.families.registry import family
 
 from commissioning.analysis import agreement_layout as AL
 from commissioning.analysis import limits as L
+from commissioning.analysis.forms import form_from_title
+from commissioning.case.settlement import flexible_pots
 from commissioning.errors import CaseError, Problem
 from commissioning.case.model import Case
 from commissioning.case.tables import bought
@@ -79,6 +81,7 @@ class Audit:
     rows: int = 0
     net: dict[str, float] = field(default_factory=dict)
     value: dict[str, float] | None = None  # the value for money recomputed (a case with an outcomes table)
+    form: str = "llma"  # the agreement's form, as its Cover says (commissioning.analysis.forms)
 
     @property
     def exit_code(self) -> int:
@@ -321,10 +324,14 @@ def audit_agreement(path: str | Path, case: Case) -> Audit:
                                 "the .xlsx agreement"))
     wb = _open(path)
     audit = Audit(path, case)
-    pool = L.agreement_pool(case)
     try:
-        rows = read_allocations(wb, case, pool, audit)
         facts = _cover_facts(wb)
+        # The form says which level's rules hold (commissioning.analysis.forms): an integrated
+        # settlement's plan is held to the settlement's, its pool the settlement's flexible pots.
+        form = form_from_title(_text(facts.get(AL.COVER_FORM)))
+        audit.form = form.key
+        pool = flexible_pots(case) if form.level == "settlement" else L.agreement_pool(case)
+        rows = read_allocations(wb, case, pool, audit)
         checks_at = _checks_rows(wb)
     finally:
         wb.close()

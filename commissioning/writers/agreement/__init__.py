@@ -89,6 +89,8 @@ from commissioning.writers.agreement.cover import write_cover
 from commissioning.writers.agreement.draft import Draft, make_draft, proposal_rows
 from commissioning.writers.agreement.duplication import write_duplication
 from commissioning.writers.agreement.eligibility import write_eligibility
+from commissioning.writers.agreement.framework import write_framework
+from commissioning.writers.agreement.settlement import write_settlement
 from commissioning.writers.agreement.flexibilities import write_flexibilities
 from commissioning.writers.agreement.governance import write_governance
 from commissioning.writers.agreement.layout import MAX_ELIGIBILITY_WORK, MAX_LITERAL_AREAS, document_name
@@ -115,13 +117,17 @@ def write_agreement(inputs: AgreementInputs, path: Path, governance_template: Pa
     book = Book(path)
     book.array_exact = True  # Gnumeric too computes the EXACT comparisons over ranges
     try:
-        for name in sheets_of(draft.case.valuation.valued):
+        settled = inputs.level == "settlement"
+        for name in sheets_of(draft.case.valuation.valued, settled):
             book.wb.add_worksheet(name)
         assumptions = write_assumptions(book, draft)
         write_eligibility(book, draft)
         alloc = write_allocations(book, draft)
         pooled = write_pooled_budget(book, draft)
         write_outcomes(book, draft)
+        if settled:
+            write_settlement(book, draft)
+            write_framework(book, draft)
         if draft.case.valuation.valued:
             write_value(book, draft)
         figures = transition_analysis.transition(draft.case, draft.rows)
@@ -137,7 +143,7 @@ def write_agreement(inputs: AgreementInputs, path: Path, governance_template: Pa
         # nor its time limit).
         write_run_record(book.wb, run_record(draft.case, inputs.solver or None, None, None), book.title,
                          book.label, footer=document_name(draft))
-        book.wb.set_properties({"title": "Local Labour Market Agreement (DRAFT)",
+        book.wb.set_properties({"title": f"{inputs.shape.title} (DRAFT)",
                                 "subject": f"fingerprint {draft.fingerprint}", "author": "commissioning",
                                 "created": datetime(2000, 1, 1)})
     finally:

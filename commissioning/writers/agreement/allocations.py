@@ -36,7 +36,7 @@ from commissioning.writers.style import Book, cell, col_range, text_height
 WIDTHS = {"ref": 8, "area_name": 11, "pot_name": 60, "year": 8, "pooled": 9, "amount": 14, "participants": 11,
           "outcomes": 10, "value": 15, "eligible": 7, "proposed (£)": 14, "change (£)": 11, "cohort_name": 40,
           "pot_code": 14, "area_code": 11, "cohort_code": 18, "programme": 14, "unit_cost": 10, "outcome_rate": 9,
-          "value_per_outcome": 11, "issued as": 40}
+          "value_per_outcome": 11, "issued as": 40, "theme": 22, "across": 10}
 H = ALLOC_HEADERS
 
 
@@ -45,8 +45,8 @@ def write_allocations(book: Book, draft: Draft) -> AllocationsAnchors:
     b, case, rows = book, draft.case, draft.rows
     ws = worksheet(book, ALLOCATIONS)
     printed = AC[ALLOC_PRINTED]  # the last printed column: names, money, people and eligibility
-    ws.write_string(0, 0, "Allocations: the proposal (pooled level) — area × cohort × year, with the pot "
-                    "detail beneath", b.title)
+    ws.write_string(0, 0, f"Allocations: the proposal ({draft.inputs.level} level) — area × cohort × year, with "
+                    "the pot detail beneath", b.title)
     note = (f"Edit the yellow '{H['amount']}' cells; '{H['proposed (£)']}' keeps the amount as issued. "
             f"{H['participants']} = amount ÷ unit cost; {H['outcomes']} = participants × outcome rate; "
             f"{H['value']} = outcomes × value per outcome. '{H['issued as']}' records each row's pot, area, "
@@ -175,6 +175,8 @@ def _allocation_row(book: Book, draft: Draft, ws, r: int, x: pd.Series, pooled: 
               b.plain_people, float(x["outcomes"]))
     b.formula(ws, r, AC["value"], f"={cell(r, AC['outcomes'])}*{cell(r, AC['value_per_outcome'])}", b.plain_money,
               float(x["value"]))
+    b.text(ws, r, AC["theme"], x["theme"] or None)
+    ws.write_string(r, AC["across"], "yes" if x["across"] else "no")
     b.text(ws, r, AC["issued as"], ";".join(str(x[c]) for c in ("pot_code", "area_code", "cohort_code", "year",
                                                                 "programme")))
     if draft.eligibility:

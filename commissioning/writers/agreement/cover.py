@@ -28,6 +28,9 @@ CONTENTS = {
     AL.POOLED_BUDGET: "pot × year budgets, pooled or retained, and planned spend",
     AL.ALLOCATIONS: "area × cohort × year, with the pot detail beneath (the editable proposal)",
     AL.OUTCOMES: "participants, outcomes and value by area and year",
+    AL.SETTLEMENT: "the settlement table as published (functional responsibility, fund, home department, "
+                   "allocation mechanism, RDEL, CDEL) year by year, with the cross-theme limit",
+    AL.FRAMEWORK: "for each theme: outcomes, indicators and yearly targets from this allocation, against today",
     AL.FLEXIBILITIES: "the asks, ranked by measured gain",
     AL.DUPLICATION: "the register from the map and the optimiser",
     AL.GOVERNANCE: "joint board, reporting, review points and variation",
@@ -47,7 +50,7 @@ def write_cover(book: Book, draft: Draft, figures: TransitionFigures | None = No
     """Write the *Cover* sheet (``figures``: the transition the *Transition* sheet shows)."""
     b, inputs, case = book, draft.inputs, draft.case
     ws = worksheet(book, AL.COVER)
-    ws.write_string(0, 0, "Local Labour Market Agreement", b.title)
+    ws.write_string(0, 0, inputs.shape.title, b.title)
     b.text(ws, 1, 0, inputs.name, b.subtitle)
     r = 3
     value_width = WIDTHS[1]
@@ -63,6 +66,7 @@ def write_cover(book: Book, draft: Draft, figures: TransitionFigures | None = No
         r += 1
 
     line(AL.COVER_STATUS, "DRAFT", b.bold)
+    line(AL.COVER_FORM, f"{inputs.shape.key} — {inputs.shape.what}")
     ws.write_string(r, 0, AL.COVER_DATE, b.label)
     ws.write_datetime(r, 1, datetime.combine(inputs.drafted, datetime.min.time()), b.date)
     r += 1
@@ -79,6 +83,8 @@ def write_cover(book: Book, draft: Draft, figures: TransitionFigures | None = No
         line(AL.COVER_FIGURES_COVER, f"{case.years[0]} to {case.years[-1]} (financial years, 1 April to 31 March)")
     line(AL.COVER_SCENARIO, inputs.scenario)
     line(AL.COVER_POOLED_POTS, "; ".join(inputs.pool_codes) or "none")
+    if inputs.level != "pooled":
+        line("Proposal", f"the {inputs.level} level: what the settlement's own rules allow, with no ask of government")
     line(AL.COVER_FINGERPRINT, draft.fingerprint)
     line(AL.COVER_OPTIMISATION, f"{inputs.status} ({inputs.solver}, objective {inputs.objective}); {inputs.source}")
     if inputs.status != "optimal":
@@ -119,7 +125,10 @@ def write_cover(book: Book, draft: Draft, figures: TransitionFigures | None = No
     r += 1
     ws.write_string(r, 0, "Contents", b.subtitle)
     r += 1
-    for name, words in CONTENTS.items():
+    for name in [*AL.sheets_of(case.valuation.valued, inputs.level == "settlement"), RECORD_SHEET]:
+        words = CONTENTS.get(name)
+        if words is None:
+            continue
         ws.write_string(r, 0, name, b.label)
         b.wrapped(ws, r, 1, words, value_width)
         r += 1

@@ -65,4 +65,5 @@ def proposal_rows(inputs: AgreementInputs) -> pd.DataFrame:
     rows = rows.iloc[np.lexsort(keys[::-1])].reset_index(drop=True)
     rows = L.with_participants(case, rows[L.ROW_COLUMNS])
     rows["ref"] = [f"A{i + 1:04d}" for i in range(len(rows))]
+    rows["theme"], rows["across"] = L.theme_columns(case, frozenset(inputs.pool), rows)
     return rows

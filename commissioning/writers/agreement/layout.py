@@ -38,7 +38,8 @@ AC = {name: i for i, name in enumerate(ALLOC_COLUMNS)}
 ALLOC_NAMES = {"alloc_ref": "ref", "alloc_pot": "pot_code", "alloc_area": "area_code", "alloc_cohort": "cohort_code",
                "alloc_year": "year", "alloc_programme": "programme", "alloc_amount": "amount",
                "alloc_proposed": "proposed (£)", "alloc_unit_cost": "unit_cost", "alloc_participants": "participants",
-               "alloc_outcomes": "outcomes", "alloc_value": "value", "alloc_eligible": "eligible"}
+               "alloc_outcomes": "outcomes", "alloc_value": "value", "alloc_eligible": "eligible",
+               "alloc_theme": "theme", "alloc_across": "across"}
 
 # Checks sheet columns (zero-based).
 CC = {name: i for i, name in enumerate(CHECK_COLUMNS)}
@@ -81,7 +82,7 @@ def document_name(draft) -> str:
     """The name every printed page carries at its foot: the agreement, its case and scenario."""
     inputs = draft.inputs
     scenario = f", scenario '{inputs.scenario}'" if inputs.scenario and inputs.scenario != inputs.name else ""
-    return f"Local Labour Market Agreement (DRAFT): {inputs.name}{scenario}"
+    return f"{inputs.shape.title} (DRAFT): {inputs.name}{scenario}"
 
 
 def out_of_print_note(rows: int, what: str) -> str:

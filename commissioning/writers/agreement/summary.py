@@ -63,9 +63,12 @@ def write_summary(book: Book, draft: Draft, pooled: PooledBudgetAnchors, checks:
     top = 4 + len(head) + 2
     ws.write_string(top, 0, "The three levels and the dividends", b.subtitle)
     h = top + 1
+    proposed = inputs.level  # pooled, or settlement for an integrated settlement
+    second = ("devolution dividend (pooled − aligned)" if proposed == "pooled" else
+              "settlement dividend (settlement − aligned)")
     cols = ["Measure", "baseline (today)", f"aligned ({rules_words(inputs.case.rules_changed)}, coordinated)",
-            "pooled (as proposed by the engine)", "this agreement (live)",
-            "alignment dividend (aligned − baseline)", "devolution dividend (pooled − aligned)"]
+            f"{proposed} (as proposed by the engine)", f"this {inputs.shape.short} (live)",
+            "alignment dividend (aligned − baseline)", second]
     header_cells(book, ws, h, cols, widths)
     need = [m for m in draft.measured if family(m.limit.family).counts_unmet]
     unmet_cached = float(sum(max(0.0, m.bound - m.value) for m in need))
@@ -90,7 +93,7 @@ def write_summary(book: Book, draft: Draft, pooled: PooledBudgetAnchors, checks:
         r = h + 1 + i
         fmt, delta = (money, b.delta_money) if is_money else (people, b.delta_people)
         ws.write_string(r, 0, label, b.bold)
-        vals = [inputs.levels[lv][key] for lv in ("baseline", "aligned", "pooled")]
+        vals = [inputs.levels[lv][key] for lv in ("baseline", "aligned", proposed)]
         for j, v in enumerate(vals):
             b.number(ws, r, 1 + j, v, fmt)
         b.formula(ws, r, 4, live[key][0], fmt, live[key][1])
@@ -137,7 +140,7 @@ def _write_dropped(book: Book, ws, row: int, dropped, widths: list[float]) -> No
     (nothing when the run did not look for them)."""
     if dropped is None:
         return row
-    mine = [d for d in dropped if d.level == "pooled"]
+    mine = [d for d in dropped if d.level == "pooled"]  # measured at the pooled level only
     ws.write_string(row, 0, DROPPED_TITLE, book.subtitle)
     if not mine:
         note_row(book, ws, row + 1, "No cohort or area without a protection floor loses more than half of the "
