@@ -432,7 +432,7 @@ def test_labels_say_what_was_run(runs, name, run_words, rules):
 def test_agreement_and_sensitivity_labels(scenario_case, scenarios, tmp_path):
     agreed = ok(run("agree", scenario_case, "--scenario", scenarios["wider"], "--out", tmp_path / "a",
                     "--solver", "cbc"))
-    assert agreed.stdout.splitlines()[0] == (f"Scenario 'wider' on case '{CASE_NAME}': agreement, DRAFT, "
+    assert agreed.stdout.splitlines()[0] == (f"Scenario 'wider' on case '{CASE_NAME}': Local Labour Market Agreement, DRAFT, "
                                              "2025-26 to 2029-30")
     wb = openpyxl.load_workbook(tmp_path / "a" / "agreement.xlsx")
     summary_cells = {c.value for row in wb["Summary"].iter_rows() for c in row if isinstance(c.value, str)}
@@ -441,7 +441,7 @@ def test_agreement_and_sensitivity_labels(scenario_case, scenarios, tmp_path):
     assert wb["Pooled budget"]["A2"].value.endswith("retained pots keep the scenario's rules.")
 
     plain = ok(run("agree", scenario_case, "--out", tmp_path / "b", "--solver", "cbc"))
-    assert plain.stdout.splitlines()[0].startswith(f"Case '{CASE_NAME}': agreement, DRAFT")
+    assert plain.stdout.splitlines()[0].startswith(f"Case '{CASE_NAME}': Local Labour Market Agreement, DRAFT")
     wb = openpyxl.load_workbook(tmp_path / "b" / "agreement.xlsx")
     assert "aligned (today's rules, coordinated)" in {c.value for row in wb["Summary"].iter_rows() for c in row}
     assert wb["Pooled budget"]["A2"].value.endswith("retained pots keep today's rules.")

@@ -31,6 +31,7 @@ import pandas as pd
 
 from commissioning.analysis.mapping import ALL_YEARS, STAGE_NAMES, ProvisionMap
 from commissioning.case.model import Case
+from commissioning.case.settlement import department_in
 from optimiser.levels import RunResult
 
 HOLD = 0.05  # within ±5% of today's money, a pot's intention is to hold it
@@ -62,7 +63,7 @@ def intention(today: float, plan: float) -> str:
     if plan <= 0:
         return "stop"
     change = plan / today - 1
-    return "hold" if abs(change) <= HOLD else ("grow" if change > 0 else "reduce")
+    return "hold" if abs(change) <= HOLD + 1e-12 else ("grow" if change > 0 else "reduce")
 
 
 def get_working_annex(case: Case, pm: ProvisionMap, run: RunResult) -> Annex:
@@ -87,7 +88,9 @@ def get_working_annex(case: Case, pm: ProvisionMap, run: RunResult) -> Annex:
     largest = gap.sort_values("people", ascending=False, kind="mergesort").head(TOP)
     t_money = today.groupby("pot_code")["amount"].sum()
     p_money = plan.groupby("pot_code")["amount"].sum()
-    pots = pd.DataFrame([(p.code, p.name, p.department, float(t_money.get(p.code, 0.0)),
+    last = case.years[-1] if case.years else None  # the owner as it stands at the plan's end (departments)
+    pots = pd.DataFrame([(p.code, p.name, department_in(case, p.code, last).split("; ")[-1].split(" from ")[0]
+                          if last else p.department, float(t_money.get(p.code, 0.0)),
                           float(p_money.get(p.code, 0.0))) for p in case.pots],
                         columns=["pot_code", "name", "department", "today", "plan"])
     pots["change"] = pots["plan"] - pots["today"]

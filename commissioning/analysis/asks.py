@@ -475,17 +475,25 @@ def measure_asks(run: RunResult, max_measured: int = 12, progress=None, pool_joi
     rows = []
     aligned, pooled = run.levels["aligned"], run.levels["pooled"]
     z_aligned = aligned.solution.objective
-    # The pool as a whole: its gain is the devolution dividend, already measured.
-    if len(run.pool) >= 2:
+    # The pool as a whole: its gain is the devolution dividend, already measured (against aligned, as the
+    # package measures it). In a settlement case the ask names only the pots outside the settlement (whose
+    # funds pool by its own rules without an ask), says how much of the gain the settlement allows
+    # already, and is not made when fewer than two pots outside the settlement are in the pool.
+    if len(pool_members(run)) >= 2:
         g = gains(aligned.allocations, pooled.allocations, run.objective)
         if g["gain"] > 1e-6 * max(1.0, abs(z_aligned)):
             moved = _moved(aligned.allocations, pooled.allocations)
             whole = whole_pool(run)
+            already = ""
+            if "settlement" in run.levels:
+                s = gains(aligned.allocations, run.levels["settlement"].allocations, run.objective)["gain"]
+                already = f"; +{s:,.0f} of it the integrated settlement allows already"
             rows.append(dict(pot_code=None, change="pool", area_code=None, cohort_code=None, year=None, **g,
                              gain_per_million=g["gain"] / (moved / 1e6) if moved > 0 else None,
-                             detail=f"{whole.words}: +{g['gain']:,.0f} {UNIT[run.objective]} (measured)",
+                             detail=f"{whole.words}: +{g['gain']:,.0f} {UNIT[run.objective]} (measured{already})",
                              estimated_gain=g["gain"],
-                             **described(case, whole, aligned.allocations, pooled.allocations, run.pool)))
+                             **described(case, whole, aligned.allocations, pooled.allocations,
+                                         frozenset(pool_members(run)))))
     if chosen is None:
         chosen, _ = choose_candidates(run, max_measured, pool_joins)
     rows.extend(r for r in _measure_all(AskContext.of(run), chosen, progress, workers) if r is not None)
@@ -618,9 +626,16 @@ def _measure(ctx: AskContext, cand: Candidate) -> dict | None:
                 **described(ctx.case, cand, base.allocations, alloc, ctx.pool), **{CANDIDATE: cand})
 
 
+def pool_members(run: RunResult) -> list[str]:
+    """The pots the agreement's pool asks for: the pool, less (in a settlement case) the settlement's
+    pots, which pool by the settlement's rules without any ask."""
+    return sorted(p for p in run.pool if not run.case.pot[p].settlement)
+
+
 def whole_pool(run: RunResult) -> Candidate:
-    """The pool as a whole as an ask (its gain is the devolution dividend)."""
-    return Candidate("pool", None, words=policy.ask_words(run.case, "pool", [], [], [], pool=sorted(run.pool)))
+    """The pool as a whole as an ask (its gain is the devolution dividend), naming the pots outside any
+    settlement."""
+    return Candidate("pool", None, words=policy.ask_words(run.case, "pool", [], [], [], pool=pool_members(run)))
 
 
 def described(case: Case, cand: Candidate, before: pd.DataFrame, after: pd.DataFrame,

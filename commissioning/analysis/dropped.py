@@ -46,7 +46,7 @@ DROP_SHARE = 0.5  # flagged when participants fall by more than this share of to
 FLOOR_SHARE = 0.5  # the floor the cost is measured with: half of today's participants, each year
 MIN_PEOPLE = 1.0  # a cohort or area supporting fewer people than this today is not checked
 MAX_MEASURED = 12  # re-solves per level; the rest are flagged "not measured"
-LEVELS = ("aligned", "pooled")
+LEVELS = ("aligned", "pooled")  # every run's; a settlement case adds its settlement level (run.solved_levels)
 KINDS = {"cohort": ("cohorts", "cohort_code"), "area": ("areas", "area_code")}  # kind -> (protect key, column)
 
 
@@ -132,7 +132,7 @@ def find_dropped(run: RunResult) -> list[Dropped]:
     today = today_cells(case)
     protect = case.settings.protect
     out = []
-    for level in LEVELS:
+    for level in run.solved_levels:  # aligned, settlement (a settlement case), pooled
         alloc = run.levels[level].allocations
         for kind, (key, col) in KINDS.items():
             codes = list(case.cohort) if kind == "cohort" else list(case.area)
@@ -165,7 +165,7 @@ def measure(run: RunResult, d: Dropped) -> Dropped:
     level = run.levels[d.level]
     changed = protected_case(run.case, d.kind, d.code)
     try:
-        solved = solve_level(changed, d.level, run.pool, run.solver, run.time_limit)
+        solved = solve_level(changed, d.level, level.pool or run.pool, run.solver, run.time_limit)
     except InfeasibleError as e:
         said = [c.description for c in e.collisions][:3]
         more = len(e.collisions) - len(said)
@@ -189,7 +189,7 @@ def dropped_analysis(run: RunResult, progress=None, measured: bool = True,
     if not measured or not found:
         return found
     chosen = []
-    for level in LEVELS:
+    for level in run.solved_levels:
         mine = [i for i, d in enumerate(found) if d.level == level]
         mine.sort(key=lambda i: -(found[i].today - found[i].plan))
         chosen.extend(sorted(mine[:max_measured]))

@@ -82,8 +82,13 @@ def case_limits(case: Case, pool: frozenset[str] | None = None) -> list[Limit]:
 
 # ---- eligibility: the case's answer ---------------------------------------------------------------
 def eligible_keys(case: Case, pool: frozenset[str]) -> pd.DataFrame:
-    """Every (pot, area, cohort, year, programme) the pooled level may fund, with need > 0."""
-    return case.eligibility.keys(pool)
+    """Every (pot, area, cohort, year, programme) the pooled level may fund, with need > 0 — and, in a
+    settlement case, ``across``: ``yes`` for a key that moves a theme's money to another theme."""
+    keys = case.eligibility.keys(pool)
+    across = case.eligibility.across(frozenset(pool))
+    if across:
+        keys = keys.assign(across=["yes" if k in across else "no" for k in keys.itertuples(index=False, name=None)])
+    return keys
 
 
 def default_programme(case: Case, pool: frozenset[str], pot_code: str, cohort_code: str) -> str:

@@ -110,6 +110,7 @@ def narrate(folder: Path, top: int = 3) -> list[str]:
     out.append(f"Budget {_m(summary.budget)} against the need of {_n(summary.need_people)} people.")
     for name, label in (("baseline", "Today"),
                         ("aligned", f"Aligned under {rules_words(summary.rules_changed)}"),
+                        ("settlement", "Under the integrated settlement's rules"),
                         ("pooled", "Pooled under an agreement")):
         t = L.get(name)
         if t:
@@ -118,13 +119,27 @@ def narrate(folder: Path, top: int = 3) -> list[str]:
                        f"people unmet, {_m(t.idle_amount)} idle.")
     d = summary.dividends
     if d:
+        of_it = (f" ({_n(d['settlement']['outcomes'])} of it what the integrated settlement already allows)"
+                 if "settlement" in d else "")
         out.append(f"  Coordination alone adds {_n(d['alignment']['outcomes'])} outcomes; pooling adds "
-                   f"{_n(d['devolution']['outcomes'])} more.")
+                   f"{_n(d['devolution']['outcomes'])} more{of_it}.")
         for key, words in (("alignment", "coordination"), ("devolution", "pooling")):
             x = d[key]
             if obj == "outcomes" and x["outcomes"] > 0.5 and x["value"] < -0.5:
                 out.append(f"  Beware: {words} adds outcomes but loses {_m(-x['value'])} of public value — the "
                            "objective counts every outcome alike; `objective: value` weighs them by what they are worth.")
+    if summary.settlement:
+        st = summary.settlement
+        out.append(f"  The integrated settlement adds {_n(st['dividend']['outcomes'])} outcomes over aligned "
+                   f"(its themes pool, at most {st['theme_flex']:.0%} of a theme's money moves between themes).")
+        for r in summary.settlement_rules:
+            words, verb = r["words"], "costs"
+            for ask, gerund in (("raise ", "Raising "), ("lift ", "Lifting ")):  # an ask: what granting it buys
+                if words.startswith(ask):
+                    words, verb = gerund + words[len(ask):], "would buy"
+            words = words[:1].upper() + words[1:]
+            out.append(f"    {words} {verb} {_n(r['cost'])} {obj if obj != 'value' else '£ of value'} "
+                       f"(measured; {r['department']}).")
     if summary.objective_why:
         out.append(f"  The objective is {obj} by default: {summary.objective_why}.")
     if summary.value:
@@ -154,7 +169,8 @@ def narrate(folder: Path, top: int = 3) -> list[str]:
         out.append(f"  Minimum awards make the {level} level a mixed-integer programme: its plan is within "
                    f"{mip.mip_gap:.2%} of the LP relaxation's {_n(mip.lp_bound)} (the bound){proven}; "
                    f"method: {mip.method}.")
-    for level, label in (("aligned", "the aligned plan"), ("pooled", "the pooled plan")):
+    for level, label in (("aligned", "the aligned plan"), ("settlement", "the settlement plan"),
+                         ("pooled", "the pooled plan")):
         dropped = [r for r in summary.dropped if r.level == level]
         if dropped:
             out.append("")

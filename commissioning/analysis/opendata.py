@@ -8,9 +8,10 @@ writes them.
 
 **One grant record** per recipient, pot and area over the case's years:
 
-* where today's provision names a **provider** for a pot, area, cohort and year, the level's
-  money in that cell is that provider's (shared between providers in proportion to their
-  provision when several are named);
+* where today's provision names a **provider** for a programme (pot), area, cohort and year,
+  the level's money buying that programme in that cell is that provider's (shared in
+  proportion to today's provision when several are named, the share of provision naming no
+  provider staying with the lead body);
 * the rest of a pot's money in an area is a record to the agreement's **lead body**, which
   will commission it: a plan, not yet a contract with a provider.
 
@@ -20,8 +21,8 @@ outcomes expected, and that it is a planned allocation drawn by this engine), ``
 GBP, ``amountAwarded`` (£, to the penny), ``awardDate`` (the export's date: the decision is
 the plan's, and says so), ``plannedDates`` (the first year's 1 April to the last year's 31
 March, with the duration in months), ``recipientOrganization``, ``fundingOrganization`` (the
-department owning the pot in the first year, with the later owners named when it changed
-hands), ``beneficiaryLocation`` and ``grantProgramme`` (the pot).
+department owning the pot in the grant's first year, with its other owners named when it
+changed hands), ``beneficiaryLocation`` and ``grantProgramme`` (the pot).
 
 **Geography, honestly.** The standard's ``geoCodeType`` code list types ONS codes by their
 prefix (E06 unitary authority ``UA``, E07 ``NMD``, E08 ``MD``, E09 ``LONB``, E10 ``CTY``, E12
@@ -86,19 +87,21 @@ def validate(package: dict) -> list[str]:
             for e in sorted(validator.iter_errors(package), key=lambda e: list(map(str, e.absolute_path)))]
 
 
-def _shares(case: Case) -> dict[tuple[str, str, str, str], list[tuple[str, float]]]:
-    """Per provision cell (pot, area, cohort, year), each named provider's share of today's money there."""
-    out: dict[tuple[str, str, str, str], dict[str, float]] = {}
+def _shares(case: Case) -> dict[tuple[str, str, str, str], list[tuple[str | None, float]]]:
+    """Per provision cell (pot, area, cohort, year) that names a provider: each provider's share of
+    today's money there, and the share of provision naming none (``None``: the lead body's)."""
+    out: dict[tuple[str, str, str, str], dict[str | None, float]] = {}
     for p in case.provision or ():
-        if p.provider and p.amount > 0:
+        if p.amount > 0:
             cell = out.setdefault((p.pot_code, p.area_code, p.cohort_code, p.year), {})
-            cell[p.provider] = cell.get(p.provider, 0.0) + p.amount
-    return {k: [(name, a / sum(v.values())) for name, a in v.items()] for k, v in out.items()}
+            cell[p.provider or None] = cell.get(p.provider or None, 0.0) + p.amount
+    return {k: [(name, a / sum(v.values())) for name, a in v.items()] for k, v in out.items()
+            if any(name is not None for name in v)}
 
 
-def _funder(case: Case, pot_code: str, prefix: str) -> dict:
-    """The department owning the pot in the case's first year; one that changed hands says so."""
-    first = department_in(case, pot_code, case.years[0]).split("; ")[0]
+def _funder(case: Case, pot_code: str, prefix: str, year: str) -> dict:
+    """The department owning the pot in ``year`` (the grant's first); one that changed hands says so."""
+    first = department_in(case, pot_code, year).split("; ")[0]
     out = {"id": f"{prefix}-org-{slug(first)}", "name": DEPARTMENTS.get(first, first)}
     later = [d for start, d in owners(case, pot_code) if start is not None and d != first]
     if later:
@@ -129,7 +132,9 @@ def grants(case: Case, allocations: pd.DataFrame, *, prefix: str, lead_body: str
     cohorts: dict[tuple[str, str, str], set] = {}
     years: dict[tuple[str, str, str], set] = {}
     for r in alloc.itertuples(index=False):
-        named = shares.get((r.pot_code, r.area_code, r.cohort_code, r.year)) or [(None, 1.0)]
+        # The programme bought delivers: its provider in the cell (a pooled pot buying another's programme
+        # pays that programme's provider).
+        named = shares.get((r.programme, r.area_code, r.cohort_code, r.year)) or [(None, 1.0)]
         for provider, share in named:
             key = (r.pot_code, r.area_code, provider or "")
             s = parts.setdefault(key, {"amount": 0.0, "participants": 0.0, "outcomes": 0.0})
@@ -164,7 +169,7 @@ def grants(case: Case, allocations: pd.DataFrame, *, prefix: str, lead_body: str
             "awardDate": issued.isoformat(),
             "plannedDates": [{"startDate": start.isoformat(), "endDate": end.isoformat(), "duration": months}],
             "recipientOrganization": [{"id": f"{prefix}-org-{slug(recipient)}", "name": recipient}],
-            "fundingOrganization": [_funder(case, pot_code, prefix)],
+            "fundingOrganization": [_funder(case, pot_code, prefix, ys[0])],
             "beneficiaryLocation": _locations(case, area),
             "grantProgramme": [{"code": pot_code, "title": pot.name}],
         })

@@ -98,7 +98,8 @@ def rule_costs(run: RunResult) -> list[RuleCost]:
     if fenced:
         first = case.years[0]
         depts = "; ".join(dict.fromkeys(department_in(case, p.code, first) for p in fenced))
-        add("ring_fence", "the ring-fences on " + ", ".join(p.code for p in fenced), depts,
+        add("ring_fence", "lift the ring-fence" + ("s" if len(fenced) > 1 else "") + " on "
+            + ", ".join(f"{p.name} ({p.code})" for p in fenced), depts,
             case.with_changes(pots=tuple(p.model_copy(update={"ring_fenced": False}) if p.ring_fenced else p
                                          for p in case.pots)))
     return out
@@ -136,7 +137,7 @@ def settlement_asks(run: RunResult, costs: list[RuleCost], first_rank: int) -> l
     for c in costs:
         if c.rule not in ASKED or c.cost <= 1e-9 * max(1.0, abs(c.with_rule)):
             continue
-        pots = [p.code for p in run.case.pots if p.ring_fenced] if c.rule == "ring_fence" else []
+        pots = [p.code for p in run.case.pots if p.ring_fenced and p.settlement] if c.rule == "ring_fence" else []
         ask = f"{c.department}: {c.words}"
         rows.append(dict(rank=first_rank + len(rows), pot_code=";".join(pots) or None,
                          change="theme_flex" if c.rule == "theme_flex_ask" else "ring_fence",

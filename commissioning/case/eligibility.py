@@ -305,10 +305,16 @@ class Eligibility:
         if pot_code in case.pot and cohort_code in case.pot_cohorts.get(pot_code, ()):
             return pot_code
         if pot_code in pool:
-            best = self.best_programmes(frozenset(p for p in case.pot if p in pool))
-            hit = best[best["cohort_code"] == cohort_code]
-            if len(hit):
-                return str(hit["programme"].iloc[0])
+            # The pot's own pooling first: its plain or within-theme group, then (a settlement pot) its
+            # cross-theme group — the same groups the level's columns come from.
+            plain, within, across = groups(case, frozenset(pool))
+            for g in [*(g for g in plain + within if len(g) >= 2), *across]:
+                if pot_code not in g:
+                    continue
+                best = self.best_programmes(frozenset(g))
+                hit = best[best["cohort_code"] == cohort_code]
+                if len(hit):
+                    return str(hit["programme"].iloc[0])
         return pot_code
 
     def why_not(self, pool: frozenset[str], pot: str, area: str, cohort: str, year: str,

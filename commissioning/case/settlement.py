@@ -17,7 +17,8 @@ builds the columns, :mod:`optimiser.families.theme_flex` the limit):
   area and cohort one of them may fund, the best programme among them).
 * It may also fund what a flexible pot of **another theme** (of the same budget type) may
   fund — a *cross-theme* move — but at most ``theme_flex`` of each theme's money in a year
-  (the budgets of that theme's flexible pots for that year) is spent that way.
+  (what that theme's flexible pots may spend that year: the year's budgets and any money
+  carried forward into it) is spent that way.
 * **Revenue never pays for capital, nor capital for revenue**: pots pool only with pots of
   their own budget type, inside the settlement and out of it.
 * A **ring-fenced** settlement pot keeps its conditions: it funds only what it may fund
@@ -95,13 +96,17 @@ def groups(case: "Case", pool: frozenset[str]) -> tuple[list[list[str]], list[li
 
 
 def theme_money(case: "Case", pool: frozenset[str]) -> dict[tuple[str, str], float]:
-    """£ of each theme's money in each year: the budgets of the theme's flexible pots in ``pool``
-    for that year (the base of the cross-theme limit)."""
+    """£ of each theme's money in each year of the case: what the theme's flexible pots in ``pool``
+    may spend that year — their budgets for the year and any money carried forward into it
+    (``Case.available``) — within their lives (the base of the cross-theme limit). Every year in
+    which a flexible pot may spend is listed, with 0 when it has no money then."""
     out: dict[tuple[str, str], float] = {}
-    for b in case.budgets:
-        p = case.pot[b.pot_code]
+    for p in case.pots:
         if p.code in pool and flexible(p):
-            out[(p.theme or "", b.year)] = out.get((p.theme or "", b.year), 0.0) + b.amount
+            for y in case.years:
+                if p.in_life(y):
+                    key = (p.theme or "", y)
+                    out[key] = out.get(key, 0.0) + case.available(p.code, y)
     return out
 
 

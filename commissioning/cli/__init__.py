@@ -515,6 +515,8 @@ def export(obj: Context, results: Path, case: Path, scenario: Path | None, fmt: 
            prefix: str | None, force: bool) -> None:
     """Publish a level's allocations from a results folder as open data (360giving.json and 360giving.csv)."""
     from commissioning.analysis import opendata
+    import re
+
     import pandas as pd
 
     from commissioning.analysis.agreement import drafting_date, lead_body_of, read_results
@@ -523,6 +525,9 @@ def export(obj: Context, results: Path, case: Path, scenario: Path | None, fmt: 
     from commissioning.inputs.scenario import load_case_with_scenario
     from commissioning.writers.opendata import write_open_data
 
+    if prefix is not None and not re.fullmatch(r"360G-[A-Za-z0-9-]+", prefix):
+        raise CaseError(Problem("--prefix", None, None, f"'{prefix}'",
+                                "a 360Giving identifier prefix: 360G- then letters, digits and hyphens"))
     c, warnings = load_case_with_scenario(case, scenario)
     print_warnings(warnings, obj.quiet)
     record, alloc = read_results(results, c)

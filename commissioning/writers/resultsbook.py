@@ -212,6 +212,22 @@ def _summary_sheet(book: Book, fmt: _Formats, run: RunResult, name: str) -> None
                 fmt.note, widths)
     wrapped_row(ws, below + 1, 0, 5, LEGEND, fmt.note, widths)
     ws.freeze_panes(head + 1, 1)
+    if "settlement" in run.levels:  # a settlement case's fourth level, beside aligned
+        top = below + 3
+        ws.write_string(top, 0, "The integrated settlement", book.bold)
+        cols = ["Measure", "settlement (the settlement's own rules)", "settlement dividend (settlement − aligned)"]
+        for j, h in enumerate(cols):
+            ws.write_string(top + 1, j, h, book.header)
+        ws.set_row(top + 1, text_height(list(zip(cols, widths)), bold=True))
+        for i, (key, label, kind) in enumerate(METRIC_ROWS):
+            r = top + 2 + i
+            ws.write_string(r, 0, label, book.bold)
+            v = run.levels["settlement"].totals[key]
+            book.number(ws, r, 1, v, kinds[kind])
+            book.formula(ws, r, 2, f"={cell(r, 1)}-{cell(head + 1 + i, 2)}", deltas[kind],
+                         v - run.levels["aligned"].totals[key])
+            fmt.meaning.colour(ws, r, 2, r, 2, better_way(key), money=kind == "money")
+        below = top + 2 + len(METRIC_ROWS)
 
     outcomes_row = head + 1 + [k for k, _, _ in METRIC_ROWS].index("outcomes")
     chart = book.wb.add_chart({"type": "column"})

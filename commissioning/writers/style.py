@@ -194,6 +194,7 @@ class Book:
         self.share = add({"num_format": SHARE_FORMAT})
         self.rate = add({"num_format": RATE_FORMAT})
         self.whole = add({"num_format": WHOLE_FORMAT})
+        self.centre = add({"align": "center", "valign": "top"})
         self.date = add({"num_format": "d mmmm yyyy", "align": "left"})
         self.money_total = add({"num_format": MONEY_FORMAT, "bold": True, "top": 1})
         self.people_total = add({"num_format": PEOPLE_FORMAT, "bold": True, "top": 1})
@@ -213,9 +214,11 @@ class Book:
         self.array_exact = False  # see formula()
         # Formats without red negatives (see PLAIN_MONEY_FORMAT), and for printed tables.
         self.plain_money = add({"num_format": PLAIN_MONEY_FORMAT})
+        self.plain_money_top = add({"num_format": PLAIN_MONEY_FORMAT, "valign": "top"})
         self.plain_pence = add({"num_format": PLAIN_PENCE_FORMAT})
         self.plain_people = add({"num_format": PLAIN_PEOPLE_FORMAT})
         self.whole_people = add({"num_format": WHOLE_PEOPLE_FORMAT})
+        self.whole_people_top = add({"num_format": WHOLE_PEOPLE_FORMAT, "valign": "top"})
         self.plain_money_total = add({"num_format": PLAIN_MONEY_FORMAT, "bold": True, "top": 1})
         self.plain_money_bold = add({"num_format": PLAIN_MONEY_FORMAT, "bold": True})
         self.whole_people_bold = add({"num_format": WHOLE_PEOPLE_FORMAT, "bold": True})
@@ -225,6 +228,7 @@ class Book:
         self.sub_plain_people = add({"bold": True, "bg_color": "#DDEBF7", "num_format": PLAIN_PEOPLE_FORMAT})
         self.delta_money = add({"num_format": DELTA_MONEY_FORMAT})
         self.delta_people = add({"num_format": DELTA_PEOPLE_FORMAT})
+        self.delta_people_top = add({"num_format": DELTA_PEOPLE_FORMAT, "valign": "top"})
         self.nil = add({"num_format": NIL_FORMAT})  # conditional: under half a unit, no sign, no colour
         self.better = add(GREEN)
         self.worse = add(RED)

@@ -8,8 +8,8 @@ flexible pots freely, and may fund what another theme's flexible pots may fund �
     Σ_{p ∈ T, (p,a,c,t,q) a move} x[p,a,c,t,q] <= f · M[T,t]
 
 with ``f`` the case's ``settlement.theme_flex`` (default 0.10, the grant determination
-letters' 10%) and ``M[T,t]`` the theme's money in year *t*: the budgets for *t* of the
-theme's flexible pots (£k). Which columns are moves is the case's answer
+letters' 10%) and ``M[T,t]`` the theme's money in year *t*: what the theme's flexible pots
+may spend in *t*, their budgets for *t* and any money carried forward into it (£k). Which columns are moves is the case's answer
 (:meth:`Eligibility.across <commissioning.case.eligibility.Eligibility.across>`): a column
 of the cross-theme groups that neither today's rules nor the theme's own pooling give.
 
@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from commissioning.case.model import Case
-from commissioning.case.settlement import theme_flex, theme_money
+from commissioning.case.settlement import theme_flex, theme_money, themes
 
 from optimiser.families.base import BuildContext, CheckCells, Family, Limit, Measured, Reasons
 from optimiser.lp import MONEY_SCALE, LinearProgram, group_rows, meaning_frame
@@ -72,10 +72,15 @@ def theme_flex_limits(case: Case, pool: frozenset[str] = frozenset()) -> list[Li
         return []
     share = theme_flex(case)
     out = []
-    for (T, t), money in theme_money(case, pool).items():
-        keys = tuple(sorted(k for k in across if k[3] == t and case.pot[k[0]].theme == T))
-        if not keys:
-            continue
+    money_of = theme_money(case, pool)
+    # One limit per (theme, year) with moves — the optimiser's rows — whatever the theme's money then.
+    year_at = {y: i for i, y in enumerate(case.years)}
+    theme_at = {T: i for i, T in enumerate(themes(case))}
+    pairs = sorted({(case.pot[k[0]].theme or "", k[3]) for k in across},
+                   key=lambda tt: (year_at.get(tt[1], len(year_at)), theme_at.get(tt[0], len(theme_at))))
+    for T, t in pairs:
+        money = money_of.get((T, t), 0.0)
+        keys = tuple(sorted(k for k in across if k[3] == t and (case.pot[k[0]].theme or "") == T))
         out.append(Limit("theme_flex", "max", f"at most {share:.0%} of the {T} theme's {t} money moves to "
                                               "another theme", year=t, cohort_code="", years=(t,),
                          pots=tuple(sorted({k[0] for k in keys})), measure="across", bound=share * money,

@@ -92,6 +92,41 @@ def test_the_cross_theme_limit_binds(tmp_path, solver):
 
 
 @pytest.mark.parametrize("solver", SOLVERS)
+def test_money_carried_forward_counts_in_the_theme_s_money(tmp_path, solver):
+    """Two years. SK carries money forward one year and has £100,000 in 2025-26 only; EM £100,000 a
+    year. Need a year: L 25, J 200. The theme's money is what its pots may spend in a year: £100,000
+    in 2025-26 and, carried, £100,000 in 2026-27, so £10,000 may move each year. Aligned: 25 + 25 L
+    and 100 + 100 J → 250 participants, 125 outcomes. Settlement: 10 + 10 J more → 135. The agreement's
+    limits are the optimiser's rows (one per theme and year with moves, £10,000 each)."""
+    from commissioning.analysis import limits as L
+    from optimiser.levels import settlement_pool
+
+    pots = [dict(pot("SK", "Adult skills", "L", start="2025-04-01"), carry_forward=1),
+            pot("EM", "Employment support", "J", start="2025-04-01")]
+    tables = {
+        "areas": [{"area_code": "A", "area_name": "Anytown"}],
+        "cohorts": [{"cohort_code": c, "cohort_name": n, "outcome": "o", "outcome_rate": 0.5}
+                    for c, n in (("J", "Out of work"), ("L", "Without Level 2"))],
+        "pots": pots,
+        "budgets": [{"pot_code": "SK", "year": "2025-26", "amount": 100_000}]
+        + [{"pot_code": "EM", "year": y, "amount": 100_000} for y in ("2025-26", Y)],
+        "need": [{"area_code": "A", "cohort_code": c, "year": y, "people": n}
+                 for y in ("2025-26", Y) for c, n in (("J", 200), ("L", 25))],
+    }
+    case = load_case(write_tables(tmp_path / "cf", tables, "name: carried"))
+    run = optimise_case(case, solver=solver)
+    assert outcomes(run)["aligned"] == pytest.approx(125.0) and outcomes(run)["settlement"] == pytest.approx(135.0)
+    limits = [m for m in L.case_limits(case, settlement_pool(case)) if m.family == "theme_flex"]
+    assert sorted((m.theme, m.year, m.bound) for m in limits) == [
+        ("Adult skills", "2025-26", 10_000.0), ("Adult skills", Y, 10_000.0),
+        ("Employment support", "2025-26", 10_000.0), ("Employment support", Y, 10_000.0)]
+    rows = run.levels["settlement"].constraints
+    rows = rows[rows["family"] == "theme_flex"]
+    assert sorted(zip(rows["theme"], rows["year"], (rows["upper"] * 1000).round(6))) == \
+        sorted((m.theme, m.year, m.bound) for m in limits)
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
 def test_a_stated_limit_of_twenty_percent(tmp_path, solver):
     """theme_flex 0.2: £20,000 moves → 75 + 10 = 85 outcomes."""
     folder = two_themes(tmp_path)

@@ -176,11 +176,16 @@ def _allocation_row(book: Book, draft: Draft, ws, r: int, x: pd.Series, pooled: 
     b.formula(ws, r, AC["value"], f"={cell(r, AC['outcomes'])}*{cell(r, AC['value_per_outcome'])}", b.plain_money,
               float(x["value"]))
     b.text(ws, r, AC["theme"], x["theme"] or None)
-    ws.write_string(r, AC["across"], "yes" if x["across"] else "no")
+    key = "&\";\"&".join(cell(r, AC[c]) for c in ("pot_code", "area_code", "cohort_code", "year", "programme"))
+    if draft.eligibility and "across" in draft.keys.columns:
+        # Live, like 'eligible': an edit of a row's codes that makes it a move between themes counts.
+        b.formula(ws, r, AC["across"], f'=IF(SUMPRODUCT(EXACT(elig_key,{key})*(elig_across="yes"))>0,"yes","no")',
+                  None, "yes" if x["across"] else "no")
+    else:
+        ws.write_string(r, AC["across"], "yes" if x["across"] else "no")
     b.text(ws, r, AC["issued as"], ";".join(str(x[c]) for c in ("pot_code", "area_code", "cohort_code", "year",
                                                                 "programme")))
     if draft.eligibility:
-        key = "&\";\"&".join(cell(r, AC[c]) for c in ("pot_code", "area_code", "cohort_code", "year", "programme"))
         b.formula(ws, r, AC["eligible"],
                   f'=IF({cell(r, AC["pot_code"])}="","",IF(SUMPRODUCT(--EXACT(elig_key,{key}))>0,"yes","no"))',
                   b.ok, "yes")

@@ -47,10 +47,12 @@ def write_duplication(book: Book, draft: Draft) -> None:
              "arrows.", printed)
     top = 3
     header_cells(book, ws, top, ["Stage", "Level", "Kind", "Rows", "People", "Amount (£)"], width)
-    head = top + len(GROUPS) + 3
+    groups = GROUPS if "settlement" not in draft.inputs.levels else [  # a settlement case: its level too
+        *GROUPS[:5], ("optimise", "settlement", "gap"), ("optimise", "settlement", "idle"), *GROUPS[5:]]
+    head = top + len(groups) + 3
     first, last = head + 1, head + max(len(flags), 1)
     rng = {c: col_range(FLAG_COLUMNS.index(c), first, last) for c in FLAG_COLUMNS}
-    for i, (stage, level, kind) in enumerate(GROUPS):
+    for i, (stage, level, kind) in enumerate(groups):
         r = top + 1 + i
         ws.write_string(r, 0, stage)
         ws.write_string(r, 1, level or "")

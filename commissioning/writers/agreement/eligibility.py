@@ -7,7 +7,8 @@ says so and leaves eligibility to ``commissioning check``. A lookup no one print
 area is its heading, which says so.
 
 Reads no anchors. Publishes none; defines the name ``elig_key`` (when the keys are listed),
-used by *Allocations*.
+used by *Allocations*, and in a settlement case ``elig_across`` (``yes`` for a key that moves a
+theme's money to another theme), which the Allocations sheet's ``across`` column looks up.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ def write_eligibility(book: Book, draft: Draft) -> None:
     b, keys = book, draft.keys
     ws = worksheet(book, ELIGIBILITY)
     widths = {"key": 50, "pot_code": 14, "area_code": 12, "cohort_code": 20, "year": 9, "programme": 14}
+    if "across" in keys.columns:
+        widths["across"] = 10
     width = list(widths.values())
     ws.write_string(0, 0, "Eligibility: every pot, area, cohort, year and programme the agreement may fund", b.title)
     if not draft.eligibility:
@@ -39,10 +42,13 @@ def write_eligibility(book: Book, draft: Draft) -> None:
              "Allocations sheet. Filter them on screen, or clear the print area (Page Layout) to print them.",
              width, b.warn_wrap)
     frame = keys.copy()
-    frame.insert(0, "key", [";".join(k) for k in keys.itertuples(index=False, name=None)])
+    codes = keys[["pot_code", "area_code", "cohort_code", "year", "programme"]]
+    frame.insert(0, "key", [";".join(k) for k in codes.itertuples(index=False, name=None)])
     head = 3
     last = b.frame_table(ws, head, frame, "Eligibility", {}, widths, headers=[heading(c) for c in frame.columns],
                          header_format=b.header)
     define_name(book, "elig_key", ELIGIBILITY, col_range(0, head + 1, last))
+    if "across" in frame.columns:  # a settlement case: which keys move money between themes
+        define_name(book, "elig_across", ELIGIBILITY, col_range(list(frame.columns).index("across"), head + 1, last))
     ws.freeze_panes(head + 1, 0)
     print_setup(book, draft, ws, width, None, print_area=(0, 0, 2, len(width) - 1))

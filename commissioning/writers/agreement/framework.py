@@ -3,7 +3,8 @@
 An integrated settlement carries an outcomes framework: for each spending theme, the outcomes
 it is for, the indicators that measure them and a target for each year. Here, for each theme
 and each cohort its money funds (today or in this plan), two indicators — participants
-starting, and participants achieving the cohort's headline outcome — with, for each year,
+starting, and participants achieving the cohort's headline outcome — with, for each year of
+the settlement (a year in which its themes have money),
 today's figure (the engine's baseline: today's provision) and this plan's target, live from
 the Allocations sheet (counted by the theme whose money pays), then the term's totals and the
 change. A total per theme and indicator sums its cohorts.
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 from commissioning.analysis.agreement_layout import FRAMEWORK
 from commissioning.analysis.settlement import framework
-from commissioning.case.settlement import themes
+from commissioning.case.settlement import theme_money, themes
 from commissioning.writers.agreement.draft import Draft
 from commissioning.writers.agreement.layout import note_row, print_setup, worksheet
 from commissioning.writers.style import Book, cell
@@ -28,14 +29,13 @@ def write_framework(book: Book, draft: Draft) -> None:
     """Write the *Outcomes framework* sheet."""
     b, case, inputs = book, draft.case, draft.inputs
     ws = worksheet(book, FRAMEWORK)
-    years = draft.years
-    widths = [20, 30, 22, 12] + [11, 11] * len(years) + [12, 12, 11]
+    money = theme_money(case, draft.pool)
+    years = [y for y in draft.years if any((t, y) in money for t in themes(case))]  # the settlement's years
+    widths = [20, 36, 20, 12] + [10, 10] * len(years) + [11, 11, 10]
     ws.write_string(0, 0, "Outcomes framework: outcomes, indicators and yearly targets by theme", b.title)
-    note_row(book, ws, 1, "For each theme of the settlement and each cohort its money funds: the outcome, two "
-             "indicators (participants starting; participants achieving the cohort's headline outcome) and, each "
-             "year, today's figure (the baseline: today's provision as provision.csv states it) beside this plan's "
-             "target, live from the Allocations sheet and counted by the theme whose money pays. People are shown "
-             "as whole people; the cells keep the exact figures.", widths)
+    note_row(book, ws, 1, "Per theme and cohort: the outcome, two indicators and, each year, today's figure (the "
+             "baseline, from provision.csv) beside this plan's target (live from the Allocations sheet, counted by "
+             "the theme whose money pays). Whole people shown; the cells keep the exact figures.", widths)
     base = inputs.baseline if inputs.baseline is not None else draft.rows.iloc[:0]
     frame = framework(case, base, draft.rows, years)
     h1, h2 = 3, 4
@@ -49,7 +49,7 @@ def write_framework(book: Book, draft: Draft) -> None:
     end = 4 + 2 * len(years)
     for j, w in enumerate(["Term, today", "Term, target", "Change"]):
         ws.merge_range(h1, end + j, h2, end + j, w, b.header)
-    people = b.whole_people
+    people = b.whole_people_top
     r = h2 + 1
     for t in themes(case):
         mine = frame[frame["theme"] == t]
@@ -75,9 +75,9 @@ def write_framework(book: Book, draft: Draft) -> None:
                     b.formula(ws, r, c0 + 1, f, people, float(vals.loc[y, "target"]) if y in vals.index else 0.0)
                 today = "+".join(cell(r, 4 + 2 * k) for k in range(len(years)))
                 target = "+".join(cell(r, 5 + 2 * k) for k in range(len(years)))
-                b.formula(ws, r, end, f"={today}", b.whole_people_bold, float(vals["baseline"].sum()))
-                b.formula(ws, r, end + 1, f"={target}", b.whole_people_bold, float(vals["target"].sum()))
-                b.formula(ws, r, end + 2, f"={cell(r, end + 1)}-{cell(r, end)}", b.delta_people,
+                b.formula(ws, r, end, f"={today}", people, float(vals["baseline"].sum()))
+                b.formula(ws, r, end + 1, f"={target}", people, float(vals["target"].sum()))
+                b.formula(ws, r, end + 2, f"={cell(r, end + 1)}-{cell(r, end)}", b.delta_people_top,
                           float(vals["target"].sum() - vals["baseline"].sum()))
                 r += 1
             ws.write_string(r, 0, f"Total: {t}", b.total_label)

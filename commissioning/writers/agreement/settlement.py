@@ -59,9 +59,9 @@ def write_settlement(book: Book, draft: Draft) -> None:
                 b.text(ws, r, 1, f"{x.fund} ({x.pot_code})", b.wrap)
                 b.text(ws, r, 2, x.department, b.wrap)
                 b.text(ws, r, 3, x.mechanism, b.top)
-                b.number(ws, r, 4, x.rdel, money)
-                b.number(ws, r, 5, x.cdel, money)
-                ws.write_string(r, 6, "yes" if x.ring_fenced else "no")
+                b.number(ws, r, 4, x.rdel, b.plain_money_top)
+                b.number(ws, r, 5, x.cdel, b.plain_money_top)
+                ws.write_string(r, 6, "yes" if x.ring_fenced else "no", b.centre)
                 b.row_height(ws, r, [(f"{x.fund} ({x.pot_code})", WIDTHS[1]), (x.department, WIDTHS[2])])
                 r += 1
             ws.write_string(r, 0, f"Total: {t}", b.bold)
@@ -80,7 +80,7 @@ def write_settlement(book: Book, draft: Draft) -> None:
     ws.write_string(r, 0, "The cross-theme limit", b.subtitle)
     r += 1
     ws.write_string(r, 0, "Share of a theme's money in a year that may move to another theme", b.label)
-    b.number(ws, r, 3, theme_flex(case), b.rate)
+    b.number(ws, r, 3, theme_flex(case), b.share)
     define_name(book, "settlement_flex", SETTLEMENT, cell(r, 3, True))
     r += 1
     header_cells(book, ws, r, FLEX_HEADS, WIDTHS)

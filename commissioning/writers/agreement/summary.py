@@ -115,7 +115,7 @@ def write_summary(book: Book, draft: Draft, pooled: PooledBudgetAnchors, checks:
     ws.merge_range(note_r, 0, note_r, len(cols) - 1, "", b.wrap_note)
     ws.write_string(note_r, 0, note, b.wrap_note)
     b.row_height(ws, note_r, [(note, sum(widths))])
-    after = _write_dropped(book, ws, note_r + 2, inputs.dropped, widths)
+    after = _write_dropped(book, ws, note_r + 2, inputs.dropped, widths, proposed)
     _write_realism(book, ws, after + 1, inputs.realism, inputs.objective, widths)
     chart = b.wb.add_chart({"type": "column"})
     chart.add_series({"name": "Outcomes", "categories": [SUMMARY, h, 1, h, 4],
@@ -135,19 +135,19 @@ def write_summary(book: Book, draft: Draft, pooled: PooledBudgetAnchors, checks:
 DROPPED_TITLE = "Who the proposal stops supporting"
 
 
-def _write_dropped(book: Book, ws, row: int, dropped, widths: list[float]) -> None:
-    """The pooled level's dropped cohorts and areas, one note each in the analysis's own words
-    (nothing when the run did not look for them)."""
+def _write_dropped(book: Book, ws, row: int, dropped, widths: list[float], proposed: str = "pooled") -> None:
+    """The proposed level's dropped cohorts and areas (``proposed``: pooled, or settlement), one note each
+    in the analysis's own words (nothing when the run did not look for them)."""
     if dropped is None:
         return row
-    mine = [d for d in dropped if d.level == "pooled"]  # measured at the pooled level only
+    mine = [d for d in dropped if d.level == proposed]
     ws.write_string(row, 0, DROPPED_TITLE, book.subtitle)
     if not mine:
         note_row(book, ws, row + 1, "No cohort or area without a protection floor loses more than half of the "
-                 "people supported today in the engine's pooled proposal.", widths)
+                 f"people supported today in the engine's {proposed} proposal.", widths)
         return row + 2
     note_row(book, ws, row + 1, "Cohorts and areas with no protection floor (protect: in case.yaml) of which the "
-             "engine's pooled proposal supports less than half as many people over the term as today, each with "
+             f"engine's {proposed} proposal supports less than half as many people over the term as today, each with "
              "what keeping at least half of them each year would cost, measured by solving again:", widths)
     for i, d in enumerate(mine):
         note_row(book, ws, row + 2 + i, d.words, widths)
