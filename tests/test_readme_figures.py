@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def readme_levels() -> dict[str, list[str]]:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    rows = re.findall(r"^\| (baseline|aligned|pooled) \| (£[\d,.]+m) \| ([\d,]+) \| ([\d,]+) \| (£[\d,.]+m) \|$",
+    rows = re.findall(r"^\| (baseline|aligned|settlement|pooled) \| (£[\d,.]+m) \| ([\d,]+) \| ([\d,]+) \| (£[\d,.]+m) \|$",
                       text, flags=re.M)
     return {r[0]: list(r[1:]) for r in rows}
 
@@ -28,7 +28,7 @@ def readme_levels() -> dict[str, list[str]]:
 @pytest.mark.parametrize("solver", ["cbc", "highs"])
 def test_the_readme_level_table_is_what_the_example_gives(solver):
     quoted = readme_levels()
-    assert set(quoted) == {"baseline", "aligned", "pooled"}
+    assert set(quoted) == {"baseline", "aligned", "settlement", "pooled"}
     run = optimise_case(load_case(ROOT / "examples" / "west-yorkshire"), solver=solver)
     for level, figures in quoted.items():
         t = run.levels[level].totals
@@ -123,3 +123,16 @@ def test_the_readme_scenario_table_is_the_example_s(example_case):
         shown = "–" if f == files[0] else ("0" if round(delta) == 0 else f"{delta:+,.0f}".replace("-", "−"))
         assert quoted[case.scenario] == (f"{t['baseline']:,.0f}", f"{t['aligned']:,.0f}", f"{t['pooled']:,.0f}",
                                          shown), case.scenario
+
+
+def test_the_readme_settlement_figures_are_the_example_s(example_run):
+    """The example's settlement dividend and each settlement rule's measured cost (issue 19)."""
+    from commissioning.analysis.settlement import rule_costs
+
+    text = " ".join(_readme().split())
+    d = example_run.dividends()["settlement"]["outcomes"]
+    assert f"adds about {round(d, -1):,.0f} outcomes over aligned on its own" in text
+    cost = {c.rule: c.cost for c in rule_costs(example_run)}
+    assert (f"the 10% cross-theme limit costs {cost['theme_flex']:,.0f} outcomes, raising it to 20% would buy "
+            f"{cost['theme_flex_ask']:,.0f}, keeping revenue and capital apart costs {cost['revenue_capital']:,.0f}, "
+            f"and the Skills Bootcamps ring-fence costs {cost['ring_fence']:,.0f}.") in text

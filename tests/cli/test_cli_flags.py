@@ -90,6 +90,7 @@ ARGS = {
                                    "--force"],
     "agree": lambda f, out: [f.case, "--out", out / "agreement", "--from", f.results, "--force"],
     "check": lambda f, out: [f.workbook, "--case", f.case],
+    "export": lambda f, out: [f.results, "--case", f.case, "--force"],
 }
 
 
@@ -131,8 +132,10 @@ def _results_only(r: subprocess.CompletedProcess, out: Path, solver: str) -> Non
     assert lines[0].startswith("Case 'West Yorkshire (illustrative example)': optimal (solver "), lines[0]
     assert f"solver {solver}" in lines[0]
     assert lines[1].split() == ["level", "allocated", "participants", "outcomes", "value"]
-    assert [ln.split()[0] for ln in lines[2:5]] == ["baseline", "aligned", "pooled"]
-    assert lines[5].lstrip().startswith("alignment dividend:")
+    # the example has an integrated settlement from 2026-27: four levels
+    assert [ln.split()[0] for ln in lines[2:6]] == ["baseline", "aligned", "settlement", "pooled"]
+    assert lines[6].lstrip().startswith("alignment dividend:")
+    assert lines[7].lstrip().startswith("settlement dividend (settlement - aligned):")
     assert lines[-1] == f"Wrote {out}"
 
 

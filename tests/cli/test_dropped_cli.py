@@ -66,7 +66,7 @@ def test_explain_names_each_dropped_cohort_with_its_measured_cost(runs):
     assert {d["code"] for d in dropped if d["level"] == "aligned"} >= {"LTU"}
     text = runs["bare_words"]
     lines = text.splitlines()
-    for level in ("aligned", "pooled"):
+    for level in ("aligned", "settlement", "pooled"):  # the example has a settlement level
         mine = [d for d in dropped if d["level"] == level]
         if not mine:
             continue
@@ -76,7 +76,7 @@ def test_explain_names_each_dropped_cohort_with_its_measured_cost(runs):
         assert d["kind"] == "cohort" and d["status"] == "measured"
         assert d["plan"] < 0.5 * d["today"] and d["cost"] >= 0 and d["people_kept"] > 0
         # The board's words: who, how many today, how many in the plan, and the measured cost.
-        m = re.fullmatch(r"(.+): ([\d,]+) supported today, ([\d,]+) in the (aligned|pooled) plan\. Keeping at "
+        m = re.fullmatch(r"(.+): ([\d,]+) supported today, ([\d,]+) in the (aligned|settlement|pooled) plan\. Keeping at "
                          r"least half of them each year would cost ([\d,.]+) outcomes \(measured\) and keep "
                          r"([\d,]+) of them supported over the term(, [\d,]+ more than the plan)?\.", d["words"])
         assert m, d["words"]

@@ -17,6 +17,8 @@ docstrings. Where the two could differ in form they do on purpose:
   ``programme_scale``) and pots that stay home — from the pots' raw fields. Contracts and
   protection floors need today's provision as the baseline pays it and are not derived
   again here (the example is compared with them lifted).
+* **Issue 19's settlement** — theme groups, moves between themes and the cross-theme limit, and
+  budget types kept apart — from the pots' raw fields.
 * Money in £ thousands (the objective per £k sits near 1), solved with HiGHS via
   ``scipy.optimize.linprog``.
 
@@ -59,7 +61,7 @@ def fy_label(start: int) -> str:
 class Independent:
     """The aligned (``pooled=False``) or pooled LP of a case, built from its raw fields."""
 
-    def __init__(self, case, pooled: bool = False):
+    def __init__(self, case, pooled: bool | str = False):
         self.case = case
         labels = {b.year for b in case.budgets} | {n.year for n in case.need}
         first, last = min(map(fy_start, labels)), max(map(fy_start, labels))
@@ -78,6 +80,7 @@ class Independent:
         self.cohort = {c.code: c for c in case.cohorts}
         self.pots = {p.code: p for p in case.pots}
         self.variables = self._variables(pooled)
+        self.level = {False: "aligned", True: "pooled"}.get(pooled, pooled)
         self.infeasible_before_solving = False
 
     # -- eligibility, from the contract
@@ -121,47 +124,68 @@ class Independent:
                             and self.need.get((a, c, t), 0) > 0):
                         yield a, c, t
 
-    def _variables(self, pooled: bool) -> list[tuple]:
-        """(pot, area, cohort, year, programme, unit cost, outcome rate) per variable."""
-        pool = [p for p in self.case.pots if p.poolable] if pooled else []
-        if len(pool) < 2:
-            pool = []
-        pool_codes = {p.code for p in pool}
+    def _best(self, group) -> dict[str, str]:
+        """Per cohort some member of ``group`` may fund: the member with the lowest cost per unit of the
+        objective (per outcome, per £ of value, per participant), ties to the cheaper unit cost, then to
+        the pot listed first."""
+        best = {}
+        for c in self.cohort_codes:
+            options = []
+            for i, m in enumerate(self.case.pots):
+                if m in group and c in self.cohorts_of(m.cohorts):
+                    u, r = self.price(m.code, c)
+                    per = {"outcomes": r, "value": r * (self.cohort[c].value_per_outcome or 0.0),
+                           "coverage": 1.0}[self.case.settings.objective]
+                    options.append((u / per if per > 0 else np.inf, u, i, m.code))
+            if options:
+                best[c] = min(options)[3]
+        return best
+
+    def _pooled_keys(self, p, group) -> set[tuple]:
+        """The (area, cohort, year, programme) a member ``p`` of a pooling ``group`` may fund through it."""
+        u_areas = set().union(*(self.areas_of(m.geography) for m in group))
+        best = self._best(group)
+        # A pot that stays home (pool_areas own; by default a local budget) funds only its own areas.
+        home = p.pool_areas == "own" or (p.pool_areas is None and p.basis == "local")
+        reach = self.areas_of(p.geography) if home else u_areas
+        return {(a, c, t, best[c]) for a in self.area_codes for c in best for t in self.years
+                if a in reach and self.in_life(p, t) and self.money_reaches(p, t) and self.need.get((a, c, t), 0) > 0}
+
+    def _variables(self, level) -> list[tuple]:
+        """(pot, area, cohort, year, programme, unit cost, outcome rate, moves between themes) per variable.
+
+        ``level``: False or "aligned", "settlement", True or "pooled". The settlement's rules, from the
+        contract (case-format.md, Integrated settlements): settlement pots not ring-fenced ("flexible")
+        pool within their theme and budget type, and may fund what another theme's flexible pots of their
+        budget type fund (a move, limited per theme and year); the pooled level adds the poolable pots
+        outside the settlement, pooling among themselves by budget type; ring-fenced pots keep today's."""
+        level = {False: "aligned", True: "pooled"}.get(level, level)
+        flexible = [p for p in self.case.pots if p.settlement and not p.ring_fenced] if level != "aligned" else []
+        plain = [p for p in self.case.pots if p.poolable and not p.settlement] if level == "pooled" else []
+        groups_inside, groups_across = [], []
+        for bt in ("revenue", "capital"):
+            g = [p for p in plain if p.budget_type == bt]
+            if len(g) >= 2:
+                groups_inside.append(g)
+            f = [p for p in flexible if p.budget_type == bt]
+            for theme in {p.theme for p in f}:
+                g = [p for p in f if p.theme == theme]
+                if len(g) >= 2:
+                    groups_inside.append(g)
+            if len({p.theme for p in f}) >= 2:
+                groups_across.append(f)
         out = []
         for p in self.case.pots:
-            cells = {(a, c, t): p.code for a, c, t in self.own_cells(p)}
-            if p.code in pool_codes:
-                u_areas = set().union(*(self.areas_of(m.geography) for m in pool))
-                best = {}
-                for c in self.cohort_codes:
-                    options = []
-                    for i, m in enumerate(self.case.pots):
-                        if m.code in pool_codes and c in self.cohorts_of(m.cohorts):
-                            u, r = self.price(m.code, c)
-                            # The best programme by the objective's own measure (per outcome,
-                            # per £ of value, per participant).
-                            per = {"outcomes": r, "value": r * (self.cohort[c].value_per_outcome or 0.0),
-                                   "coverage": 1.0}[self.case.settings.objective]
-                            options.append((u / per if per > 0 else np.inf, u, i, m.code))
-                    if options:
-                        best[c] = min(options)[3]
-                keys = set()
-                # A pot that stays home (pool_areas own; by default a local budget) funds only
-                # its own areas in the pool.
-                home = p.pool_areas == "own" or (p.pool_areas is None and p.basis == "local")
-                reach = self.areas_of(p.geography) if home else u_areas
-                for a in self.area_codes:
-                    for c in best:
-                        for t in self.years:
-                            if (a in reach and self.in_life(p, t) and self.money_reaches(p, t)
-                                    and self.need.get((a, c, t), 0) > 0):
-                                keys.add((a, c, t, best[c]))
-                keys |= {(a, c, t, p.code) for (a, c, t) in cells}  # its own programme stays
-                for a, c, t, q in sorted(keys):
-                    out.append((p.code, a, c, t, q, *self.price(q, c)))
-            else:
-                for (a, c, t), q in cells.items():
-                    out.append((p.code, a, c, t, q, *self.price(q, c)))
+            keys = {(a, c, t, p.code) for a, c, t in self.own_cells(p)}  # its own programme stays
+            for g in groups_inside:
+                if p in g:
+                    keys |= self._pooled_keys(p, g)
+            moved = set()
+            for g in groups_across:
+                if p in g:
+                    moved |= self._pooled_keys(p, g) - keys
+            for a, c, t, q in sorted(keys | moved):
+                out.append((p.code, a, c, t, q, *self.price(q, c), (a, c, t, q) in moved))
         return out
 
     # -- the rows
@@ -250,6 +274,17 @@ class Independent:
                     continue
                 own = sum(self.budget.get((q, fy_label(fy_start(t) - k)), 0.0) for k in range(pq.carry_forward + 1))
                 row(through, pq.capacity if stated else self.case.settings.programme_scale * own / cheapest)
+        # The cross-theme limit: per theme and year, the money moved to another theme is at most
+        # theme_flex × what the theme's flexible pots may spend that year (budget and carry-forward).
+        flex = self.case.settings.settlement.theme_flex
+        for theme in {p.theme for p in self.case.pots if p.settlement and not p.ring_fenced}:
+            for t in self.years:
+                moving = [(j, 1.0) for j, v in enumerate(V) if v[7] and self.pots[v[0]].theme == theme and v[3] == t]
+                if moving:
+                    money = sum(self.budget.get((p.code, fy_label(fy_start(t) - k)), 0.0)
+                                for p in self.case.pots if p.settlement and not p.ring_fenced and p.theme == theme
+                                and self.in_life(p, t) for k in range(p.carry_forward + 1))
+                    row(moving, flex * money / 1000)
         # Equity floor over the need today's rules reach (the pots' own cells), at both levels.
         floor = self.case.settings.equity_floor
         if floor > 0 and n:
@@ -317,11 +352,13 @@ def example():
 @pytest.mark.parametrize("solver", ["cbc", "highs"])
 def test_example_agrees_with_an_independent_formulation(example, solver):
     run = optimise_case(example, solver=solver)
-    for lv in ("aligned", "pooled"):
-        status, objective = Independent(example, pooled=(lv == "pooled")).solve()
+    assert run.level_names == ("baseline", "aligned", "settlement", "pooled")  # the example has a settlement
+    for lv in ("aligned", "settlement", "pooled"):
+        status, objective = Independent(example, pooled=lv).solve()
         assert status == "optimal"
         assert run.levels[lv].solution.objective == pytest.approx(objective, rel=REL), lv
-    assert run.levels["pooled"].solution.objective >= run.levels["aligned"].solution.objective
+    objectives = [run.levels[lv].solution.objective for lv in ("aligned", "settlement", "pooled")]
+    assert objectives == sorted(objectives)  # each level's columns hold the one below's
 
 
 def test_independent_formulation_matches_a_hand_solved_case(tmp_path):
@@ -350,3 +387,15 @@ def test_random_cases_agree_with_an_independent_formulation(spec, objective):
 def test_random_pooled_cases_agree_with_an_independent_formulation(spec):
     # Every pot poolable and narrow: the pooled level opens cells and best-programme prices.
     check_against_optimiser(load_spec(spec), solver="highs")
+
+
+def test_independent_settlement_matches_the_hand_solved_cross_theme_case(tmp_path):
+    # tests/optimiser/test_settlement.py's two themes: 10% of Adult skills' £100,000 moves to J,
+    # 10 more participants, 5 more outcomes (75 → 80); revenue and capital apart: nothing moves (75).
+    from test_settlement import two_themes
+
+    case = load_case(two_themes(tmp_path / "revenue"))
+    assert [Independent(case, pooled=lv).solve() for lv in ("aligned", "settlement", "pooled")] == \
+        [("optimal", pytest.approx(75.0)), ("optimal", pytest.approx(80.0)), ("optimal", pytest.approx(80.0))]
+    capital = load_case(two_themes(tmp_path / "capital", budget_type="capital"))
+    assert Independent(capital, pooled="settlement").solve() == ("optimal", pytest.approx(75.0))
