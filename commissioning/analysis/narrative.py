@@ -131,7 +131,9 @@ def narrate(folder: Path, top: int = 3) -> list[str]:
     if summary.settlement:
         st = summary.settlement
         out.append(f"  The integrated settlement adds {_n(st['dividend']['outcomes'])} outcomes over aligned "
-                   f"(its themes pool, at most {st['theme_flex']:.0%} of a theme's money moves between themes).")
+                   f"(its themes pool, at most {st['theme_flex']:.0%} of a theme's money moves between themes)"
+                   + ("; what each of its rules costs, each measured alone (they overlap):"
+                      if summary.settlement_rules else "."))
         for r in summary.settlement_rules:
             words, verb = r["words"], "costs"
             for ask, gerund in (("raise ", "Raising "), ("lift ", "Lifting ")):  # an ask: what granting it buys
