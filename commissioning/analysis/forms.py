@@ -43,7 +43,6 @@ class Form:
     what: str  # one sentence: what the instrument is, and whose it is
     parties_hint: str  # who the parties usually are, when the case names none
     governance: str  # the packaged governance template (templates/)
-    pool_label: str  # how the Pooled budget sheet's pooled pots are called in words
 
 
 FORMS: dict[str, Form] = {f.key: f for f in (
@@ -51,21 +50,21 @@ FORMS: dict[str, Form] = {f.key: f for f in (
          "A five-year agreement between councils and government to pool national employment and skills "
          "funding locally (the LGA's Work Local proposal).",
          "the councils or combined authority, DWP, DfE (or, from April 2026, DWP for adult skills) and MHCLG",
-         "governance.md", "pooled"),
+         "governance.md"),
     Form(LESA, "Local Employment and Skills Agreement", "agreement", "pooled",
          "An outcome-focused agreement between councils, DWP (Jobcentre Plus), the skills system and employers "
          "to commission employment and skills support together (the LGA's 2024 offer: Youth Pathways, Working "
          "Futures, Skills for All).",
          "the council or combined authority, Jobcentre Plus (DWP), colleges and training providers, the "
          "integrated care board and employers' representatives",
-         "governance-lesa.md", "pooled"),
+         "governance-lesa.md"),
     Form(SETTLEMENT_FORM, "Integrated Settlement: spending plan and outcomes framework", "settlement plan",
          "settlement",
          "The authority's plan for its integrated settlement (MHCLG, Integrated Settlement policy document, "
          "June 2025): grants under spending themes, revenue and capital, not ring-fenced, with up to the stated "
          "share movable between themes, and an outcomes framework for each theme.",
          "the mayoral strategic authority and HM Government (MHCLG, with each fund's home department)",
-         "governance-integrated-settlement.md", "in the settlement"),
+         "governance-integrated-settlement.md"),
 )}
 FORM_KEYS = tuple(FORMS)
 

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from commissioning.case import years as fy
 from commissioning.case.eligibility import Eligibility
+from commissioning.case.settlement import DEFAULT_THEME_FLEX
 from commissioning.case.value import Valuation
 
 ALL = "ALL"
@@ -232,7 +233,7 @@ class Settlement(_Frozen):
     """The integrated settlement's rules (``settlement:`` in case.yaml): ``theme_flex``, the share of
     each theme's money in a year that may be spent on another theme (the grant letters' 10%)."""
 
-    theme_flex: float = Field(0.10, ge=0.0, le=1.0)
+    theme_flex: float = Field(DEFAULT_THEME_FLEX, ge=0.0, le=1.0)
 
 
 class Protect(_Frozen):

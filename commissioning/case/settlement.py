@@ -145,7 +145,3 @@ def department_in(case: "Case", pot_code: str, year: str) -> str:
             held.append(f"{dept} from {start.day} {start:%b %Y}")
     return "; ".join(held)
 
-
-def changes_hands(case: "Case", pot_code: str) -> bool:
-    """Whether a pot has more than one owner over the case's years."""
-    return len({department_in(case, pot_code, y) for y in case.years}) > 1

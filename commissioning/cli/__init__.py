@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from commissioning.analysis.forms import FORM_KEYS
 from commissioning.errors import CommissioningError, OutputError, Problem
 
 
@@ -563,7 +564,7 @@ def export(obj: Context, results: Path, case: Path, scenario: Path | None, fmt: 
 @click.option("--time-limit", type=float, default=None, help="Seconds per solve.")
 @click.option("--governance", type=click.Path(path_type=Path),
               help="A governance text to use instead of the form's shipped template (templates/governance*.md).")
-@click.option("--form", "form", type=click.Choice(["llma", "lesa", "integrated-settlement"]), default="llma",
+@click.option("--form", "form", type=click.Choice(FORM_KEYS), default="llma",
               show_default=True,
               help="The agreement's form: a Local Labour Market Agreement (the pooled level), a Local Employment "
                    "and Skills Agreement (the pooled level, in the LGA's words) or an integrated settlement's "

@@ -70,7 +70,8 @@ def write_cover(book: Book, draft: Draft, figures: TransitionFigures | None = No
     ws.write_string(r, 0, AL.COVER_DATE, b.label)
     ws.write_datetime(r, 1, datetime.combine(inputs.drafted, datetime.min.time()), b.date)
     r += 1
-    parties = inputs.parties or ("(the case names no parties)",)
+    parties = inputs.parties or (f"(the case names no parties; for this form they are usually "
+                                 f"{inputs.shape.parties_hint})",)
     for i, p in enumerate(parties):
         line(AL.COVER_PARTIES if i == 0 else "", p)
     line(AL.COVER_LEAD_BODY, inputs.lead_body)
