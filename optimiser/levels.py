@@ -257,9 +257,10 @@ def constraint_table(lp: LinearProgram, sol: Solution) -> pd.DataFrame:
 
 
 def solve_level(case: Case, level: str, pool: frozenset[str], solver: str, time_limit: float | None,
-                progress: Progress | None = None, warm=None) -> LevelResult:
+                progress: Progress | None = None, warm=None, warm_method: str = "primal") -> LevelResult:
     """Build and solve one level. ``warm`` is an optimal basis of a model this one only
-    adds columns to (the aligned level's, for the pooled one): HiGHS starts from it."""
+    adds columns to (the aligned level's, for the pooled one), or (``warm_method="dual"``) of
+    the same model with other right-hand sides (a need draw's): HiGHS starts from it."""
     say = progress or (lambda _: None)
     say(f"building the {level} model")
     lp = create_model(case, pool=pool if level != "aligned" else frozenset(), progress=progress)
@@ -274,7 +275,7 @@ def solve_level(case: Case, level: str, pool: frozenset[str], solver: str, time_
             found += diagnose_infeasible(case, lp, solver)
         raise InfeasibleError(level, found)
     say(f"solving the {level} model ({lp.size['variables']:,} variables, {lp.size['rows']:,} rows) with {solver}")
-    sol = solve(lp, solver=solver, time_limit=time_limit, warm=warm)
+    sol = solve(lp, solver=solver, time_limit=time_limit, warm=warm, warm_method=warm_method)
     if sol.status == "infeasible":
         from optimiser.diagnose import diagnose_infeasible
 

@@ -6,8 +6,9 @@ cell drawn independently around its evidence::
 
     need'[a,c,t] = need[a,c,t] × (1 + u),   u ~ Uniform(−s, +s)
 
-(numpy's ``default_rng(seed)``; the draws are made up front, so a seed gives the same
-figures every time), and reports:
+or, where the need row states an interval (``people_low``, ``people_high``), uniformly
+within it (numpy's ``default_rng(seed)``; the draws are made up front, so a seed gives the
+same figures every time), and reports:
 
 * ``sensitivity.csv`` — for each level and pot–area pairing that any draw (or the
   undisturbed case) funds: ``level, pot_code, area_code, draws_used`` (how many draws
@@ -21,7 +22,11 @@ figures every time), and reports:
   case 'NAME'``.
 
 Each draw is solved exactly as ``optimise`` solves a level, so with a spread of 0 every
-draw equals the undisturbed optimum. A draw whose rules cannot all hold (a ``min_``
+draw equals the undisturbed optimum. With HiGHS a draw starts from the undisturbed
+optimum's basis and re-solves with the dual simplex (a draw moves need only, so that basis
+stays dual feasible; ``benchmarks/warm_draws.py`` measures the speed-up). The draws are
+independent, so ``--cluster ADDRESS`` solves them on a Dask cluster
+(:mod:`commissioning.analysis.cluster`), with the same figures. A draw whose rules cannot all hold (a ``min_``
 rule or a lock that the drawn need cannot absorb) is counted as infeasible and left out
 of the statistics; if every draw is infeasible the command fails (exit 3).
 """
@@ -64,10 +69,35 @@ class SensitivityResult:
         return self.draws - len(self.infeasible)
 
 
-def need_factors(n_cells: int, spread: float, draws: int, seed: int) -> np.ndarray:
-    """``draws × n_cells`` multipliers ``1 + u``, ``u ~ U(−spread, +spread)``, independent per cell."""
-    rng = np.random.default_rng(seed)
-    return 1.0 + rng.uniform(-spread, spread, size=(draws, n_cells))
+def _uniforms(n_cells: int, draws: int, seed: int, stream: int = 0) -> np.ndarray:
+    """``draws × n_cells`` uniforms on [0, 1) from ``default_rng(seed)`` (stream 0) or
+    ``default_rng([seed, stream])`` (another stream of the same seed: robust's fresh draws)."""
+    rng = np.random.default_rng(seed if stream == 0 else [seed, stream])
+    return rng.random(size=(draws, n_cells))
+
+
+def need_factors(n_cells: int, spread: float, draws: int, seed: int, stream: int = 0) -> np.ndarray:
+    """``draws × n_cells`` multipliers ``1 + u``, ``u ~ U(−spread, +spread)``, independent per cell
+    (bit for bit numpy's ``uniform(−spread, spread)`` of the same generator)."""
+    v = _uniforms(n_cells, draws, seed, stream)
+    return 1.0 + (-spread + (spread - (-spread)) * v)
+
+
+def need_draws(case: Case, spread: float, draws: int, seed: int, stream: int = 0) -> np.ndarray:
+    """``draws × len(case.need)`` people in need, drawn from the evidence (in ``case.need`` order).
+
+    A row with a stated interval (``people_low``, ``people_high``) is drawn uniformly within it;
+    any other within ``± spread`` of ``people``. Both come from the same uniforms, so a case
+    without intervals draws exactly the need it drew before intervals existed.
+    """
+    v = _uniforms(len(case.need), draws, seed, stream)
+    point = np.array([float(n.people) for n in case.need])
+    out = point * (1.0 + (-spread + (spread - (-spread)) * v))
+    for i, n in enumerate(case.need):
+        if n.interval is not None:
+            low, high = n.interval
+            out[:, i] = low + (high - low) * v[:, i]
+    return out
 
 
 def drawn_case(case: Case, factors: np.ndarray) -> Case:
@@ -76,15 +106,54 @@ def drawn_case(case: Case, factors: np.ndarray) -> Case:
     return case.with_changes(need=need)
 
 
+def case_with_need(case: Case, people: np.ndarray) -> Case:
+    """The case with need ``people`` (one figure per ``case.need`` row, in order)."""
+    need = tuple(n.model_copy(update={"people": float(p)}) for n, p in zip(case.need, people))
+    return case.with_changes(need=need)
+
+
 def _pot_area(alloc: pd.DataFrame) -> pd.DataFrame:
     return alloc.groupby(["pot_code", "area_code"], sort=False, as_index=False)["amount"].sum()
 
 
-def run_sensitivity(case: Case, need_spread: float, draws: int, seed: int = 0, solver: str = "cbc",
-                    on_draw: Callable[[int], None] | None = None) -> SensitivityResult:
-    """Solve the undisturbed case, then ``draws`` cases with need drawn around it (see the module)."""
-    from optimiser.levels import default_pool, optimise_case, solve_level
+@dataclass
+class DrawJob:
+    """What every draw shares: sent to each worker once."""
 
+    case: Case
+    pool: frozenset[str]
+    solver: str
+    warm: dict[str, Any]  # level -> the undisturbed optimum's basis (HiGHS), or None
+    levels: tuple[str, ...] = SOLVED_LEVELS
+
+
+def solve_draw(job: DrawJob, item: tuple[int, np.ndarray]) -> tuple[int, dict | None]:
+    """One draw at every level: ``(draw, {level: (totals, pot–area money)})``, None when its rules
+    cannot all hold. The model is the drawn case's own, started from the undisturbed optimum's basis
+    with the dual simplex (HiGHS): a draw moves need only, so that basis stays dual feasible."""
+    from optimiser.levels import solve_level
+
+    d, people = item
+    c = case_with_need(job.case, people)
+    try:
+        solved = {lv: solve_level(c, lv, job.pool, job.solver, None, warm=job.warm.get(lv), warm_method="dual")
+                  for lv in job.levels}
+    except InfeasibleError:
+        return d, None
+    return d, {lv: (dict(res.totals), _pot_area(res.allocations)) for lv, res in solved.items()}
+
+
+def run_sensitivity(case: Case, need_spread: float, draws: int, seed: int = 0, solver: str = "cbc",
+                    on_draw: Callable[[int], None] | None = None, runner=None, warm: bool = True) -> SensitivityResult:
+    """Solve the undisturbed case, then ``draws`` cases with need drawn around it (see the module).
+
+    ``runner`` (:func:`commissioning.analysis.cluster.runner`) says where the draws are solved:
+    here by default, or on a Dask cluster — the same figures either way. ``warm=False`` solves
+    every draw from scratch (the benchmarks' comparison).
+    """
+    from optimiser.levels import default_pool, optimise_case
+
+    from commissioning.analysis.cluster import Here
     from commissioning.case.labels import run_label
 
     base_run = optimise_case(case, solver=solver)
@@ -94,19 +163,17 @@ def run_sensitivity(case: Case, need_spread: float, draws: int, seed: int = 0, s
     frames = [_pot_area(base_run.levels[lv].allocations).assign(level=lv, draw=-1) for lv in SOLVED_LEVELS]
     totals: dict[str, list[dict[str, float]]] = {lv: [] for lv in SOLVED_LEVELS}
     infeasible: list[int] = []
-    factors = need_factors(len(case.need), need_spread, draws, seed)
-    for d in range(draws):
-        c = drawn_case(case, factors[d])
-        try:
-            solved = {lv: solve_level(c, lv, pool, solver, None) for lv in SOLVED_LEVELS}
-        except InfeasibleError:
+    people = need_draws(case, need_spread, draws, seed)
+    bases = {lv: base_run.levels[lv].solution.warm if warm else None for lv in SOLVED_LEVELS}
+    job = DrawJob(case, pool, solver, bases)
+    results = (runner or Here()).map(solve_draw, job, [(d, people[d]) for d in range(draws)], on_draw)
+    for d, solved in results:
+        if solved is None:
             infeasible.append(d)
-        else:
-            for lv, res in solved.items():
-                totals[lv].append(dict(res.totals))
-                frames.append(_pot_area(res.allocations).assign(level=lv, draw=d))
-        if on_draw:
-            on_draw(d)
+            continue
+        for lv, (t, money) in solved.items():
+            totals[lv].append(t)
+            frames.append(money.assign(level=lv, draw=d))
     if draws and len(infeasible) == draws:
         raise InfeasibleError("aligned or pooled", [])
     amounts = pd.concat(frames, ignore_index=True)[["level", "draw", "pot_code", "area_code", "amount"]]

@@ -151,6 +151,16 @@ class Need(_Frozen):
     people: float
     source: str | None = None
     as_of: date | None = None
+    # The evidence's stated interval (both or neither): robust and sensitivity draw need within it.
+    people_low: float | None = None
+    people_high: float | None = None
+
+    @property
+    def interval(self) -> tuple[float, float] | None:
+        """``(people_low, people_high)`` when the evidence states an interval, else None."""
+        if self.people_low is None or self.people_high is None:
+            return None
+        return float(self.people_low), float(self.people_high)
 
 
 class FootprintMember(_Frozen):
@@ -473,6 +483,10 @@ class Case(_Frozen):
             for key, default in _SETTLEMENT_DEFAULTS.items():
                 if p.get(key) == default:
                     p.pop(key, None)
+        for n in data.get("need", []):  # a need figure without an interval hashes as it did before intervals
+            for key in ("people_low", "people_high"):
+                if n.get(key) is None:
+                    n.pop(key, None)
         if not data.get("departments"):
             data.pop("departments", None)
         settings = data.get("settings", {})

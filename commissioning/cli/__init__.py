@@ -1,4 +1,4 @@
-"""The command line: ``commissioning validate|convert|template|map|optimise|explain|agree|check|compare|sensitivity|frontier``.
+"""The command line: ``commissioning validate|convert|template|map|optimise|explain|agree|check|compare|sensitivity|robust|frontier``.
 
 Exit codes: 0 success (warnings allowed); 1 ``check`` found a breach; 2 bad input or an
 output that cannot be written; 3 infeasible; 4 solver trouble. A user error is a short
@@ -119,6 +119,13 @@ def solver_option(fn):
     """The ``--solver`` option (auto, cbc or highs; default auto) of every command that solves."""
     return click.option("--solver", type=click.Choice(["auto", "cbc", "highs"]), default="auto", show_default=True,
                         help="auto: CBC (bundled with PuLP) for small cases, HiGHS above 10,000 variables.")(fn)
+
+
+def cluster_option(fn):
+    """The ``--cluster`` option of every command that makes many independent solves."""
+    return click.option("--cluster", "cluster", default=None, metavar="ADDRESS",
+                        help="A Dask scheduler (tcp://host:8786) to run the independent solves on; the same "
+                             "figures as without it. See the README, 'Running on a cluster'.")(fn)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -465,11 +472,12 @@ def frontier(obj: Context, case: Path, out: Path, scenario: Path | None, solver:
               "same figures).")
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="Output folder.")
 @solver_option
+@cluster_option
 @click.option("--force", is_flag=True, help="Replace the output folder if it exists.")
 @click.pass_obj
 @handle_errors
 def sensitivity(obj: Context, case: Path, scenario: Path | None, need_spread: float, draws: int, seed: int,
-                out: Path, solver: str, force: bool) -> None:
+                out: Path, solver: str, cluster: str | None, force: bool) -> None:
     """Re-solve with need drawn around its evidence: how robust is each allocation?
 
     Writes sensitivity.csv (how often each pot–area pairing is funded, and how much) and
@@ -485,10 +493,12 @@ def sensitivity(obj: Context, case: Path, scenario: Path | None, need_spread: fl
     check_target(out, force, inputs)
     c, warnings = load_case_with_scenario(case, scenario)
     print_warnings(warnings, obj.quiet)
+    from commissioning.analysis.cluster import runner
+
     bar, task = progress_bar(draws, obj.quiet, "Solving need draws")
-    with bar:
+    with runner(cluster) as where, bar:
         result = run_sensitivity(c, need_spread, draws, seed=seed, solver=solver,
-                                 on_draw=lambda _: bar.advance(task))
+                                 on_draw=lambda _: bar.advance(task), runner=where)
     with output_folder(out, force, inputs) as work:
         frame = sensitivity_frame(result, c)
         summary = sensitivity_summary(result, frame)
@@ -496,6 +506,63 @@ def sensitivity(obj: Context, case: Path, scenario: Path | None, need_spread: fl
     for line in sensitivity_lines(summary, frame, area_names={a.code: a.name for a in c.areas}):
         click.echo(line)
     click.echo(f"Wrote {out}: sensitivity.csv, sensitivity.json")
+
+
+@main.command()
+@click.argument("case", type=click.Path(path_type=Path))
+@click.option("--scenario", type=click.Path(path_type=Path), help="A scenario file overlaying the case.")
+@click.option("--level", type=click.Choice(["aligned", "settlement", "pooled"]), default="pooled", show_default=True,
+              help="The level whose rules the plan keeps.")
+@click.option("--draws", type=click.IntRange(min=1), default=50, show_default=True,
+              help="Draws of need the plan is chosen over.")
+@click.option("--test-draws", type=click.IntRange(min=1), default=200, show_default=True,
+              help="Fresh draws both plans are judged on (and solved with their need known, for the EVPI).")
+@click.option("--need-spread", type=click.FloatRange(0.0, 1.0), default=0.1, show_default=True,
+              help="A need row without people_low and people_high is drawn within ± this share of its figure.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the draws (same seed, same figures).")
+@click.option("--tail-weight", type=click.FloatRange(0.0, 1.0), default=0.0, show_default=True,
+              help="λ: weight on the mean of the worst draws (CVaR); the objective is (1 − λ) mean + λ CVaR.")
+@click.option("--tail-share", type=click.FloatRange(0.0, 1.0, min_open=True), default=0.1, show_default=True,
+              help="α: the share of draws that make up the worst tail.")
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="Output folder.")
+@solver_option
+@cluster_option
+@click.option("--force", is_flag=True, help="Replace the output folder if it exists.")
+@click.pass_obj
+@handle_errors
+def robust(obj: Context, case: Path, scenario: Path | None, level: str, draws: int, test_draws: int,
+           need_spread: float, seed: int, tail_weight: float, tail_share: float, out: Path, solver: str,
+           cluster: str | None, force: bool) -> None:
+    """Choose one plan before need is known: best on average over draws of need.
+
+    Writes robust.csv (the plan, with the point-estimate plan beside it) and robust.json
+    (both plans judged in and out of sample, the value of the stochastic solution and the
+    expected value of perfect information).
+    """
+    from commissioning.analysis.cluster import runner
+    from commissioning.analysis.robust import RobustSettings, robust_frame, robust_lines, robust_summary, run_robust
+    from commissioning.analysis.sensitivity import progress_bar
+    from commissioning.cli.progress import Progress
+    from commissioning.inputs.scenario import load_case_with_scenario
+    from commissioning.writers.files import check_target, output_folder
+    from commissioning.writers.robust import write_robust_outputs
+
+    inputs = [case] + ([scenario] if scenario else [])
+    check_target(out, force, inputs)
+    c, warnings = load_case_with_scenario(case, scenario)
+    print_warnings(warnings, obj.quiet)
+    settings = RobustSettings(level=level, draws=draws, test_draws=test_draws, need_spread=need_spread, seed=seed,
+                              tail_weight=tail_weight, tail_share=tail_share, solver=solver)
+    progress = Progress(obj.quiet)
+    bar, task = progress_bar(test_draws, obj.quiet, "Solving fresh draws with need known")
+    with runner(cluster) as where, bar:
+        result = run_robust(c, settings, runner=where, progress=progress, on_draw=lambda _: bar.advance(task))
+    summary = robust_summary(result)
+    with output_folder(out, force, inputs) as work:
+        write_robust_outputs(robust_frame(result), summary, work)
+    for line in robust_lines(summary):
+        click.echo(line)
+    click.echo(f"Wrote {out}: robust.csv, robust.json")
 
 
 @main.command("export")

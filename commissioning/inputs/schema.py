@@ -169,6 +169,12 @@ TABLES: dict[str, Table] = {
                 Column("people", WHOLE, help="Number of people in need of support, 0 or more."),
                 Column("source", TEXT, required=False, help="Optional: the dataset the figure comes from."),
                 Column("as_of", DATE, required=False, help="Optional: date of the evidence."),
+                Column("people_low", WHOLE, required=False,
+                       help="Optional: the low end of the figure's stated interval (e.g. a survey's 95% confidence "
+                            "interval), at most people; robust and sensitivity draw need between people_low and "
+                            "people_high."),
+                Column("people_high", WHOLE, required=False,
+                       help="Optional: the high end of the interval, at least people; given with people_low."),
             ),
             key=("area_code", "cohort_code", "year"),
         ),

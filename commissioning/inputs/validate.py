@@ -375,6 +375,7 @@ def validate_raw(raw: RawCase) -> Validation:
 
     for r in recs.get("need", []):
         check_cell("need", r)
+        errors.extend(_interval_problems(where_of["need"], r))
     if "need" in recs:
         recs["need"] = _need_within_term(recs, settings, where_of["need"], warnings)
     outcome_names: dict[str, set[str]] = defaultdict(set)
@@ -600,6 +601,27 @@ def _sorted(problems: list[Problem]) -> list[Problem]:
     return sorted(problems, key=lambda p: (order.get(p.where, len(order)), p.place, p.row or 0))
 
 
+def _interval_problems(where: str, r: _Rec) -> list[Problem]:
+    """A need row's stated interval: both ends or neither, ``people_low ≤ people ≤ people_high``."""
+    low, high, people = r["people_low"], r["people_high"], r["people"]
+    if low is None and high is None:
+        return []
+    if (low is None) != (high is None):
+        missing = "people_high" if high is None else "people_low"
+        return [Problem(where, r.row, missing, "an empty cell beside a stated " +
+                        ("people_low" if high is None else "people_high"),
+                        "both ends of the interval, or neither")]
+    if people is None:
+        return []
+    if low > people:
+        return [Problem(where, r.row, "people_low", f"{float(low):g} is above people ({float(people):g})",
+                        "a low end at most people")]
+    if high < people:
+        return [Problem(where, r.row, "people_high", f"{float(high):g} is below people ({float(people):g})",
+                        "a high end at least people")]
+    return []
+
+
 def _build_case(recs: dict[str, list[_Rec]], settings: Settings, have: dict[str, bool], raw: RawCase) -> Case:
     def rows(name):
         return recs.get(name, [])
@@ -627,7 +649,7 @@ def _build_case(recs: dict[str, list[_Rec]], settings: Settings, have: dict[str,
         budgets=tuple(Budget(pot_code=r["pot_code"], year=r["year"], amount=r["amount"]) for r in rows("budgets")),
         need=tuple(
             Need(area_code=r["area_code"], cohort_code=r["cohort_code"], year=r["year"], people=r["people"],
-                 source=r["source"], as_of=r["as_of"])
+                 source=r["source"], as_of=r["as_of"], people_low=r["people_low"], people_high=r["people_high"])
             for r in rows("need")
         ),
         footprints=tuple(
