@@ -45,13 +45,13 @@ class Here:
     address = None
     workers = 1
 
-    def map(self, fn: Callable, shared: Any, items: Sequence, on_done: Callable[[int], None] | None = None) -> list:
-        """``[fn(shared, item) for item in items]``, calling ``on_done(i)`` as each finishes."""
+    def map(self, fn: Callable, shared: Any, items: Sequence, on_done: Callable[[Any], None] | None = None) -> list:
+        """``[fn(shared, item) for item in items]``, calling ``on_done(result)`` as each finishes."""
         out = []
-        for i, item in enumerate(items):
+        for item in items:
             out.append(fn(shared, item))
             if on_done:
-                on_done(i)
+                on_done(out[-1])
         return out
 
     def close(self) -> None:
@@ -85,7 +85,7 @@ class Cluster:
         """How many workers the scheduler has now."""
         return len(self.client.scheduler_info().get("workers", {}))
 
-    def map(self, fn: Callable, shared: Any, items: Sequence, on_done: Callable[[int], None] | None = None) -> list:
+    def map(self, fn: Callable, shared: Any, items: Sequence, on_done: Callable[[Any], None] | None = None) -> list:
         """``[fn(shared, item) for item in items]`` on the cluster, in the order given."""
         from distributed import as_completed
 
@@ -96,11 +96,11 @@ class Cluster:
         position = {f.key: i for i, f in enumerate(futures)}
         out: list[Any] = [None] * len(futures)
         try:
-            for fut in as_completed(futures):
+            for fut in as_completed(futures, loop=self.client.loop):
                 i = position[fut.key]
                 out[i] = fut.result()  # a task's own exception is raised here, as it would be locally
                 if on_done:
-                    on_done(i)
+                    on_done(out[i])
         finally:
             self.client.cancel(futures)
         return out

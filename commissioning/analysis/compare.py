@@ -134,14 +134,41 @@ def _run_one_args(args: tuple) -> ScenarioRun:
     return run_one(*args)
 
 
+def solve_scenario(job: tuple, item: tuple) -> ScenarioRun:
+    """One scenario on a cluster's worker: ``job`` is (the validated case, solver, time limit), sent
+    to each worker once; ``item`` is (the scenario's file name, the loaded scenario). The same solve
+    and the same plain data as :func:`run_one`, with nothing read from disk on the worker."""
+    from optimiser.levels import optimise_case
+
+    from commissioning.errors import InfeasibleError
+    from commissioning.analysis.summary import summary_dict
+    from commissioning.inputs.scenario import apply_scenario
+
+    case, solver, time_limit = job
+    path, sc = item
+    try:
+        run = optimise_case(apply_scenario(case, sc), solver=solver, time_limit=time_limit)
+    except InfeasibleError as e:
+        return ScenarioRun(str(path), sc.name, sc.description, "infeasible", error=str(e))
+    alloc = run.allocations_frame()
+    alloc = alloc.astype(object).where(alloc.notna(), None)
+    return ScenarioRun(str(path), sc.name, sc.description, run.status, summary_dict(run), alloc.to_dict("records"))
+
+
 def run_scenarios(case_path: Path, scenario_paths: list[Path], solver: str = "cbc", workers: int | None = None,
                   time_limit: float | None = None,
-                  on_done: Callable[[ScenarioRun], None] | None = None) -> list[ScenarioRun]:
+                  on_done: Callable[[ScenarioRun], None] | None = None, runner=None) -> list[ScenarioRun]:
     """Solve every scenario (in parallel worker processes when there are several); keep the order given.
 
     ``workers`` caps the processes (default: one per scenario, at most one per CPU);
-    ``on_done`` is called as each scenario finishes (for a progress bar).
+    ``on_done`` is called as each scenario finishes (for a progress bar). With a cluster
+    ``runner`` (:class:`commissioning.analysis.cluster.Cluster`) the validated case goes to each
+    worker once and each scenario is one task (:func:`solve_scenario`).
     """
+    if runner is not None and runner.address is not None:
+        case, _, scenarios = check_scenarios(case_path, scenario_paths)
+        return runner.map(solve_scenario, (case, solver, time_limit), list(zip(map(str, scenario_paths), scenarios)),
+                          on_done)
     jobs = [(str(case_path), str(p), solver, time_limit) for p in scenario_paths]
     n = min(len(jobs), os.cpu_count() or 1, workers or len(jobs))
     results: list[ScenarioRun | None] = [None] * len(jobs)

@@ -389,11 +389,12 @@ def explain(obj: Context, results: Path, top: int) -> None:
 @solver_option
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Worker processes (default: one per scenario, at most one per CPU).")
+@cluster_option
 @click.option("--force", is_flag=True, help="Replace the output folder if it exists.")
 @click.pass_obj
 @handle_errors
 def compare(obj: Context, case: Path, scenarios: tuple[Path, ...], out: Path, solver: str, workers: int | None,
-            force: bool) -> None:
+            cluster: str | None, force: bool) -> None:
     """Run every scenario and lay them side by side: comparison.csv, comparison.xlsx.
 
     Each scenario is solved as `optimise --scenario` would solve it; the first is the one
@@ -409,9 +410,11 @@ def compare(obj: Context, case: Path, scenarios: tuple[Path, ...], out: Path, so
     c, warnings, _ = check_scenarios(case, list(scenarios))
     print_warnings(warnings, obj.quiet)
     bar, task = progress_bar(len(scenarios), obj.quiet, "Solving scenarios")
-    with bar:
+    from commissioning.analysis.cluster import runner
+
+    with runner(cluster) as where, bar:
         runs = run_scenarios(case, list(scenarios), solver=solver, workers=workers,
-                             on_done=lambda _: bar.advance(task))
+                             on_done=lambda _: bar.advance(task), runner=where)
     with output_folder(out, force, inputs) as work:
         write_comparison_outputs(runs, c, work)
     for line in comparison_lines(runs):
