@@ -1,0 +1,119 @@
+"""Uncertain need: warm draws, the robust model, and draws on a cluster, against a floor solve.
+
+    python -m benchmarks.uncertainty SIZE [--case DIR] [--draws N] [--robust-draws N]
+                                          [--workers 1,2] [--skip-robust] [--skip-cluster]
+
+Prints, each measured in this run beside one **floor** solve (benchmarks/floor.py, the aligned
+LP built straight from the case and solved with ours' cold options):
+
+* **sensitivity draws, cold and warm**: ``N`` draws of the aligned level solved from scratch,
+  then from the undisturbed optimum's basis with the dual simplex (what ``sensitivity`` does);
+  seconds per draw, the speed-up, and ``N`` warm draws as a multiple of the floor;
+* **the robust model**: ``commissioning robust``'s whole run at the aligned level with
+  ``--robust-draws`` draws and as many fresh draws (its model size, seconds by phase);
+* **draws on a cluster**: the same warm draws on a ``LocalCluster`` of 1, 2, … workers
+  (``--workers``), seconds and the speed-up per added worker. On this 2-core machine two
+  workers are the most that can help; a multi-machine plan is in the README.
+
+Nothing here is asserted: the figures are printed (benchmarks/README.md records them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import commissioning  # noqa: F401  (before numpy: one BLAS thread, as in the CLI)
+import numpy as np
+
+
+def _case(size: str, given: Path | None, tmp: Path):
+    from commissioning.inputs.validate import load_case
+
+    path = given
+    if path is None:
+        path = tmp / size
+        subprocess.run([sys.executable, "-m", "benchmarks.generate", size, str(path)], check=True,
+                       stdout=subprocess.DEVNULL)
+    return load_case(path)
+
+
+def _floor(case) -> float:
+    from benchmarks.floor import build_floor, floor_highs
+
+    f = build_floor(case)
+    h = floor_highs(f)
+    t = time.perf_counter()
+    h.run()
+    return time.perf_counter() - t
+
+
+def _draws(case, n: int, warm: bool, runner=None) -> float:
+    from commissioning.analysis.sensitivity import DrawJob, need_draws, solve_draw
+    from commissioning.analysis.cluster import Here
+    from optimiser.levels import default_pool, solve_level
+
+    pool = default_pool(case)
+    base = solve_level(case, "aligned", frozenset(), "highs", None)
+    job = DrawJob(case, pool, "highs", {"aligned": base.solution.warm if warm else None}, levels=("aligned",))
+    people = need_draws(case, 0.1, n, seed=0)
+    t = time.perf_counter()
+    (runner or Here()).map(solve_draw, job, [(d, people[d]) for d in range(n)])
+    return time.perf_counter() - t
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("size", choices=["district", "ca", "national"])
+    ap.add_argument("--case", type=Path)
+    ap.add_argument("--draws", type=int, default=10, help="sensitivity draws, cold and warm (default 10)")
+    ap.add_argument("--robust-draws", type=int, default=50)
+    ap.add_argument("--workers", default="1,2")
+    ap.add_argument("--skip-robust", action="store_true")
+    ap.add_argument("--skip-cluster", action="store_true")
+    a = ap.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        case = _case(a.size, a.case, Path(tmp))
+        print(f"{a.size}: {len(case.eligibility.cells(with_need_only=True)):,} eligible cells with need")
+        floor = _floor(case)
+        print(f"floor solve (aligned LP, HiGHS, cold): {floor:.2f} s")
+        cold = _draws(case, a.draws, warm=False)
+        warm = _draws(case, a.draws, warm=True)
+        print(f"sensitivity, {a.draws} aligned draws: cold {cold / a.draws:.2f} s a draw, warm (dual simplex from "
+              f"the base basis) {warm / a.draws:.2f} s a draw: {cold / warm:.2f}× faster")
+        print(f"  100 warm draws ≈ {100 * warm / a.draws:.1f} s = {100 * warm / a.draws / floor:.1f}× the floor")
+        if not a.skip_robust:
+            from commissioning.analysis.robust import RobustSettings, run_robust
+
+            t = time.perf_counter()
+            r = run_robust(case, RobustSettings(level="aligned", draws=a.robust_draws, test_draws=a.robust_draws,
+                                                solver="highs"))
+            total = time.perf_counter() - t
+            phases = ", ".join(f"{k} {v:.1f} s" for k, v in r.seconds.items())
+            print(f"robust, aligned, {a.robust_draws} draws + {a.robust_draws} fresh: {total:.1f} s "
+                  f"({phases}); model {r.size['variables']:,} variables, {r.size['rows']:,} rows; "
+                  f"{total / floor:.1f}× the floor")
+            print(f"  vss {float(r.robust_out.mean() - r.point_out.mean()):,.1f}, "
+                  f"evpi {float(np.nanmean(r.wait_and_see) - r.robust_out.mean()):,.1f}")
+        if not a.skip_cluster:
+            import distributed
+
+            from commissioning.analysis.cluster import Cluster
+
+            first = None
+            for n in [int(x) for x in a.workers.split(",")]:
+                with distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                              dashboard_address=None) as lc, Cluster(lc.scheduler_address) as c:
+                    _draws(case, min(2, a.draws), warm=True, runner=c)  # workers import and warm up
+                    s = _draws(case, a.draws, warm=True, runner=c)
+                first = first or s
+                print(f"cluster, {n} worker(s): {a.draws} warm draws in {s:.1f} s ({first / s:.2f}× one worker)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
