@@ -61,6 +61,9 @@ class LinearProgram:
     # allocations within ``near_optimal`` of the primary optimum, before the tie-break. None: off.
     disruption: np.ndarray | None = None
     near_optimal: float = 0.0  # share of the primary optimum the later objectives may give up
+    # Solve with the simplex at any size (the robust model: its many small recourse rows suit the dual
+    # simplex far better than the interior point, measured in optimiser.robust). False: by size.
+    prefer_simplex: bool = False
 
     def mark_integer(self, columns) -> None:
         """Make ``columns`` whole-valued (the model becomes a mixed-integer programme)."""

@@ -422,7 +422,7 @@ def _solve_highs(lp: LinearProgram, time_limit: float | None, lexicographic: boo
         # With solver=ipm HiGHS would ignore the basis; the simplex variant follows the change.
         h.setOptionValue("solver", "simplex")
         h.setOptionValue("simplex_strategy", WARM_SIMPLEX[warm_method])
-    elif lp.n > IPM_ABOVE:
+    elif lp.n > IPM_ABOVE and not lp.prefer_simplex:
         _use_ipm(h)
     t_build = time.perf_counter() - t0
     if time_limit:

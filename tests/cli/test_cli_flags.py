@@ -88,6 +88,8 @@ ARGS = {
     "frontier": lambda f, out: [f.case, "--out", out / "frontier", "--steps", "2", "--solver", "highs", "--force"],
     "sensitivity": lambda f, out: [f.case, "--draws", "2", "--out", out / "sensitivity", "--solver", "highs",
                                    "--force"],
+    "robust": lambda f, out: [f.case, "--draws", "3", "--test-draws", "3", "--out", out / "robust", "--solver",
+                              "highs", "--force"],
     "agree": lambda f, out: [f.case, "--out", out / "agreement", "--from", f.results, "--force"],
     "check": lambda f, out: [f.workbook, "--case", f.case],
     "export": lambda f, out: [f.results, "--case", f.case, "--force"],
