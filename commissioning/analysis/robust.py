@@ -232,9 +232,8 @@ def robust_frame(r: RobustResult) -> pd.DataFrame:
     c["expected_outcomes"] = r.served * c["outcome_rate"]
     keep = (c["amount"] > 0.005) | (c["point_amount"] > 0.005)
     out = c[keep].copy()
-    out["amount"] = out["amount"].round(2)
     out["point_amount"] = out["point_amount"].round(2)
-    # the plan's money to the penny, as settled (allocations_from): the lines the settlement kept
+    # the plan's money to the penny, as settled (allocations_from)
     settled = r.plan.groupby(["pot_code", "area_code", "cohort_code", "year", "programme"])["amount"].sum()
     key = pd.MultiIndex.from_frame(out[["pot_code", "area_code", "cohort_code", "year", "programme"]])
     out["amount"] = settled.reindex(key).fillna(0.0).to_numpy()
