@@ -137,6 +137,7 @@ def run_robust(case: Case, settings: RobustSettings, runner=None,
     """
     import time
 
+    from optimiser.families.recourse import alloc_columns
     from optimiser.levels import default_pool, solve_level
     from optimiser.robust import level_pool, robust_plan
     from optimiser.solve import choose_solver
@@ -164,8 +165,6 @@ def run_robust(case: Case, settings: RobustSettings, runner=None,
     plan = robust_plan(case, s.level, pool, train, solver, tail_weight=s.tail_weight, tail_share=s.tail_share)
     seconds["robust"] = time.perf_counter() - t
     judge = plan.judge
-    from optimiser.families.recourse import alloc_columns
-
     cols = alloc_columns(point.lp)
     point_amounts = np.clip(point.solution.x[cols], 0.0, None)
     t = time.perf_counter()

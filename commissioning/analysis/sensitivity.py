@@ -102,8 +102,7 @@ def need_draws(case: Case, spread: float, draws: int, seed: int, stream: int = 0
 
 def drawn_case(case: Case, factors: np.ndarray) -> Case:
     """The case with each need cell multiplied by its factor (in ``case.need`` order)."""
-    need = tuple(n.model_copy(update={"people": n.people * float(f)}) for n, f in zip(case.need, factors))
-    return case.with_changes(need=need)
+    return case_with_need(case, [n.people * float(f) for n, f in zip(case.need, factors)])
 
 
 def case_with_need(case: Case, people: np.ndarray) -> Case:

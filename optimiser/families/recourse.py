@@ -132,9 +132,9 @@ def define_recourse(lp: LinearProgram, draws: np.ndarray, point: np.ndarray, nee
     buys = people_bought(lp, cols)
     # The first stage's need cap: the most any draw, or the estimate, could fill.
     most = np.maximum(point, draws.max(axis=0)) if S else point
+    where = pd.MultiIndex.from_frame(need_keys[CELL].astype(object))
     for b in lp.blocks:
         if b.family == "need_cap":
-            where = pd.MultiIndex.from_frame(need_keys[CELL].astype(object))
             rows = where.get_indexer(pd.MultiIndex.from_frame(b.meaning[CELL].astype(object)))
             b.upper = most[rows].astype(float)
     n0, m = lp.n, len(cols)
