@@ -13,7 +13,8 @@ check (unedited and with one line breached); an infeasible case (exit 3) and a b
 case (exit 2).
 
 Workbooks are compared by their cells, not their bytes: xlsxwriter stamps a creation
-time into the file. Paths of the temporary folder are replaced by ``<tmp>`` in messages.
+time into the file. The agreement's date is the drafting day, fixed here through
+``SOURCE_DATE_EPOCH`` (:data:`GOLDEN_DAY`, 1 December 2026). Paths of the temporary folder are replaced by ``<tmp>`` in messages.
 The run record's engine and software (the commit, package versions) are replaced by
 ``<software>``: they say which code ran, and the golden outputs are about what it produced.
 
@@ -40,6 +41,8 @@ DIGESTS = HERE / "golden.json"
 
 if str(HERE) not in sys.path:  # run as a script
     sys.path.insert(0, str(HERE))
+
+GOLDEN_DAY = 1796083200  # 1 December 2026, 00:00 UTC: the agreements' drafting date here
 
 
 SOFTWARE_ROWS = ("Engine", "Commit", "Python")
@@ -105,7 +108,9 @@ def produce(tmp: Path, dump: Path | None = None) -> dict[str, str]:
     texts: dict[str, str] = {}
 
     def run(name: str, *args) -> None:
-        res = CliRunner().invoke(main, [str(a) for a in args])
+        # The agreement is dated the day it is drafted: a fixed day here (SOURCE_DATE_EPOCH), so
+        # the digests do not change at midnight.
+        res = CliRunner(env={"SOURCE_DATE_EPOCH": str(GOLDEN_DAY)}).invoke(main, [str(a) for a in args])
         texts[f"{name}.message"] = f"exit {res.exit_code}\n" + res.output.replace(str(tmp), "<tmp>")
 
     def files(name: str, folder: Path) -> None:
