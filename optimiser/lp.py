@@ -13,6 +13,7 @@ dual tolerance); in thousands every coefficient sits near 1.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -64,6 +65,15 @@ class LinearProgram:
     # Solve with the simplex at any size (the robust model: its many small recourse rows suit the dual
     # simplex far better than the interior point, measured in optimiser.robust). False: by size.
     prefer_simplex: bool = False
+    # The tie-break carries the fixed preference that makes the plan unique (optimiser.objective.unique_plan).
+    fixed_preference: bool = False
+    # How it was built (optimiser.build.create_model), so that a need draw's model can be built from
+    # it (optimiser.redraw): the build context, each defining family's blocks (name, first, end) and
+    # each family's own columns (name, first, end); the need row of each column, once worked out.
+    context: Any = None
+    built_by: list[tuple[str, int, int]] | None = None
+    columns_by: list[tuple[str, int, int]] = field(default_factory=list)
+    need_rows: np.ndarray | None = field(default=None, repr=False)
 
     def mark_integer(self, columns) -> None:
         """Make ``columns`` whole-valued (the model becomes a mixed-integer programme)."""

@@ -69,6 +69,11 @@ MIN_WARM_SHARE = 0.5
 # primal simplex carries on from it (national: an ask 0.4-4.7 s instead of 70-95 s with the
 # dual; pooled from aligned 37 s instead of 50 s cold). Changing right-hand sides (a budget,
 # a need figure) leaves it dual feasible: the dual simplex is right. See benchmarks/README.md.
+# A dual re-solve starts the later phases from their own old bases too (WarmStart.phases): least
+# disruption always (national: 0.5-1.0 s a level instead of a 24-32 s interior-point solve), the
+# tie-break where it carries the fixed preference (lp.fixed_preference; ca: 452 pivots against 1,074);
+# above that the expiry tie-break is so degenerate that the primal simplex from the phase before
+# takes 2 pivots, against 266-417 from its old basis.
 WARM_SIMPLEX = {"primal": 4, "dual": 1}
 
 
@@ -168,12 +173,22 @@ class WarmStart:
 
     Capturing costs nothing: the keys and statuses are worked out the first time the basis
     is used (most captured bases — an ask's — never are).
+
+    ``phases`` are the optimal bases of the later objectives (least disruption, the
+    tie-break), each with its phase's held-objective rows: a dual re-solve (right-hand sides
+    moved, as in a need draw, or rows added, as a protection floor adds them) starts each
+    later phase from its own basis, mapped as the first was (:meth:`apply_phase`), instead
+    of from the phase before. A model with exactly the old columns and rows in the old order
+    (a need draw's) is matched by position, without the key lookup (:meth:`same_model`).
     """
 
     def __init__(self, columns: pd.DataFrame, rows: pd.DataFrame, basis=None,
-                 col_status: np.ndarray | None = None, row_status: np.ndarray | None = None):
+                 col_status: np.ndarray | None = None, row_status: np.ndarray | None = None,
+                 phases: list | None = None):
         self.columns, self.rows, self._basis = columns, rows, basis
         self._col_status, self._row_status = col_status, row_status
+        self.phases: list[PhaseBasis] = list(phases or [])
+        self.mapped: tuple[np.ndarray, np.ndarray] | None = None  # the last apply's positions
         self._coders: dict[str, _KeyCoder] = {}
 
     def _coder(self, which: str) -> _KeyCoder:
@@ -187,7 +202,7 @@ class WarmStart:
         columns = self.columns[[c for c in COL_KEY if c in self.columns.columns]]
         rows = self.rows[[c for c in ROW_KEY if c in self.rows.columns]]  # the keys only
         return {"columns": columns, "rows": rows, "_basis": None, "_col_status": self.col_status,
-                "_row_status": self.row_status, "_coders": {}}
+                "_row_status": self.row_status, "phases": self.phases, "mapped": None, "_coders": {}}
 
     @classmethod
     def capture(cls, lp: LinearProgram, registry, h) -> "WarmStart | None":
@@ -211,6 +226,30 @@ class WarmStart:
             self._row_status = np.fromiter(map(int, self._basis.row_status), dtype=np.int64)[: len(self.rows)]
         return self._row_status
 
+    def same_model(self, lp: LinearProgram, registry) -> bool:
+        """Whether ``lp`` has exactly this basis's columns and rows, in the same order (a need
+        draw's model: the same cells, other numbers), so the basis applies by position."""
+        if len(lp.variables) != len(self.columns) or len(registry) != len(self.rows):
+            return False
+        for frame, old, key in ((lp.variables, self.columns, COL_KEY), (registry, self.rows, ROW_KEY)):
+            for c in key:
+                if (c in frame.columns) != (c in old.columns):
+                    return False
+                if c in frame.columns and not frame[c].reset_index(drop=True).equals(old[c].reset_index(drop=True)):
+                    return False
+        return True
+
+    def set(self, h, col_status: np.ndarray, row_status: np.ndarray) -> bool:
+        """Hand HiGHS a basis of these statuses, by position; whether it was taken."""
+        import highspy
+
+        basis = highspy.HighsBasis()
+        basis.col_status = _statuses(col_status)
+        basis.row_status = _statuses(row_status)
+        basis.valid = True
+        basis.alien = True
+        return h.setBasis(basis) == highspy.HighsStatus.kOk
+
     def apply(self, lp: LinearProgram, registry, h) -> float:
         """Hand HiGHS the basis mapped onto ``lp``; return the share of it that was found.
 
@@ -219,28 +258,65 @@ class WarmStart:
         columns) keeps all of it. Below :data:`MIN_WARM_SHARE` the old basis says too little
         about the new model (a basis captured under other keys maps to nothing, yet would be
         "applied"), so it is not handed over at all and the solve is a cold one, reported so.
+        The mapping is kept (:attr:`mapped`) for the later phases' bases (:meth:`apply_phase`).
         """
+        if self.same_model(lp, registry):  # a need draw's model: by position, no lookup
+            col_pos, row_pos = np.arange(len(self.columns)), np.arange(len(self.rows))
+            found = 1.0
+        else:
+            col_pos = self._coder("columns").positions(lp.variables)
+            row_pos = self._coder("rows").positions(registry)
+            found = (_count_distinct(col_pos, len(self.columns)) + _count_distinct(row_pos, len(self.rows))) / \
+                max(1, len(self.columns) + len(self.rows))
+        self.mapped = None
+        if found < MIN_WARM_SHARE:
+            return float(found)
+        self.mapped = (col_pos, row_pos)
+        return float(found) if self._set_mapped(h, self.col_status, self.row_status) else 0.0
+
+    def apply_phase(self, k: int, h) -> bool:
+        """Hand HiGHS later phase ``k``'s basis mapped as :meth:`apply` mapped the first (its
+        held-objective rows, after the model's, as they were); whether it was taken."""
+        if self.mapped is None or k >= len(self.phases):
+            return False
+        cols, rows = self.phases[k].statuses()
+        held = rows[len(self.rows):]
+        if len(self.mapped[1]) + len(held) != h.getNumRow():
+            return False
+        return self._set_mapped(h, cols, rows[: len(self.rows)], held)
+
+    def _set_mapped(self, h, cols: np.ndarray, rows: np.ndarray, held: np.ndarray | None = None) -> bool:
         import highspy
 
         S = highspy.HighsBasisStatus
-        col_pos = self._coder("columns").positions(lp.variables)
-        row_pos = self._coder("rows").positions(registry)
-        found = (_count_distinct(col_pos, len(self.columns)) + _count_distinct(row_pos, len(self.rows))) / \
-            max(1, len(self.columns) + len(self.rows))
-        if found < MIN_WARM_SHARE:
-            return float(found)
+        col_pos, row_pos = self.mapped
         # Index -1 (a key the old model lacked) picks the appended default: a new column
         # starts non-basic at its lower bound (zero), a new row with its slack basic.
-        cols = np.append(self.col_status, int(S.kLower))[col_pos]
-        rows = np.append(self.row_status, int(S.kBasic))[row_pos]
-        basis = highspy.HighsBasis()
-        basis.col_status = _statuses(cols)
-        basis.row_status = _statuses(rows)
-        basis.valid = True
-        basis.alien = True
-        if h.setBasis(basis) != highspy.HighsStatus.kOk:
-            return 0.0
-        return float(found)
+        c = np.append(cols, int(S.kLower))[col_pos]
+        r = np.append(rows, int(S.kBasic))[row_pos]
+        if held is not None:
+            r = np.concatenate([r, held])
+        return self.set(h, c, r)
+
+
+class PhaseBasis:
+    """The optimal basis of one later phase (its model's rows and the held-objective rows),
+    by position; its statuses worked out on first use, and pickled as integer arrays."""
+
+    def __init__(self, basis):
+        self._basis, self._cols, self._rows = basis, None, None
+
+    def statuses(self) -> tuple[np.ndarray, np.ndarray]:
+        """(column statuses, row statuses) as integer codes."""
+        if self._cols is None:
+            self._cols = np.fromiter(map(int, self._basis.col_status), dtype=np.int64)
+            self._rows = np.fromiter(map(int, self._basis.row_status), dtype=np.int64)
+            self._basis = None
+        return self._cols, self._rows
+
+    def __getstate__(self) -> dict:
+        cols, rows = self.statuses()
+        return {"_basis": None, "_cols": cols, "_rows": rows}
 
 
 @dataclass
@@ -418,6 +494,9 @@ def _solve_highs(lp: LinearProgram, time_limit: float | None, lexicographic: boo
     h, registry = highs_model(lp, with_registry=True)
     share = warm.apply(lp, registry, h) if warm is not None else 0.0
     warmed = share >= MIN_WARM_SHARE
+    # Right-hand sides moved or rows were added (a need draw, a floor): every later phase of the
+    # old model's optimum stays dual feasible too, so each starts from its own basis.
+    phased = warmed and warm_method == "dual" and not lp.is_mip and bool(warm.phases)
     if warmed:
         # With solver=ipm HiGHS would ignore the basis; the simplex variant follows the change.
         h.setOptionValue("solver", "simplex")
@@ -457,16 +536,22 @@ def _solve_highs(lp: LinearProgram, time_limit: float | None, lexicographic: boo
         t1 = time.perf_counter()
         held, slack = lp.objective, _hold_slack(lp, first=True)
         later = _later_objectives(lp)
+        phased = phased and len(warm.phases) == len(later)
         if len(later) > 1 and lp.n > IPM_ABOVE and lp.near_optimal <= OPTIMALITY_SLACK and info.dual_valid:
             timings["fixed_off_face"] = float(_fix_off_the_face(lp, h, x, np.asarray(info.col_dual)))
-        for c in later:
+        for k, c in enumerate(later):
             nz = np.flatnonzero(held)
             if len(nz):
                 zh = float(held @ x)
                 h.addRow(zh - slack * max(1.0, abs(zh)), highspy_inf(), len(nz), nz.astype(np.int32),
                          held[nz].astype(float))
             h.changeColsCost(lp.n, np.arange(lp.n, dtype=np.int32), c.astype(float))
-            if c is lp.disruption and lp.n > IPM_ABOVE:
+            if phased and (c is lp.disruption or lp.fixed_preference) and warm.apply_phase(k, h):
+                # This phase of the old model, solved before with other right-hand sides (the
+                # held objective's among them) or fewer rows: its basis stays dual feasible.
+                h.setOptionValue("solver", "simplex")
+                h.setOptionValue("simplex_strategy", WARM_SIMPLEX["dual"])
+            elif c is lp.disruption and lp.n > IPM_ABOVE:
                 # Least disruption at scale: the distance objective is far from the primary, so
                 # the primal simplex from phase one's basis makes hundreds of thousands of pivots
                 # (national: 120-260 s a level). Solved afresh instead, presolve removing the
@@ -479,8 +564,12 @@ def _solve_highs(lp: LinearProgram, time_limit: float | None, lexicographic: boo
             t_phase = time.perf_counter()
             h.run()
             timings["disruption" if c is lp.disruption else "tiebreak"] = time.perf_counter() - t_phase
+            timings[("disruption" if c is lp.disruption else "tiebreak") + "_iterations"] = float(
+                h.getInfo().simplex_iteration_count)
             if _highs_status(h) != "optimal":
                 break
+            if basis is not None:
+                basis.phases.append(PhaseBasis(h.getBasis()))
             x = np.asarray(h.getSolution().col_value)
             activity = np.asarray(h.getSolution().row_value)[:m]
             held, slack = c, _hold_slack(lp, first=False)

@@ -165,7 +165,10 @@ def measure(run: RunResult, d: Dropped) -> Dropped:
     level = run.levels[d.level]
     changed = protected_case(run.case, d.kind, d.code)
     try:
-        solved = solve_level(changed, d.level, level.pool or run.pool, run.solver, run.time_limit)
+        # One more floor adds rows only: the level's optimal bases stay dual feasible, so the
+        # re-solve starts from them with the dual simplex (HiGHS; CBC starts cold).
+        solved = solve_level(changed, d.level, level.pool or run.pool, run.solver, run.time_limit,
+                             warm=level.solution.warm if level.solution else None, warm_method="dual")
     except InfeasibleError as e:
         said = [c.description for c in e.collisions][:3]
         more = len(e.collisions) - len(said)

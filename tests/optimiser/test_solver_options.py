@@ -91,3 +91,54 @@ def test_a_captured_basis_survives_pickling(example_lps):
     assert np.array_equal(back.col_status, a.warm.col_status) and np.array_equal(back.row_status, a.warm.row_status)
     sol = solve_module.solve(pooled, "highs", warm=back)
     assert sol.warm_started and sol.objective == pytest.approx(cold.objective, rel=1e-9)
+
+
+# ---- need draws: the same model, other right-hand sides -----------------------------------------
+@pytest.fixture(scope="module")
+def drawn_levels():
+    """The example's aligned level, a need draw of it solved cold, and the same draw started from
+    the undisturbed optimum's bases (as ``sensitivity`` does)."""
+    from commissioning.analysis.sensitivity import case_with_need, need_draws
+    from optimiser.levels import solve_level
+
+    case = load_case(EXAMPLE)
+    base = solve_level(case, "aligned", frozenset(), "highs", None)
+    drawn = case_with_need(case, need_draws(case, 0.1, 1, seed=3)[0])
+    cold = solve_level(drawn, "aligned", frozenset(), "highs", None)
+    warm = solve_level(drawn, "aligned", frozenset(), "highs", None, warm=base.solution.warm, warm_method="dual")
+    return base, cold, warm
+
+
+def test_a_solve_keeps_the_basis_of_every_later_phase(drawn_levels):
+    import pickle
+
+    base = drawn_levels[0]
+    later = solve_module._later_objectives(base.lp)
+    assert len(later) == 2  # least disruption (the example states today's provision), then the tie-break
+    assert len(base.solution.warm.phases) == 2
+    cols, rows = base.solution.warm.phases[1].statuses()
+    # The tie-break phase's basis has the model's rows and one held-objective row per earlier phase.
+    assert len(cols) == base.lp.n and len(rows) == len(base.constraints) + 2
+    back = pickle.loads(pickle.dumps(base.solution.warm))
+    assert all(np.array_equal(a.statuses()[1], b.statuses()[1])
+               for a, b in zip(back.phases, base.solution.warm.phases))
+
+
+def test_a_need_draw_started_from_the_undisturbed_bases_gives_the_cold_plan(drawn_levels):
+    base, cold, warm = drawn_levels
+    assert base.solution.warm.same_model(cold.lp, cold.constraints)
+    assert warm.solution.warm_started and warm.solution.timings["warm_share"] == 1.0
+    assert warm.totals == pytest.approx(cold.totals, rel=1e-9)
+    # The fixed preference makes the plan unique: the same lines, to the penny.
+    assert warm.allocations[["pot_code", "area_code", "cohort_code", "year"]].equals(
+        cold.allocations[["pot_code", "area_code", "cohort_code", "year"]])
+    assert np.abs(warm.allocations["amount"].to_numpy() - cold.allocations["amount"].to_numpy()).max() <= 0.01
+    # Every phase started next to its answer: far fewer pivots than from scratch.
+    for phase in ("iterations", "disruption_iterations", "tiebreak_iterations"):
+        assert warm.solution.timings[phase] < cold.solution.timings[phase] / 2, phase
+
+
+def test_another_model_is_not_matched_by_position(example_lps):
+    aligned, pooled, a, _ = example_lps
+    _, _, _, registry = pooled.matrix()
+    assert not a.warm.same_model(pooled, registry)
