@@ -25,7 +25,7 @@ from commissioning.case.model import Case
 from optimiser.families.base import BuildContext
 from optimiser.families.registry import REGISTRY, building
 from optimiser.lp import LinearProgram
-from optimiser.objective import expiry_weights, primary
+from optimiser.objective import expiry_weights, primary, unique_plan
 from optimiser.variables import allocation_variables
 
 
@@ -39,10 +39,14 @@ def create_model(case: Case, pool: frozenset[str] = frozenset(), objective: str 
     objective = objective or case.settings.objective
     floor = case.settings.equity_floor if equity_floor is None else equity_floor
     ctx = BuildContext(pool=frozenset(pool), objective=objective, equity_floor=floor)
-    variables = pd.concat(
-        [allocation_variables(case, pool, objective)] + [f.variables(case, ctx) for f in REGISTRY if f.variables],
-        ignore_index=True,
-    )
+    parts = [allocation_variables(case, pool, objective)]
+    columns_by, start = [], len(parts[0])
+    for f in REGISTRY:
+        if f.variables:
+            parts.append(f.variables(case, ctx))
+            columns_by.append((f.name, start, start + len(parts[-1])))
+            start += len(parts[-1])
+    variables = pd.concat(parts, ignore_index=True)
     c, scale = primary(variables, objective, case)
     lp = LinearProgram(
         variables=variables,
@@ -51,14 +55,20 @@ def create_model(case: Case, pool: frozenset[str] = frozenset(), objective: str 
         upper=np.full(len(variables), np.inf),
         objective_name=objective,
         objective_scale=scale,
+        context=ctx,
+        columns_by=columns_by,
+        fixed_preference=unique_plan(len(variables)),
     )
     counted = getattr(progress, "counted", None)
     families = building()
     bar = counted(f"building {len(variables):,}-variable model", total=len(families), unit="constraint families") \
         if counted else contextlib.nullcontext(lambda steps=1, what=None: None)
+    built_by = []
     with bar as advance:
         for fam in families:
-            rows_before = lp.size["rows"]
+            rows_before, first = lp.size["rows"], len(lp.blocks)
             fam.define(lp, case, ctx)
+            built_by.append((fam.name, first, len(lp.blocks)))
             advance(what=f"{fam.title}, {lp.size['rows'] - rows_before:,} rows")
+    lp.built_by = built_by  # what optimiser.redraw rebuilds a need draw's model from
     return lp

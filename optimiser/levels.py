@@ -264,6 +264,15 @@ def solve_level(case: Case, level: str, pool: frozenset[str], solver: str, time_
     say = progress or (lambda _: None)
     say(f"building the {level} model")
     lp = create_model(case, pool=pool if level != "aligned" else frozenset(), progress=progress)
+    return solve_built(case, level, lp, pool, solver, time_limit, progress, warm, warm_method)
+
+
+def solve_built(case: Case, level: str, lp: LinearProgram, pool: frozenset[str], solver: str,
+                time_limit: float | None, progress: Progress | None = None, warm=None,
+                warm_method: str = "primal") -> LevelResult:
+    """Solve one level's model ``lp`` of ``case`` as :func:`solve_level` does (built elsewhere: a need
+    draw's, :func:`optimiser.redraw.redraw`)."""
+    say = progress or (lambda _: None)
     if lp.infeasible_rules:
         # Name every collision at once: the rules with nothing in scope, and whatever the
         # elastic diagnosis finds among the rest.

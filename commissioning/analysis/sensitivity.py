@@ -117,26 +117,51 @@ def _pot_area(alloc: pd.DataFrame) -> pd.DataFrame:
 
 @dataclass
 class DrawJob:
-    """What every draw shares: sent to each worker once."""
+    """What every draw shares: sent to each worker once. Each process keeps the undisturbed model
+    of each level (built there the first time, or handed over here), which every draw's model is
+    built from (:func:`optimiser.redraw.redraw`)."""
 
     case: Case
     pool: frozenset[str]
     solver: str
     warm: dict[str, Any]  # level -> the undisturbed optimum's basis (HiGHS), or None
     levels: tuple[str, ...] = SOLVED_LEVELS
+    models: dict[str, Any] = field(default_factory=dict, repr=False)  # level -> the undisturbed model
+
+    def pool_of(self, level: str) -> frozenset[str]:
+        """The pool a level's model opens: none for the aligned level."""
+        return self.pool if level != "aligned" else frozenset()
+
+    def model(self, level: str):
+        """The undisturbed model of ``level``, built once in this process."""
+        if level not in self.models:
+            from optimiser.build import create_model
+
+            self.models[level] = create_model(self.case, pool=self.pool_of(level))
+        return self.models[level]
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "models": {}}  # a model is built where it is solved
 
 
 def solve_draw(job: DrawJob, item: tuple[int, np.ndarray]) -> tuple[int, dict | None]:
     """One draw at every level: ``(draw, {level: (totals, pot–area money)})``, None when its rules
-    cannot all hold. The model is the drawn case's own, started from the undisturbed optimum's basis
-    with the dual simplex (HiGHS): a draw moves need only, so that basis stays dual feasible."""
-    from optimiser.levels import solve_level
+    cannot all hold. The model is the drawn case's own — built from the undisturbed one where only
+    need figures differ (:func:`optimiser.redraw.redraw`), else from the case — started from the
+    undisturbed optimum's bases with the dual simplex (HiGHS): a draw moves right-hand sides, so those
+    bases stay dual feasible."""
+    from optimiser.build import create_model
+    from optimiser.levels import solve_built
+    from optimiser.redraw import redraw
 
     d, people = item
     c = case_with_need(job.case, people)
+    solved = {}
     try:
-        solved = {lv: solve_level(c, lv, job.pool, job.solver, None, warm=job.warm.get(lv), warm_method="dual")
-                  for lv in job.levels}
+        for lv in job.levels:
+            lp = redraw(job.model(lv), job.case, c, job.pool_of(lv)) or create_model(c, pool=job.pool_of(lv))
+            solved[lv] = solve_built(c, lv, lp, job.pool, job.solver, None, warm=job.warm.get(lv),
+                                     warm_method="dual")
     except InfeasibleError:
         return d, None
     return d, {lv: (dict(res.totals), _pot_area(res.allocations)) for lv, res in solved.items()}
@@ -164,7 +189,7 @@ def run_sensitivity(case: Case, need_spread: float, draws: int, seed: int = 0, s
     infeasible: list[int] = []
     people = need_draws(case, need_spread, draws, seed)
     bases = {lv: base_run.levels[lv].solution.warm if warm else None for lv in SOLVED_LEVELS}
-    job = DrawJob(case, pool, solver, bases)
+    job = DrawJob(case, pool, solver, bases, models={lv: base_run.levels[lv].lp for lv in SOLVED_LEVELS})
     results = (runner or Here()).map(solve_draw, job, [(d, people[d]) for d in range(draws)], on_draw)
     for d, solved in results:
         if solved is None:

@@ -51,6 +51,7 @@ class Eligibility:
         self._cells: dict[bool, pd.DataFrame] = {}
         self._kept: tuple[frozenset[str], str | None, pd.DataFrame, set | None] | None = None
         self._across: dict[tuple[frozenset[str], str | None], set] = {}
+        self._need_at: dict[tuple, np.ndarray] = {}  # table -> each row's need row (see _need_rows)
 
     # ---- today ----------------------------------------------------------------------------
     def may_fund(self, pot_code: str, area_code: str, cohort_code: str, year: str) -> bool:
@@ -183,6 +184,40 @@ class Eligibility:
             rank = lookup(both["pot_code"], order, default=-1, dtype=np.int64)
             out._cells[flag] = both.iloc[np.argsort(rank, kind="stable")].reset_index(drop=True)
         return out
+
+    def renewed(self, new: "Case") -> "Eligibility":
+        """The eligibility of ``new``, a copy of this case that differs only in how many people are
+        in need (a sensitivity or robust draw): when every need row keeps its cell, its place and
+        whether it is above zero, the same cells are eligible, so the tables worked out are carried
+        over with only their ``need`` column read again (at national size 0.05 s instead of 1.1 s
+        a draw). Otherwise nothing is carried."""
+        out = Eligibility(new)
+        old_need, new_need = self.case.need, new.need
+        if len(old_need) != len(new_need) or any(
+                (a.area_code, a.cohort_code, a.year) != (b.area_code, b.cohort_code, b.year)
+                or (a.people > 0) != (b.people > 0) for a, b in zip(old_need, new_need)):
+            return out
+        people = np.append(new.need_frame["people"].to_numpy(dtype=float), 0.0)  # position -1: no need row
+        if hasattr(self, "_geo"):
+            out._geo = self._geo
+        out._need_at = self._need_at
+        out._across = dict(self._across)
+        for flag, table in self._cells.items():
+            out._cells[flag] = table.assign(need=people[self._need_rows(("cells", flag), table)])
+        if self._kept is not None:
+            pool, objective, frame, keys = self._kept
+            out._kept = (pool, objective, frame.assign(need=people[self._need_rows(("rows", pool, objective), frame)]),
+                         keys)
+        return out
+
+    def _need_rows(self, key, table: pd.DataFrame) -> np.ndarray:
+        """Each row's position among the case's need rows (-1: none), worked out once per table and
+        shared with every draw's eligibility (:meth:`renewed`)."""
+        if key not in self._need_at:
+            nf = self.case.need_frame
+            index = pd.MultiIndex.from_frame(nf[["area_code", "cohort_code", "year"]])
+            self._need_at[key] = index.get_indexer(pd.MultiIndex.from_frame(table[["area_code", "cohort_code", "year"]]))
+        return self._need_at[key]
 
     # ---- in a pool ------------------------------------------------------------------------
     def best_programmes(self, pool: frozenset[str], objective: str | None = None) -> pd.DataFrame:

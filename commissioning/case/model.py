@@ -426,6 +426,7 @@ class Case(_Frozen):
         return Valuation(self)
 
     # ---- tables for vectorised work ----------------------------------------------
+    # (the cached lookups that read no need figure: a draw of need carries them over, with_changes)
     @cached_property
     def need_frame(self) -> pd.DataFrame:
         """area_code, cohort_code, year, people — one row per need cell (people may be 0)."""
@@ -515,4 +516,16 @@ class Case(_Frozen):
         new = Case(**data)
         if set(changes) == {"pots"} and "eligibility" in self.__dict__:
             new.__dict__["eligibility"] = self.eligibility.carried_to(new)
+        if set(changes) == {"need"}:
+            # Only the people in need moved (a sensitivity or robust draw): the lookups that do not
+            # read need are the same objects, and the eligible cells keep their rows.
+            for name in _NEED_FREE:
+                if name in self.__dict__:
+                    new.__dict__[name] = self.__dict__[name]
+            if "eligibility" in self.__dict__:
+                new.__dict__["eligibility"] = self.eligibility.renewed(new)
         return new
+
+
+_NEED_FREE = ("area", "cohort", "pot", "footprint_members", "footprint_names", "pot_areas", "pot_cohorts",
+              "budget", "rate", "pot_year_frame", "total_budget")

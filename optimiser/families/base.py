@@ -201,6 +201,9 @@ class Family:
     shadow_scale: float = 1.0  # reported shadow price = dual × shadow_scale
     shadow_unit: str = "per unit"  # "<objective unit> <shadow_unit>" in summary.json
     counts_unmet: bool = False  # its limits' shortfalls are unmet need (the agreement's live "unmet" figure)
+    # Its columns or rows read the need figures, directly or through today's provision (which the
+    # baseline spreads over need): a need draw's model defines it again (optimiser.redraw).
+    reads_need: bool = False
     narrate: str = "other"  # how ``explain`` lists it when binding: "price", "cap", "other" or "none"
     binding_words: Callable[["Case", Any], str] | None = None  # a binding row in words
     limits: Callable[["Case", frozenset[str]], list[Limit]] | None = None

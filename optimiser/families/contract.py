@@ -100,7 +100,7 @@ def contract_limits(case: Case, pool: frozenset[str] = frozenset()) -> list[Limi
 
 
 CONTRACT = Family(
-    "contract", title="signed contracts", words="signed contract",
+    "contract", reads_need=True, title="signed contracts", words="signed contract",
     define=define_contract, demands=True, pins=True, check_rank=6,
     limits=contract_limits, check_formulas=scope_sum,
     binding_words=lambda case, r: f"the signed contract binds: {r.description.removeprefix('contract: ')}",

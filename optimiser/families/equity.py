@@ -110,7 +110,7 @@ def _equity_formulas(m: Measured, cells: CheckCells) -> dict:
 
 
 EQUITY = Family(
-    "equity", title="equity floor", words="equity floor",
+    "equity", reads_need=True, title="equity floor", words="equity floor",
     define=lambda lp, case, ctx: define_equity(lp, case, ctx.equity_floor),
     variables=lambda case, ctx: equity_variables(case, ctx.equity_floor),
     demands=True, check_rank=4, row_unit="people",

@@ -70,7 +70,7 @@ def cell_of(words: str) -> str:
 
 
 NEED_CAP = Family(
-    "need_cap", title="need caps", words="need cap",
+    "need_cap", reads_need=True, title="need caps", words="need cap",
     define=lambda lp, case, ctx: define_need_cap(lp, case),
     settle_rank=20, check_rank=1, key_columns=("area_code", "cohort_code", "year"),
     shadow_unit="per extra person of need", narrate="cap", counts_unmet=True,

@@ -93,7 +93,7 @@ def protect_limits(case: Case, pool: frozenset[str] = frozenset()) -> list[Limit
 
 
 PROTECT = Family(
-    "protect", title="protection of the people served today", words="protection floor",
+    "protect", reads_need=True, title="protection of the people served today", words="protection floor",
     define=define_protect, demands=True, check_rank=11, row_unit="people",
     noun="protection floor (protect:)", shadow_unit="per person the floor keeps",
     binding_words=lambda case, r: f"the protection floor holds: {r.description}",

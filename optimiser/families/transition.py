@@ -195,7 +195,7 @@ def _binding_change(case: Case, r) -> str:
 
 
 TRANSITION = Family(
-    "transition", title="transition limits", words="transition limit",
+    "transition", reads_need=True, title="transition limits", words="transition limit",
     define=define_change, demands=True, settle_rank=22, check_rank=7,
     noun="transition limit (transition.max_change)", shadow_unit="per £1,000 more change allowed",
     binding_words=_binding_change, limits=change_limits, check_formulas=scope_sum,
@@ -203,12 +203,12 @@ TRANSITION = Family(
 )
 
 MOVED = Family(
-    "moved", title="money moved from today", reported=False,
+    "moved", reads_need=True, title="money moved from today", reported=False,
     variables=moved_variables, define=define_moved,
 )
 
 MAX_MOVED = Family(
-    "max_moved", words="money moved", check_rank=8, limits=moved_limits, demands=True,
+    "max_moved", reads_need=True, words="money moved", check_rank=8, limits=moved_limits, demands=True,
     noun="limit on money moved (transition.max_moved)", check_formulas=_moved_formulas,
     binding_words=lambda case, r: f"the limit on money moved from today's provision ({r.description})",
     breach_words=lambda m, money: f"{m.limit.words}: the sheet moves {money(m.value)}",

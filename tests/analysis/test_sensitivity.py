@@ -132,3 +132,46 @@ def test_infeasible_draws_are_counted_and_left_out(tmp_path):
     assert expected and result.infeasible == expected
     assert result.solved == 12 - len(expected)
     assert len(result.totals["aligned"]) == result.solved
+
+
+@pytest.mark.parametrize("pooled", [False, True], ids=["aligned", "pooled"])
+def test_a_draw_carries_the_eligible_cells_over_and_builds_the_model_a_fresh_case_builds(pooled):
+    """A draw's case keeps its eligible cells (only their need is read again); its model is the one
+    the same case builds from nothing, number for number."""
+    from pathlib import Path
+
+    from commissioning.analysis.sensitivity import case_with_need, need_draws
+    from commissioning.case.model import Case
+    from optimiser.build import create_model
+    from optimiser.levels import default_pool
+
+    case = load_case(Path(__file__).resolve().parents[2] / "examples" / "west-yorkshire")
+    pool = default_pool(case) if pooled else frozenset()
+    create_model(case, pool=pool)  # the undisturbed model: its cells worked out
+    drawn = case_with_need(case, need_draws(case, 0.2, 1, seed=1)[0])
+    assert drawn.eligibility.cells_worked_out == case.eligibility.cells_worked_out  # carried, not worked out
+    fresh = Case(**{name: getattr(drawn, name) for name in type(drawn).model_fields})
+    assert not fresh.eligibility.cells_worked_out
+    a, b = create_model(drawn, pool=pool), create_model(fresh, pool=pool)
+    A, lo, up, reg = a.matrix()
+    B, lo2, up2, reg2 = b.matrix()
+    assert (A != B).nnz == 0 and np.array_equal(lo, lo2) and np.array_equal(up, up2) and reg.equals(reg2)
+    assert a.variables.equals(b.variables)
+    for vec in ("objective", "tiebreak", "disruption", "upper"):
+        assert np.array_equal(getattr(a, vec), getattr(b, vec)), vec
+    # The need caps moved with the draw (the carried cells read the drawn need, not the old).
+    caps = reg["family"].to_numpy() == "need_cap"
+    _, _, up0, _ = create_model(case, pool=pool).matrix()
+    assert not np.allclose(up[caps], up0[caps])
+
+
+def test_a_draw_that_empties_a_cell_works_its_cells_out_afresh(case_dir):
+    from commissioning.analysis.sensitivity import case_with_need
+
+    case = load_case(case_dir)
+    case.eligibility.cells()
+    people = np.array([float(n.people) for n in case.need])
+    people[0] = 0.0  # a cell with need loses it all: other cells are eligible with need
+    drawn = case_with_need(case, people)
+    assert not drawn.eligibility.cells_worked_out
+    assert len(drawn.eligibility.cells()) < len(case.eligibility.cells())
