@@ -371,28 +371,30 @@ def _moved(before: pd.DataFrame, after: pd.DataFrame) -> float:
     return float(max(diff.clip(lower=0).sum(), -diff.clip(upper=0).sum()))
 
 
-def pool_join_limit(run: RunResult, pool_joins: int | None) -> int | None:
+def pool_join_limit(run: RunResult, pool_joins: int | None, cluster: bool = False) -> int | None:
     """How many pool-join asks to measure: ``None`` means no limit.
 
     A pool-join ask re-solves the whole pooled model with one more pot in the pool, and the
     optimum moves far (at national size +10%): about a minute each there even from the
     pooled basis, against 0.5-5 s for the other kinds. So above :data:`LARGE_POOLED_MODEL`
-    variables none is measured unless asked for (``--pool-join-asks N``); they are reported
-    as estimates instead (:func:`unmeasured_asks`).
+    variables none is measured unless asked for (``--pool-join-asks N``) or the asks run on a
+    cluster (``cluster``: each ask is a task of its own, so the minutes are spread over the
+    workers); otherwise they are reported as estimates (:func:`unmeasured_asks`).
     """
     if pool_joins is not None:
         return max(0, int(pool_joins))
-    return 0 if run.levels["pooled"].lp.n > LARGE_POOLED_MODEL else None
+    return 0 if run.levels["pooled"].lp.n > LARGE_POOLED_MODEL and not cluster else None
 
 
-def choose_candidates(run: RunResult, max_measured: int = 12,
-                      pool_joins: int | None = None) -> tuple[list[Candidate], list[Candidate]]:
-    """The candidates to measure (best estimate first) and the pool joins left out by the limit."""
+def choose_candidates(run: RunResult, max_measured: int = 12, pool_joins: int | None = None,
+                      cluster: bool = False) -> tuple[list[Candidate], list[Candidate]]:
+    """The candidates to measure (best estimate first) and the pool joins left out by the limit
+    (none on a cluster, :func:`pool_join_limit`)."""
     # Estimates rounded to 12 significant figures for the order: equal prices summed in a
     # different order differ in the last bits, and must still tie (then the codes decide).
     cands = sorted(candidates(run), key=lambda c: (-float(f"{c.estimate:.12g}"), c.change, c.pot_code or "",
                                                    c.area_code or "", c.cohort_code or ""))
-    limit = pool_join_limit(run, pool_joins)
+    limit = pool_join_limit(run, pool_joins, cluster)
     chosen: list[Candidate] = []
     skipped: list[Candidate] = []
     joins = 0
@@ -467,10 +469,11 @@ class AskContext:
 
 def measure_asks(run: RunResult, max_measured: int = 12, progress=None, pool_joins: int | None = None,
                  chosen: list[Candidate] | None = None,
-                 workers=None) -> tuple[pd.DataFrame, list[Candidate]]:
+                 workers=None, runner=None) -> tuple[pd.DataFrame, list[Candidate]]:
     """asks.csv: the pool as a whole, then each chosen candidate measured (see the module
     docstring), and the candidate of each row in its order. ``chosen`` defaults to :func:`choose_candidates`; with ``workers`` (an
-    :class:`commissioning.analysis.workers.Workers`) every other candidate is measured in the worker."""
+    :class:`commissioning.analysis.workers.Workers`) every other candidate is measured in the worker;
+    with a ``runner`` on a cluster (:mod:`commissioning.analysis.cluster`) each candidate is a task there."""
     case = run.case
     rows = []
     aligned, pooled = run.levels["aligned"], run.levels["pooled"]
@@ -496,7 +499,7 @@ def measure_asks(run: RunResult, max_measured: int = 12, progress=None, pool_joi
                                          frozenset(pool_members(run)))))
     if chosen is None:
         chosen, _ = choose_candidates(run, max_measured, pool_joins)
-    rows.extend(r for r in _measure_all(AskContext.of(run), chosen, progress, workers) if r is not None)
+    rows.extend(r for r in _measure_all(AskContext.of(run), chosen, progress, workers, runner) if r is not None)
     if not rows:
         return pd.DataFrame(columns=ASK_COLUMNS), []
     for r in rows:
@@ -518,12 +521,17 @@ def measured_asks(run: RunResult, max_measured: int = 12, progress=None, pool_jo
     return measure_asks(run, max_measured, progress, pool_joins, chosen, workers)[0]
 
 
-def _measure_all(ctx: AskContext, chosen: list[Candidate], progress=None, workers=None) -> list[dict | None]:
+def _measure_all(ctx: AskContext, chosen: list[Candidate], progress=None, workers=None,
+                 runner=None) -> list[dict | None]:
     """Each candidate measured, in order; with ``k`` worker processes, candidate ``i`` goes to
-    process ``i mod (k + 1)`` (0 is this one)."""
+    process ``i mod (k + 1)`` (0 is this one); on a cluster (``runner`` with an address), each
+    candidate is one task there, the context sent to every worker once."""
     counted = getattr(progress, "counted", None)
     bar = counted("measuring asks", total=len(chosen), unit="re-solves") if counted and chosen else \
         contextlib.nullcontext(lambda steps=1, what=None: None)
+    if runner is not None and getattr(runner, "address", None):
+        with bar as advance:
+            return runner.map(_measure, ctx, chosen, on_done=lambda _: advance(1))
     results: list[dict | None] = [None] * len(chosen)
     procs = 1 + min(getattr(workers, "extra", 0), max(0, len(chosen) - 1))
     shares = {w: list(range(w, len(chosen), procs)) for w in range(1, procs)}

@@ -262,13 +262,15 @@ def binding_constraints(case: Case, level: LevelResult) -> pd.DataFrame:
 # ---- everything --------------------------------------------------------------------------------
 def explain_run(run: RunResult, asks: bool = True, max_measured: int = 12, progress=None,
                 pool_joins: int | None = None, workers=None, measure_dropped: bool | None = None,
-                measure_realism: bool | None = None) -> Explanation:
+                measure_realism: bool | None = None, runner=None) -> Explanation:
     """Flags, binding rows, shadow prices, dropped cohorts and areas and (with ``asks``) the
     measured asks of a run.
 
     ``pool_joins`` caps the pool-join asks measured (default: all below
     :data:`commissioning.analysis.asks.LARGE_POOLED_MODEL` variables, none above). ``workers`` (see
-    :mod:`commissioning.analysis.workers`) measures every other ask in a second process.
+    :mod:`commissioning.analysis.workers`) measures every other ask in a second process; a
+    ``runner`` on a Dask cluster (:mod:`commissioning.analysis.cluster`) measures each ask as a task
+    there instead, and then every pool-join ask among them, whatever the model's size.
     ``measure_dropped`` (default: as ``asks``) measures what protecting each dropped cohort or
     area would cost, one re-solve each; without it they are flagged, their cost not measured.
     ``measure_realism`` (default: as ``asks``) measures the price of each realism rule, one
@@ -295,8 +297,9 @@ def explain_run(run: RunResult, asks: bool = True, max_measured: int = 12, progr
     binding = pd.concat([binding_constraints(case, run.levels[n]) for n in run.solved_levels],
                         ignore_index=True)
     if asks:
-        chosen, skipped = choose_candidates(run, max_measured, pool_joins)
-        asks_frame, cands = measure_asks(run, progress=progress, chosen=chosen, workers=workers)
+        on_cluster = runner is not None and getattr(runner, "address", None) is not None
+        chosen, skipped = choose_candidates(run, max_measured, pool_joins, cluster=on_cluster)
+        asks_frame, cands = measure_asks(run, progress=progress, chosen=chosen, workers=workers, runner=runner)
         package = build_package(run, asks_frame, cands, progress=progress)
         unmeasured = unmeasured_frame(run, skipped)
         if len(unmeasured) and progress:

@@ -28,8 +28,16 @@ Method, per level:
 
 Each point's ``share_of_dividend`` is ``(objective − baseline) / (unconstrained −
 baseline)`` for its level: 0 at today, 1 at the level's optimum (empty when the level adds
-nothing over today). Consecutive steps are warm-started (HiGHS): each loosens the limit, so
-the previous optimal basis stays feasible and the primal simplex carries on from it.
+nothing over today).
+
+The steps do not depend on one another: each is the level's model with one more row, the
+limit on money moved, so each starts (HiGHS) from the level's unconstrained optimum — every
+phase from its own basis — with the dual simplex (adding a row leaves that basis dual
+feasible). So ``--cluster ADDRESS`` solves them as tasks on a Dask cluster
+(:mod:`commissioning.analysis.cluster`), each worker building the level's model once, and the
+figures are the same as here, where the same tasks run one after another. (Until issue 20 the
+steps were chained, each from the previous step's basis with the primal simplex; measured on
+the example, the independent steps take no longer.)
 
 A step may have no feasible plan: where today's provision breaks a ``rules`` row, keeping
 all of it breaks the rule too. Such a point is kept, with status ``infeasible`` and no
@@ -198,7 +206,7 @@ def _solve_step(case: Case, lp: LinearProgram, level: str, solver: str, time_lim
     """``lp`` solved as :func:`optimiser.levels.solve_level` solves a level, or None when no plan meets
     its limit on money moved. (No diagnosis: the unconstrained level was feasible, so the limit is
     what collides, with today's provision where that breaks a rule.)"""
-    sol = solve(lp, solver=solver, time_limit=time_limit, warm=warm)
+    sol = solve(lp, solver=solver, time_limit=time_limit, warm=warm, warm_method="dual")
     if sol.status == "infeasible":
         return None
     if sol.status not in ("optimal", "time_limit"):
@@ -208,9 +216,47 @@ def _solve_step(case: Case, lp: LinearProgram, level: str, solver: str, time_lim
     return LevelResult(level, sol.status, alloc, level_totals(case, alloc), lp, sol)
 
 
+@dataclass
+class StepJob:
+    """What every step of a frontier shares: sent to each worker once. Each worker builds a
+    level's model (the limit on money moved at all of today's money) the first time it needs it."""
+
+    case: Case  # the case with no limit on money moved and least disruption on
+    full: Case  # the same with the limit at all of today's money (one model per level, every step)
+    pool: frozenset[str]
+    solver: str
+    time_limit: float | None
+    warm: dict  # level -> the unconstrained optimum's basis (HiGHS), or None
+    measure: str
+    _models: dict = field(default_factory=dict, repr=False)
+
+    def model(self, level: str) -> LinearProgram:
+        """The level's model, built once in this process."""
+        if level not in self._models:
+            self._models[level] = create_model(self.full, pool=self.pool if level == "pooled" else frozenset())
+        return self._models[level]
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_models": {}}  # a model is built where it is solved
+
+
+def solve_frontier_step(job: StepJob, item: tuple[str, int, float]) -> FrontierPoint:
+    """One step of one level: its point, or an ``infeasible`` one when no plan meets its limit."""
+    level, k, share = item
+    result = _solve_step(job.case, _model_at(job.model(level), share), level, job.solver, job.time_limit,
+                         job.warm.get(level))
+    if result is None:
+        return FrontierPoint(level, k, share, "infeasible")
+    return _point(job.case, result, level, k, share, job.measure)
+
+
 def trace_frontier(case: Case, solver: str = "auto", steps: int = DEFAULT_STEPS, time_limit: float | None = None,
-                   progress: Progress | None = None) -> Frontier:
-    """The frontier of ``case`` (see the module docstring)."""
+                   progress: Progress | None = None, runner=None, on_step: Callable | None = None) -> Frontier:
+    """The frontier of ``case`` (see the module docstring). ``runner``
+    (:func:`commissioning.analysis.cluster.runner`) says where the steps are solved: here by
+    default, or on a Dask cluster — the same figures either way; ``on_step`` is called as each ends."""
+    from commissioning.analysis.cluster import Here
+
     if steps < 1:
         raise CaseError("--steps must be at least 1")
     say = progress or (lambda _: None)
@@ -227,37 +273,23 @@ def trace_frontier(case: Case, solver: str = "auto", steps: int = DEFAULT_STEPS,
     base = run.levels["baseline"]
     points = [FrontierPoint("baseline", None, None, "computed", money_moved(free, base.allocations),
                             dict(base.totals), float(base.totals[measure]), 0.0, base.allocations)]
-    pool = default_pool(case)
     # One model per level, built with the limit at all of today's money; each step scales that
     # one right-hand side (the rows, columns and objectives are the same at every step).
     full = free.with_changes(settings=free.settings.model_copy(
         update={"transition": free.settings.transition.model_copy(update={"max_moved": 1.0})}))
-    aligned_warm: list = []  # step k of the aligned level warms step k of the pooled one (HiGHS)
+    optima, items = {}, []
     for level in FRONTIER_LEVELS:
         optimum = _point(free, run.levels[level], level, steps, None, measure)
-        top_share = min(1.0, optimum.money_moved / today)
-        optimum.max_moved_share = top_share
-        say(f"building the {level} model for the frontier")
-        lp = create_model(full, pool=pool if level == "pooled" else frozenset())
-        level_points, warms, warm = [], [], None
-        for k in range(steps):
-            share = k / steps * top_share
-            say(f"frontier: {level} step {k}/{steps}, at most {share:.1%} of today's money moved")
-            # A looser limit than the last step's (or the same limit with the pool's columns added)
-            # leaves that step's basis feasible: the primal simplex carries on from it.
-            start = warm if warm is not None else (aligned_warm[k] if k < len(aligned_warm) else None)
-            result = _solve_step(free, _model_at(lp, share), level, run.solver, time_limit, start)
-            if result is None:
-                level_points.append(FrontierPoint(level, k, share, "infeasible"))
-                warms.append(None)
-                warm = None
-                continue
-            level_points.append(_point(free, result, level, k, share, measure))
-            warm = result.solution.warm
-            warms.append(warm)
-        if level == "aligned":
-            aligned_warm = warms
-        level_points.append(optimum)
+        optimum.max_moved_share = min(1.0, optimum.money_moved / today)
+        optima[level] = optimum
+        items += [(level, k, k / steps * optimum.max_moved_share) for k in range(steps)]
+    job = StepJob(free, full, default_pool(case), run.solver, time_limit,
+                  {lv: run.levels[lv].solution.warm for lv in FRONTIER_LEVELS}, measure)
+    say(f"frontier: {len(items)} steps, each at most a share of today's money moved")
+    solved = (runner or Here()).map(solve_frontier_step, job, items, on_step)
+    for level in FRONTIER_LEVELS:
+        optimum = optima[level]
+        level_points = [p for p in solved if p.level == level] + [optimum]
         span = optimum.objective_value - points[0].objective_value
         for p in level_points:
             if p.solved and abs(span) > 1e-9 * max(1.0, abs(optimum.objective_value)):

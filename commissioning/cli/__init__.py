@@ -118,7 +118,8 @@ def print_warnings(warnings: list[Problem], quiet: bool = False) -> None:
 def solver_option(fn):
     """The ``--solver`` option (auto, cbc or highs; default auto) of every command that solves."""
     return click.option("--solver", type=click.Choice(["auto", "cbc", "highs"]), default="auto", show_default=True,
-                        help="auto: CBC (bundled with PuLP) for small cases, HiGHS above 10,000 variables.")(fn)
+                        help="auto: HiGHS (through highspy, a dependency), CBC (bundled with PuLP) only where highspy "
+                             "is missing.")(fn)
 
 
 def cluster_option(fn):
@@ -263,11 +264,12 @@ def map_command(obj: Context, case: Path, out: Path, get_working: bool, solver: 
               help="Also find N further allocations of the aligned and pooled levels, each within near_optimal of "
               "the optimum (exactly optimal by default) and as different as possible by pot and area from the "
               "plans before it: alternatives.csv.")
+@cluster_option
 @click.option("--force", is_flag=True, help="Replace the output folder if it exists.")
 @click.pass_obj
 @handle_errors
 def optimise(obj: Context, case: Path, out: Path, solver: str, time_limit: float | None, scenario: Path | None,
-             pool_joins: int | None, jobs: int | None, alternatives: int, force: bool) -> None:
+             pool_joins: int | None, jobs: int | None, alternatives: int, cluster: str | None, force: bool) -> None:
     """Compute baseline, aligned and pooled allocations, and the dividends between them."""
     from optimiser.levels import optimise_case
 
@@ -284,9 +286,12 @@ def optimise(obj: Context, case: Path, out: Path, solver: str, time_limit: float
     from commissioning.analysis.workers import for_case
 
     # Started now, so that its imports overlap the optimisation (commissioning.analysis.workers).
-    with for_case(jobs, len(c.eligibility.cells())) as workers:
+    from commissioning.analysis.cluster import runner
+
+    # On a cluster the asks are its tasks (every pool-join ask measured), not the second process's.
+    with runner(cluster) as where, for_case(jobs, len(c.eligibility.cells())) as workers:
         run = optimise_case(c, solver=solver, time_limit=time_limit, progress=progress)
-        explanation = explain_run(run, progress=progress, pool_joins=pool_joins, workers=workers)
+        explanation = explain_run(run, progress=progress, pool_joins=pool_joins, workers=workers, runner=where)
         alts = None
         if alternatives:
             from optimiser.alternatives import run_alternatives
@@ -434,11 +439,12 @@ def compare(obj: Context, case: Path, scenarios: tuple[Path, ...], out: Path, so
               help="How many steps between 'nothing of today's moves' and the optimum (steps + 1 points a level).")
 @click.option("--time-limit", type=float, default=None, help="Seconds per solve; the best answer so far is "
               "kept and marked not proven optimal.")
+@cluster_option
 @click.option("--force", is_flag=True, help="Replace the output folder if it exists.")
 @click.pass_obj
 @handle_errors
 def frontier(obj: Context, case: Path, out: Path, scenario: Path | None, solver: str, steps: int,
-             time_limit: float | None, force: bool) -> None:
+             time_limit: float | None, cluster: str | None, force: bool) -> None:
     """Trace the objective against money moved from today's provision, for the aligned and pooled levels.
 
     Each level is solved without a limit on money moved, then again with at most k/STEPS of
@@ -456,7 +462,10 @@ def frontier(obj: Context, case: Path, out: Path, scenario: Path | None, solver:
     c, warnings = load_case_with_scenario(case, scenario)
     print_warnings(warnings, obj.quiet)
     progress = Progress(obj.quiet)
-    fr = trace_frontier(c, solver=solver, steps=steps, time_limit=time_limit, progress=progress)
+    from commissioning.analysis.cluster import runner
+
+    with runner(cluster) as where:
+        fr = trace_frontier(c, solver=solver, steps=steps, time_limit=time_limit, progress=progress, runner=where)
     with output_folder(out, force, inputs) as work:
         progress(f"writing the frontier to {out}")
         write_frontier_outputs(fr, work)

@@ -88,3 +88,37 @@ def _double(shared, item):
 
 def _divide(shared, item):
     return shared / item
+
+
+def test_optimise_on_a_cluster_measures_the_same_asks(cluster, tmp_path):
+    here, there = tmp_path / "here", tmp_path / "there"
+    invoke("optimise", EXAMPLE, "--out", here, "--solver", "highs", "--jobs", "1")
+    invoke("optimise", EXAMPLE, "--out", there, "--solver", "highs", "--cluster", cluster)
+    for name in ("asks.csv", "allocations.csv", "flags.csv"):
+        assert (here / name).read_text(encoding="utf-8") == (there / name).read_text(encoding="utf-8"), name
+
+
+def test_on_a_cluster_every_pool_join_ask_is_measured(monkeypatch):
+    """Above LARGE_POOLED_MODEL variables the pool-join asks are estimated here (a minute each at
+    national size), but measured on a cluster, where each is a task of its own."""
+    from commissioning.analysis import asks
+    from commissioning.inputs.validate import load_case
+    from optimiser.levels import optimise_case
+
+    run = optimise_case(load_case(EXAMPLE), solver="highs")
+    monkeypatch.setattr(asks, "LARGE_POOLED_MODEL", 10)  # the example's pooled model counts as large
+    every = len(asks.candidates(run))  # measure them all: the example's pool joins rank below its top 12
+    here, skipped = asks.choose_candidates(run, every)
+    there, none = asks.choose_candidates(run, every, cluster=True)
+    joins = [c for c in there if c.change == "pool"]
+    assert skipped and not none and joins
+    assert not [c for c in here if c.change == "pool"]
+    assert [c.pot_code for c in joins] == [c.pot_code for c in skipped]  # the same joins, in the same order
+    assert len(there) == len(here) + len(skipped)
+
+
+def test_frontier_on_a_cluster_equals_the_local_run(cluster, tmp_path):
+    here, there = tmp_path / "here", tmp_path / "there"
+    invoke("frontier", EXAMPLE, "--out", here, "--solver", "highs", "--steps", 4)
+    invoke("frontier", EXAMPLE, "--out", there, "--solver", "highs", "--steps", 4, "--cluster", cluster)
+    assert (here / "frontier.csv").read_text(encoding="utf-8") == (there / "frontier.csv").read_text(encoding="utf-8")
