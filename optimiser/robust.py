@@ -133,10 +133,15 @@ def robust_plan(case: Case, level: str, pool: frozenset[str], draws: np.ndarray,
                       judge_)
 
 
-def wait_and_see(case: Case, level: str, pool: frozenset[str], solver: str, warm=None) -> float:
+def wait_and_see(case: Case, level: str, pool: frozenset[str], solver: str, warm=None,
+                 like: tuple[LinearProgram, Case] | None = None) -> float:
     """The level's optimum (natural units) for ``case`` with its need known: the perfect-information
-    objective of one draw. ``warm`` is the undisturbed optimum's basis (HiGHS: dual simplex from it)."""
-    lp = create_model(case, pool=level_pool(case, level, pool))
+    objective of one draw. ``warm`` is the undisturbed optimum's basis (HiGHS: dual simplex from it);
+    ``like`` the undisturbed model and case, which the draw's model is built from (:mod:`optimiser.redraw`)."""
+    from optimiser.redraw import redraw
+
+    lp = redraw(like[0], like[1], case, level_pool(case, level, pool)) if like is not None else None
+    lp = lp or create_model(case, pool=level_pool(case, level, pool))
     if lp.infeasible_rules:
         raise _infeasible(lp, case, level, solver)
     sol = solve(lp, solver=solver, lexicographic=False, warm=warm, warm_method="dual")

@@ -112,6 +112,19 @@ class WaitAndSee:
     pool: frozenset[str]
     solver: str
     warm: Any
+    model: Any = field(default=None, repr=False)  # the undisturbed model, built once in each process
+
+    def undisturbed(self):
+        """The level's undisturbed model (each draw's is built from it, optimiser.redraw)."""
+        if self.model is None:
+            from optimiser.build import create_model
+            from optimiser.robust import level_pool
+
+            self.model = create_model(self.case, pool=level_pool(self.case, self.level, self.pool))
+        return self.model
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "model": None}  # a model is built where it is solved
 
 
 def solve_known(job: WaitAndSee, people: np.ndarray) -> float:
@@ -121,7 +134,8 @@ def solve_known(job: WaitAndSee, people: np.ndarray) -> float:
     from commissioning.analysis.sensitivity import case_with_need
 
     try:
-        return wait_and_see(case_with_need(job.case, people), job.level, job.pool, job.solver, job.warm)
+        return wait_and_see(case_with_need(job.case, people), job.level, job.pool, job.solver, job.warm,
+                            like=(job.undisturbed(), job.case))
     except InfeasibleError:
         return float("nan")
 
@@ -174,7 +188,7 @@ def run_robust(case: Case, settings: RobustSettings, runner=None,
     seconds["judge"] = time.perf_counter() - t
     t = time.perf_counter()
     say(f"solving {len(fresh)} fresh draws with their need known")
-    job = WaitAndSee(case, s.level, pool, solver, point.solution.warm)
+    job = WaitAndSee(case, s.level, pool, solver, point.solution.warm, model=point.lp)
     ws = np.array((runner or Here()).map(solve_known, job, list(fresh), on_draw), dtype=float)
     seconds["wait_and_see"] = time.perf_counter() - t
     v = point.lp.variables.iloc[cols]

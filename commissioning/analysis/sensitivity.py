@@ -127,6 +127,7 @@ class DrawJob:
     warm: dict[str, Any]  # level -> the undisturbed optimum's basis (HiGHS), or None
     levels: tuple[str, ...] = SOLVED_LEVELS
     models: dict[str, Any] = field(default_factory=dict, repr=False)  # level -> the undisturbed model
+    redraw: bool = True  # False: every draw's model built from the case (the benchmarks' cold draws)
 
     def pool_of(self, level: str) -> frozenset[str]:
         """The pool a level's model opens: none for the aligned level."""
@@ -159,7 +160,8 @@ def solve_draw(job: DrawJob, item: tuple[int, np.ndarray]) -> tuple[int, dict | 
     solved = {}
     try:
         for lv in job.levels:
-            lp = redraw(job.model(lv), job.case, c, job.pool_of(lv)) or create_model(c, pool=job.pool_of(lv))
+            lp = redraw(job.model(lv), job.case, c, job.pool_of(lv)) if job.redraw else None
+            lp = lp or create_model(c, pool=job.pool_of(lv))
             solved[lv] = solve_built(c, lv, lp, job.pool, job.solver, None, warm=job.warm.get(lv),
                                      warm_method="dual")
     except InfeasibleError:
@@ -172,8 +174,8 @@ def run_sensitivity(case: Case, need_spread: float, draws: int, seed: int = 0, s
     """Solve the undisturbed case, then ``draws`` cases with need drawn around it (see the module).
 
     ``runner`` (:func:`commissioning.analysis.cluster.runner`) says where the draws are solved:
-    here by default, or on a Dask cluster — the same figures either way. ``warm=False`` solves
-    every draw from scratch (the benchmarks' comparison).
+    here by default, or on a Dask cluster — the same figures either way. ``warm=False`` builds
+    every draw's model from the case and solves it from scratch (the benchmarks' comparison).
     """
     from optimiser.levels import default_pool, optimise_case
 
@@ -189,7 +191,8 @@ def run_sensitivity(case: Case, need_spread: float, draws: int, seed: int = 0, s
     infeasible: list[int] = []
     people = need_draws(case, need_spread, draws, seed)
     bases = {lv: base_run.levels[lv].solution.warm if warm else None for lv in SOLVED_LEVELS}
-    job = DrawJob(case, pool, solver, bases, models={lv: base_run.levels[lv].lp for lv in SOLVED_LEVELS})
+    job = DrawJob(case, pool, solver, bases, models={lv: base_run.levels[lv].lp for lv in SOLVED_LEVELS},
+                  redraw=warm)
     results = (runner or Here()).map(solve_draw, job, [(d, people[d]) for d in range(draws)], on_draw)
     for d, solved in results:
         if solved is None:
