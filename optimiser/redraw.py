@@ -32,20 +32,13 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from commissioning.case.eligibility import same_need_cells
 from commissioning.case.model import Case
 
 from optimiser.families.registry import BY_NAME
 from optimiser.lp import LinearProgram
 
 CELL = ["area_code", "cohort_code", "year"]
-
-
-def same_cells(base: Case, drawn: Case) -> bool:
-    """Whether ``drawn`` has ``base``'s need rows, in order, each above zero where it was."""
-    a, b = base.need, drawn.need
-    return len(a) == len(b) and all(
-        (x.area_code, x.cohort_code, x.year) == (y.area_code, y.cohort_code, y.year) and (x.people > 0) == (y.people > 0)
-        for x, y in zip(a, b))
 
 
 def need_rows(lp: LinearProgram, case: Case) -> np.ndarray:
@@ -65,7 +58,7 @@ def need_rows(lp: LinearProgram, case: Case) -> np.ndarray:
 def redraw(lp: LinearProgram, base: Case, drawn: Case, pool: frozenset[str] = frozenset()) -> LinearProgram | None:
     """The model of ``drawn`` (``base`` with other need figures) from ``lp``, ``base``'s model of the
     same level; None when that cannot be promised (see the module docstring)."""
-    if lp.built_by is None or lp.infeasible_rules or not same_cells(base, drawn):
+    if lp.built_by is None or lp.infeasible_rules or not same_need_cells(base, drawn):
         return None
     ctx = lp.context
     if ctx is None or ctx.pool != frozenset(pool):
