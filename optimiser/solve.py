@@ -191,7 +191,6 @@ class WarmStart:
         self.columns, self.rows, self._basis = columns, rows, basis
         self._col_status, self._row_status = col_status, row_status
         self.phases: list[PhaseBasis] = list(phases or [])
-        self.mapped: tuple[np.ndarray, np.ndarray] | None = None  # the last apply's positions
         self._coders: dict[str, _KeyCoder] = {}
 
     def _coder(self, which: str) -> _KeyCoder:
@@ -205,7 +204,7 @@ class WarmStart:
         columns = self.columns[[c for c in COL_KEY if c in self.columns.columns]]
         rows = self.rows[[c for c in ROW_KEY if c in self.rows.columns]]  # the keys only
         return {"columns": columns, "rows": rows, "_basis": None, "_col_status": self.col_status,
-                "_row_status": self.row_status, "phases": self.phases, "mapped": None, "_coders": {}}
+                "_row_status": self.row_status, "phases": self.phases, "_coders": {}}
 
     @classmethod
     def capture(cls, lp: LinearProgram, registry, h) -> "WarmStart | None":
@@ -253,7 +252,18 @@ class WarmStart:
         basis.alien = True
         return h.setBasis(basis) == highspy.HighsStatus.kOk
 
-    def apply(self, lp: LinearProgram, registry, h) -> float:
+    def mapping(self, lp: LinearProgram, registry) -> tuple[np.ndarray, np.ndarray, float]:
+        """Each column and row of ``lp`` as a position in this basis (-1: new), and the share of
+        this basis found there. A need draw's model (:meth:`same_model`) maps by position."""
+        if self.same_model(lp, registry):
+            return np.arange(len(self.columns)), np.arange(len(self.rows)), 1.0
+        col_pos = self._coder("columns").positions(lp.variables)
+        row_pos = self._coder("rows").positions(registry)
+        found = (_count_distinct(col_pos, len(self.columns)) + _count_distinct(row_pos, len(self.rows))) / \
+            max(1, len(self.columns) + len(self.rows))
+        return col_pos, row_pos, float(found)
+
+    def apply(self, lp: LinearProgram, registry, h, mapped: tuple | None = None) -> float:
         """Hand HiGHS the basis mapped onto ``lp``; return the share of it that was found.
 
         The share is of the old basis: its columns and rows that the new model still has. A
@@ -261,38 +271,30 @@ class WarmStart:
         columns) keeps all of it. Below :data:`MIN_WARM_SHARE` the old basis says too little
         about the new model (a basis captured under other keys maps to nothing, yet would be
         "applied"), so it is not handed over at all and the solve is a cold one, reported so.
-        The mapping is kept (:attr:`mapped`) for the later phases' bases (:meth:`apply_phase`).
+        ``mapped`` is :meth:`mapping`'s answer when the caller has it already.
         """
-        if self.same_model(lp, registry):  # a need draw's model: by position, no lookup
-            col_pos, row_pos = np.arange(len(self.columns)), np.arange(len(self.rows))
-            found = 1.0
-        else:
-            col_pos = self._coder("columns").positions(lp.variables)
-            row_pos = self._coder("rows").positions(registry)
-            found = (_count_distinct(col_pos, len(self.columns)) + _count_distinct(row_pos, len(self.rows))) / \
-                max(1, len(self.columns) + len(self.rows))
-        self.mapped = None
+        col_pos, row_pos, found = mapped or self.mapping(lp, registry)
         if found < MIN_WARM_SHARE:
-            return float(found)
-        self.mapped = (col_pos, row_pos)
-        return float(found) if self._set_mapped(h, self.col_status, self.row_status) else 0.0
+            return found
+        return found if self._set_mapped(h, (col_pos, row_pos), self.col_status, self.row_status) else 0.0
 
-    def apply_phase(self, k: int, h) -> bool:
-        """Hand HiGHS later phase ``k``'s basis mapped as :meth:`apply` mapped the first (its
+    def apply_phase(self, k: int, h, mapped: tuple) -> bool:
+        """Hand HiGHS later phase ``k``'s basis mapped as :meth:`mapping` mapped the model (its
         held-objective rows, after the model's, as they were); whether it was taken."""
-        if self.mapped is None or k >= len(self.phases):
+        if k >= len(self.phases):
             return False
         cols, rows = self.phases[k].statuses()
         held = rows[len(self.rows):]
-        if len(self.mapped[1]) + len(held) != h.getNumRow():
+        if len(mapped[1]) + len(held) != h.getNumRow():
             return False
-        return self._set_mapped(h, cols, rows[: len(self.rows)], held)
+        return self._set_mapped(h, mapped[:2], cols, rows[: len(self.rows)], held)
 
-    def _set_mapped(self, h, cols: np.ndarray, rows: np.ndarray, held: np.ndarray | None = None) -> bool:
+    def _set_mapped(self, h, positions: tuple, cols: np.ndarray, rows: np.ndarray,
+                    held: np.ndarray | None = None) -> bool:
         import highspy
 
         S = highspy.HighsBasisStatus
-        col_pos, row_pos = self.mapped
+        col_pos, row_pos = positions
         # Index -1 (a key the old model lacked) picks the appended default: a new column
         # starts non-basic at its lower bound (zero), a new row with its slack basic.
         c = np.append(cols, int(S.kLower))[col_pos]
@@ -495,7 +497,8 @@ def _solve_highs(lp: LinearProgram, time_limit: float | None, lexicographic: boo
 
     t0 = time.perf_counter()
     h, registry = highs_model(lp, with_registry=True)
-    share = warm.apply(lp, registry, h) if warm is not None else 0.0
+    mapped = warm.mapping(lp, registry) if warm is not None else None
+    share = warm.apply(lp, registry, h, mapped) if warm is not None else 0.0
     warmed = share >= MIN_WARM_SHARE
     # Every later phase of the old model's optimum starts from its own basis too (see WARM_SIMPLEX).
     phased = warmed and not lp.is_mip and bool(warm.phases)
@@ -549,7 +552,7 @@ def _solve_highs(lp: LinearProgram, time_limit: float | None, lexicographic: boo
                          held[nz].astype(float))
             h.changeColsCost(lp.n, np.arange(lp.n, dtype=np.int32), c.astype(float))
             if phased and (c is lp.disruption or (warm_method == "dual" and lp.fixed_preference)) \
-                    and warm.apply_phase(k, h):
+                    and warm.apply_phase(k, h, mapped):
                 # This phase of the old model, solved before: with other right-hand sides or fewer
                 # rows (dual) its basis stays dual feasible; with fewer columns or tighter rows
                 # (primal) only the held objective's row is violated, and the primal simplex
