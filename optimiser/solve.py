@@ -78,6 +78,13 @@ MIN_WARM_SHARE = 0.5
 # violated (national: 0.1-2.5 s against a 20-23 s interior-point solve; the dual simplex from
 # there took 85 s on an ask that gains).
 WARM_SIMPLEX = {"primal": 4, "dual": 1}
+# Above IPM_ABOVE columns a later phase started from its old basis may stop at this many
+# pivots; it is then solved afresh by interior point, as a cold phase would be. From its
+# own basis least disruption usually needs ~150 pivots (a draw) to ~800 (an ask), but the
+# pooled level's re-solve with one more protection floor made 28,378 (84 s, against 24-31 s
+# for the interior point): at ~3 ms a pivot the cap bounds that waste near 15 s. A pivot
+# count, not a clock, so the path (and so the plan reached) is the same on any machine.
+WARM_PHASE_PIVOTS = 5_000
 
 
 COL_KEY = ["kind", "pot_code", "area_code", "cohort_code", "year", "programme", "budget_year"]
@@ -471,6 +478,15 @@ def _use_ipm(h) -> None:
     h.setOptionValue("run_crossover", "on")
 
 
+_NO_LIMIT = 2_147_483_647  # HiGHS's default simplex_iteration_limit (kHighsIInf)
+
+
+def _iteration_limit():
+    import highspy
+
+    return highspy.HighsModelStatus.kIterationLimit
+
+
 def _later_objectives(lp: LinearProgram) -> list[np.ndarray]:
     """The objectives after the primary, in order: least disruption (when on), then the tie-break."""
     out = []
@@ -551,8 +567,9 @@ def _solve_highs(lp: LinearProgram, time_limit: float | None, lexicographic: boo
                 h.addRow(zh - slack * max(1.0, abs(zh)), highspy_inf(), len(nz), nz.astype(np.int32),
                          held[nz].astype(float))
             h.changeColsCost(lp.n, np.arange(lp.n, dtype=np.int32), c.astype(float))
-            if phased and (c is lp.disruption or (warm_method == "dual" and lp.fixed_preference)) \
-                    and warm.apply_phase(k, h, mapped):
+            from_old = phased and (c is lp.disruption or (warm_method == "dual" and lp.fixed_preference)) \
+                and warm.apply_phase(k, h, mapped)
+            if from_old:
                 # This phase of the old model, solved before: with other right-hand sides or fewer
                 # rows (dual) its basis stays dual feasible; with fewer columns or tighter rows
                 # (primal) only the held objective's row is violated, and the primal simplex
@@ -570,10 +587,23 @@ def _solve_highs(lp: LinearProgram, time_limit: float | None, lexicographic: boo
                 h.setOptionValue("solver", "simplex")  # each phase starts from the last one's basis
                 h.setOptionValue("simplex_strategy", WARM_SIMPLEX["primal"])
             t_phase = time.perf_counter()
+            name = "disruption" if c is lp.disruption else "tiebreak"
+            capped = from_old and lp.n > IPM_ABOVE
+            if capped:
+                h.setOptionValue("simplex_iteration_limit", int(WARM_PHASE_PIVOTS))
             h.run()
-            timings["disruption" if c is lp.disruption else "tiebreak"] = time.perf_counter() - t_phase
-            timings[("disruption" if c is lp.disruption else "tiebreak") + "_iterations"] = float(
-                h.getInfo().simplex_iteration_count)
+            pivots = float(h.getInfo().simplex_iteration_count)
+            if capped:
+                h.setOptionValue("simplex_iteration_limit", _NO_LIMIT)
+                if h.getModelStatus() == _iteration_limit():
+                    # The warm path is longer than a cold interior-point solve: take that instead.
+                    timings[name + "_warm_abandoned"] = pivots
+                    h.clearSolver()
+                    _use_ipm(h)
+                    h.run()
+                    pivots += float(h.getInfo().simplex_iteration_count)
+            timings[name] = time.perf_counter() - t_phase
+            timings[name + "_iterations"] = pivots
             if _highs_status(h) != "optimal":
                 break
             if basis is not None:

@@ -142,3 +142,32 @@ def test_another_model_is_not_matched_by_position(example_lps):
     aligned, pooled, a, _ = example_lps
     _, _, _, registry = pooled.matrix()
     assert not a.warm.same_model(pooled, registry)
+
+
+def test_a_warm_phase_that_runs_long_is_solved_afresh_with_the_same_plan(monkeypatch, drawn_levels):
+    """Above IPM_ABOVE columns a later phase started from its old basis stops at WARM_PHASE_PIVOTS
+    pivots and is solved by interior point instead (the pooled re-solve with one more floor made
+    28,378 pivots from its old basis at national size). Both thresholds lowered so that the
+    example's draw takes that path: least disruption and the tie-break each give up after one
+    pivot, and the plan is the one a cold solve on the same path (interior point) reaches."""
+    from commissioning.analysis.sensitivity import case_with_need, need_draws
+    from optimiser.levels import solve_level
+
+    base = drawn_levels[0]
+    case = load_case(EXAMPLE)
+    drawn = case_with_need(case, need_draws(case, 0.1, 1, seed=3)[0])
+    monkeypatch.setattr(solve_module, "IPM_ABOVE", 0)
+    cold = solve_level(drawn, "aligned", frozenset(), "highs", None)
+    monkeypatch.setattr(solve_module, "WARM_PHASE_PIVOTS", 1)
+    again = solve_level(drawn, "aligned", frozenset(), "highs", None, warm=base.solution.warm, warm_method="dual")
+    t = again.solution.timings
+    assert t["disruption_warm_abandoned"] == 1 and t["tiebreak_warm_abandoned"] == 1
+    assert again.totals == pytest.approx(cold.totals, rel=1e-9)
+    keys = ["pot_code", "area_code", "cohort_code", "year"]
+    assert again.allocations[keys].equals(cold.allocations[keys])
+    assert np.abs(again.allocations["amount"].to_numpy() - cold.allocations["amount"].to_numpy()).max() <= 0.01
+    # With room to finish, the warm phases are kept, and the optimum is the same.
+    monkeypatch.setattr(solve_module, "WARM_PHASE_PIVOTS", 1_000_000)
+    kept = solve_level(drawn, "aligned", frozenset(), "highs", None, warm=base.solution.warm, warm_method="dual")
+    assert not any(k.endswith("_warm_abandoned") for k in kept.solution.timings)
+    assert kept.solution.objective == pytest.approx(cold.solution.objective, rel=1e-9)
