@@ -57,6 +57,7 @@ from optimiser.families.rules import RULE
 from optimiser.objective import MEASURE, UNIT
 from commissioning.case import years as fy
 from commissioning.analysis import policy
+from commissioning.analysis.workers import deal
 from commissioning.case.model import ALL, Case, Rule
 
 from optimiser.anchor import anchored
@@ -532,46 +533,8 @@ def _measure_all(ctx: AskContext, chosen: list[Candidate], progress=None, worker
     if runner is not None and getattr(runner, "address", None):
         with bar as advance:
             return runner.map(_measure, ctx, chosen, on_done=lambda _: advance(1))
-    results: list[dict | None] = [None] * len(chosen)
-    procs = 1 + min(getattr(workers, "extra", 0), max(0, len(chosen) - 1))
-    shares = {w: list(range(w, len(chosen), procs)) for w in range(1, procs)}
-    futures, failed = {}, []
-    if shares:
-        import pickle
-
-        # Pickled here, once, before any ask is measured: not in the executor's feeder
-        # thread while this one fills caches on the case it is pickling.
-        blob = pickle.dumps(ctx, protocol=pickle.HIGHEST_PROTOCOL)
-        for w, idx in shares.items():
-            try:
-                futures[w] = workers.submit(_measure_batch, blob, [chosen[i] for i in idx])
-            except Exception as e:  # the worker is gone already (killed, failed to start)
-                failed.append((w, e))
-    mine = set(range(0, len(chosen), procs))
     with bar as advance:
-        for i, cand in enumerate(chosen):
-            if i not in mine:
-                continue
-            advance(0, cand.words)
-            results[i] = _measure(ctx, cand)
-            advance(1)
-        for w, future in futures.items():
-            advance(0, f"waiting for the {len(shares[w])} asks measured in another process")
-            try:
-                for i, row in zip(shares[w], future.result()):
-                    results[i] = row
-                advance(len(shares[w]))
-            except Exception as e:  # the worker died or failed: measure its share here, and say so
-                failed.append((w, e))
-        for w, e in failed:
-            import sys
-
-            print(f"commissioning: the second process for the asks failed ({type(e).__name__}: {e}); "
-                  "measuring its asks here instead", file=sys.stderr)
-            for i in shares[w]:
-                results[i] = _measure(ctx, chosen[i])
-                advance(1)
-    return results
+        return deal(_measure, ctx, chosen, workers, advance, words=lambda c: c.words, what="asks")
 
 
 def solve_with(case: Case, pool: frozenset[str], solver: str, warm=None, lexicographic: bool = True,
@@ -597,14 +560,6 @@ def solve_with(case: Case, pool: frozenset[str], solver: str, warm=None, lexicog
         return None
     alloc = allocations_from(lp.variables, settle(lp, sol.x), case) if lexicographic else None
     return BaseLevel(sol.objective, alloc, sol.warm)
-
-
-def _measure_batch(blob: bytes, cands: list[Candidate]) -> list[dict | None]:
-    """In a worker process: measure these candidates, in order, against the pickled context."""
-    import pickle
-
-    ctx = pickle.loads(blob)
-    return [_measure(ctx, c) for c in cands]
 
 
 def _measure(ctx: AskContext, cand: Candidate) -> dict | None:

@@ -22,7 +22,9 @@ with the other rules, the cost is not a number but the colliding rules, in words
 
 Each re-solve is one more solve of the level's model, so at most :data:`MAX_MEASURED`
 are measured per level, those losing the most people first; the rest are flagged with
-their cost "not measured" (and said so in progress). Nothing here writes files: the
+their cost "not measured" (and said so in progress). The re-solves are independent of each
+other: with the second process of :mod:`commissioning.analysis.workers` every other one is
+made there, and on a cluster each is a task (the same figures either way, tested). Nothing here writes files: the
 results are :class:`Dropped` records, turned into ``flags.csv`` rows (``kind =
 dropped``) by :func:`dropped_flags` and into ``summary.json``'s ``dropped`` by
 :meth:`Dropped.record`.
@@ -35,6 +37,7 @@ from dataclasses import dataclass, replace
 
 from commissioning.analysis.asks import gains
 from commissioning.analysis.flags import Flag
+from commissioning.analysis.workers import deal
 from commissioning.case.model import Case, Protect
 from commissioning.errors import InfeasibleError, SolverError
 
@@ -160,15 +163,47 @@ def protected_case(case: Case, kind: str, code: str, share: float = FLOOR_SHARE)
     return case.with_changes(settings=case.settings.model_copy(update={"protect": floors}))
 
 
-def measure(run: RunResult, d: Dropped) -> Dropped:
+@dataclass(frozen=True)
+class LevelBase:
+    """What re-solving one level needs of it: its pool, its plan and its optimal bases."""
+
+    pool: frozenset[str]
+    allocations: object  # pd.DataFrame
+    warm: object  # optimiser.solve.WarmStart | None
+
+
+@dataclass(frozen=True)
+class DroppedContext:
+    """Everything :func:`measure` reads of a run, without its models: small enough to send to a
+    worker process (:mod:`commissioning.analysis.workers`) or a cluster once."""
+
+    case: Case
+    solver: str
+    time_limit: float | None
+    objective: str
+    levels: dict  # level -> LevelBase
+
+    @classmethod
+    def of(cls, run: RunResult, levels) -> "DroppedContext":
+        """The context of ``run`` for re-solving these ``levels``."""
+        def base(name: str) -> LevelBase:
+            lv = run.levels[name]
+            return LevelBase(lv.pool or run.pool, lv.allocations, lv.solution.warm if lv.solution else None)
+
+        return cls(run.case, run.solver, run.time_limit, run.objective, {n: base(n) for n in levels})
+
+
+def measure(ctx: "DroppedContext | RunResult", d: Dropped) -> Dropped:
     """``d`` with its cost measured by solving its level again with its floor (see the module docstring)."""
-    level = run.levels[d.level]
-    changed = protected_case(run.case, d.kind, d.code)
+    if isinstance(ctx, RunResult):
+        ctx = DroppedContext.of(ctx, [d.level])
+    level = ctx.levels[d.level]
+    changed = protected_case(ctx.case, d.kind, d.code)
     try:
         # One more floor adds rows only: the level's optimal bases stay dual feasible, so the
         # re-solve starts from them with the dual simplex (HiGHS; CBC starts cold).
-        solved = solve_level(changed, d.level, level.pool or run.pool, run.solver, run.time_limit,
-                             warm=level.solution.warm if level.solution else None, warm_method="dual")
+        solved = solve_level(changed, d.level, level.pool, ctx.solver, ctx.time_limit,
+                             warm=level.warm, warm_method="dual")
     except InfeasibleError as e:
         said = [c.description for c in e.collisions][:3]
         more = len(e.collisions) - len(said)
@@ -177,7 +212,7 @@ def measure(run: RunResult, d: Dropped) -> Dropped:
         return replace(d, status="infeasible", why=why)
     except SolverError as e:
         return replace(d, status="not_measured", why=f"the solver failed: {e}")
-    g = gains(level.allocations, solved.allocations, run.objective)
+    g = gains(level.allocations, solved.allocations, ctx.objective)
     col = KINDS[d.kind][1]
     protected = float(solved.allocations.loc[solved.allocations[col] == d.code, "participants"].sum())
     return replace(d, status="measured", cost=max(0.0, -g["gain"]) + 0.0,
@@ -185,9 +220,13 @@ def measure(run: RunResult, d: Dropped) -> Dropped:
 
 
 def dropped_analysis(run: RunResult, progress=None, measured: bool = True,
-                     max_measured: int = MAX_MEASURED) -> list[Dropped]:
+                     max_measured: int = MAX_MEASURED, workers=None, runner=None) -> list[Dropped]:
     """Every dropped cohort and area of a run (:func:`find_dropped`), the ``max_measured`` per
-    level losing the most people measured (:func:`measure`: one re-solve each) when ``measured``."""
+    level losing the most people measured (:func:`measure`: one re-solve each) when ``measured``.
+
+    The re-solves are independent: with ``workers`` (:mod:`commissioning.analysis.workers`) every
+    other one is made in the second process; with a ``runner`` on a cluster
+    (:mod:`commissioning.analysis.cluster`) each is a task there. The same figures either way."""
     found = find_dropped(run)
     if not measured or not found:
         return found
@@ -205,14 +244,19 @@ def dropped_analysis(run: RunResult, progress=None, measured: bool = True,
     say(f"{len(found)} dropped cohort(s) or area(s) at the aligned and pooled levels (no protection floor, over "
         f"half of today's people gone): measuring what protecting {len(chosen)} would cost, one more solve each"
         + (f" ({left} not measured)" if left else ""))
-    bar = counted("protecting dropped cohorts and areas", total=len(chosen), unit="re-solves") if counted else \
-        contextlib.nullcontext(lambda steps=1, what=None: None)
-    out = list(found)
+    bar = counted("protecting dropped cohorts and areas", total=len(chosen), unit="re-solves") if counted and chosen \
+        else contextlib.nullcontext(lambda steps=1, what=None: None)
+    items = [found[i] for i in chosen]
+    ctx = DroppedContext.of(run, sorted({d.level for d in items}))
     with bar as advance:
-        for i in chosen:
-            advance(0, f"{found[i].name} ({found[i].level})")
-            out[i] = measure(run, found[i])
-            advance(1)
+        if runner is not None and getattr(runner, "address", None):
+            done = runner.map(measure, ctx, items, on_done=lambda _: advance(1))
+        else:
+            done = deal(measure, ctx, items, workers, advance, words=lambda d: f"{d.name} ({d.level})",
+                        what="protection re-solves")
+    out = list(found)
+    for i, d in zip(chosen, done):
+        out[i] = d
     return out
 
 

@@ -272,7 +272,8 @@ def explain_run(run: RunResult, asks: bool = True, max_measured: int = 12, progr
     ``runner`` on a Dask cluster (:mod:`commissioning.analysis.cluster`) measures each ask as a task
     there instead, and then every pool-join ask among them, whatever the model's size.
     ``measure_dropped`` (default: as ``asks``) measures what protecting each dropped cohort or
-    area would cost, one re-solve each; without it they are flagged, their cost not measured.
+    area would cost, one re-solve each, shared with the ``workers`` or the ``runner``'s cluster as
+    the asks are; without it they are flagged, their cost not measured.
     ``measure_realism`` (default: as ``asks``) measures the price of each realism rule, one
     re-solve per rule and level, unless the pooled model is above ``LARGE_POOLED_MODEL``
     variables (then ``realism_not_measured`` says so).
@@ -285,7 +286,8 @@ def explain_run(run: RunResult, asks: bool = True, max_measured: int = 12, progr
     flags: list[Flag] = []
     pm = provision_map(case, baseline=run.levels["baseline"].allocations)
     map_flags = pm.flags_frame
-    dropped = dropped_analysis(run, progress=progress, measured=asks if measure_dropped is None else measure_dropped)
+    dropped = dropped_analysis(run, progress=progress, measured=asks if measure_dropped is None else measure_dropped,
+                               workers=workers, runner=runner)
     for name in run.solved_levels:
         lv = run.levels[name]
         holding = holding_back(case, lv, run.solver)
@@ -310,7 +312,8 @@ def explain_run(run: RunResult, asks: bool = True, max_measured: int = 12, progr
         package = None
     prices = pd.concat([shadow_prices(case, run.levels[n]) for n in run.solved_levels], ignore_index=True)
     skipped = {n: list(run.levels[n].lp.skipped_rules) for n in run.solved_levels if run.levels[n].lp.skipped_rules}
-    realism, realism_not_measured = _realism(run, asks if measure_realism is None else measure_realism, progress)
+    realism, realism_not_measured = _realism(run, asks if measure_realism is None else measure_realism, progress,
+                                             workers)
     settlement = rule_costs(run) if asks else []
     extra = settlement_asks(run, settlement, len(asks_frame) + 1)
     if extra:
@@ -320,7 +323,7 @@ def explain_run(run: RunResult, asks: bool = True, max_measured: int = 12, progr
                        dropped, realism, realism_not_measured, package, settlement)
 
 
-def _realism(run: RunResult, measured: bool, progress=None) -> tuple[list[dict], str]:
+def _realism(run: RunResult, measured: bool, progress=None, workers=None) -> tuple[list[dict], str]:
     """The price of realism's rows, or none and why (not asked for, or the pooled model too large)."""
     from commissioning.analysis import asks as asks_module  # read at call time (tests lower the limit)
     from commissioning.analysis.realism import price_of_realism
@@ -336,5 +339,5 @@ def _realism(run: RunResult, measured: bool, progress=None) -> tuple[list[dict],
         return [], why
     # A cost below rounding (a hundredth of an outcome or person, £1 of value) is the solver's noise: 0.
     zero = asks_module.ROUNDING[asks_module.GAIN_OF[run.objective]]
-    rows = price_of_realism(run, progress=progress)
+    rows = price_of_realism(run, progress=progress, workers=workers)
     return [{**r, "cost": 0.0, "cost_share": 0.0} if abs(r["cost"]) < zero else r for r in rows], ""

@@ -96,35 +96,65 @@ def realism_frame(explanation) -> "pd.DataFrame":
     return pd.DataFrame(list(getattr(explanation, "realism", None) or []), columns=REALISM_COLUMNS)
 
 
-def price_of_realism(run, solver: str | None = None, progress=None) -> list[dict]:
-    """One row per rule the run's case sets and level it touches (:data:`REALISM_COLUMNS`)."""
-    from optimiser.levels import solve_level
+@dataclass(frozen=True)
+class RealismContext:
+    """What pricing a rule needs of a run, without its models (sent to a worker process once)."""
 
-    case = run.case
-    solver = solver or run.solver
-    scale_of = {name: lv.solution.objective if lv.solution is not None else 0.0
-                for name, lv in run.levels.items() if name != "baseline"}
-    rows = []
+    case: Case
+    pool: frozenset
+    solver: str
+    time_limit: float | None
+    with_it: dict  # level -> its objective with every rule
+
+
+def realism_jobs(case: Case, levels) -> list[tuple[str, str]]:
+    """The (rule, level) pairs to price: each rule the case sets, at each solved level it touches."""
+    jobs = []
     for r in RELAXATIONS:
         if not r.applies(case):
             continue
-        lifted = r.lift(case)
         for level in r.levels:
-            if level not in scale_of or (r.rule == "capacity" and level == "aligned"
-                                         and not any(p.capacity is not None for p in case.pots)):
+            if level not in levels or (r.rule == "capacity" and level == "aligned"
+                                       and not any(p.capacity is not None for p in case.pots)):
                 continue  # the multiple applies in the pool only; stated capacities at every level
-            if progress:
-                progress(f"measuring the price of {r.words} ({level})")
-            with_it = scale_of[level]
-            try:
-                without = solve_level(lifted, level, run.pool, solver, run.time_limit).solution.objective
-                note = ""
-            except InfeasibleError:  # cannot happen for a lifted rule alone, but never hide it
-                without, note = float("nan"), "infeasible without it"
-            cost = without - with_it
-            if abs(cost) <= 1e-6 * max(1.0, abs(with_it)):
-                cost = 0.0  # the solvers' tolerance, not a cost (and never a "-0" in a table)
-            rows.append({"rule": r.rule, "level": level, "objective_with": with_it, "objective_without": without,
-                         "cost": cost, "cost_share": cost / without if without else 0.0,
-                         "note": note or r.words})
-    return rows
+            jobs.append((r.rule, level))
+    return jobs
+
+
+def price_rule(ctx: RealismContext, job: tuple[str, str]) -> dict:
+    """One row of :data:`REALISM_COLUMNS`: the ``job``'s level solved again with its rule lifted."""
+    from optimiser.levels import solve_level
+
+    rule, level = job
+    r = next(x for x in RELAXATIONS if x.rule == rule)
+    with_it = ctx.with_it[level]
+    try:
+        without = solve_level(r.lift(ctx.case), level, ctx.pool, ctx.solver, ctx.time_limit).solution.objective
+        note = ""
+    except InfeasibleError:  # cannot happen for a lifted rule alone, but never hide it
+        without, note = float("nan"), "infeasible without it"
+    cost = without - with_it
+    if abs(cost) <= 1e-6 * max(1.0, abs(with_it)):
+        cost = 0.0  # the solvers' tolerance, not a cost (and never a "-0" in a table)
+    return {"rule": rule, "level": level, "objective_with": with_it, "objective_without": without,
+            "cost": cost, "cost_share": cost / without if without else 0.0, "note": note or r.words}
+
+
+def price_of_realism(run, solver: str | None = None, progress=None, workers=None) -> list[dict]:
+    """One row per rule the run's case sets and level it touches (:data:`REALISM_COLUMNS`); with
+    ``workers`` (:mod:`commissioning.analysis.workers`) every other re-solve is made in the second
+    process, with the same figures."""
+    from commissioning.analysis.workers import deal
+
+    with_it = {name: lv.solution.objective if lv.solution is not None else 0.0
+               for name, lv in run.levels.items() if name != "baseline"}
+    ctx = RealismContext(run.case, run.pool, solver or run.solver, run.time_limit, with_it)
+    words = {r.rule: r.words for r in RELAXATIONS}
+
+    def advance(steps=1, what=None):
+        if progress and what:
+            progress(what)
+
+    return deal(price_rule, ctx, realism_jobs(run.case, with_it), workers, advance,
+                words=lambda job: f"measuring the price of {words[job[0]]} ({job[1]})",
+                what="realism re-solves")

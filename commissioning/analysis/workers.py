@@ -1,17 +1,19 @@
-"""A second process for the asks' re-solves, on machines with more than one core.
+"""A second process for the independent re-solves, on machines with more than one core.
 
-The measured asks are independent re-solves (a dozen by default). HiGHS holds Python's
+The measured asks (a dozen by default) and the re-solves that measure what protecting each
+dropped cohort or area would cost (:mod:`commissioning.analysis.dropped`) are independent
+re-solves of one run; :func:`deal` shares either out. HiGHS holds Python's
 GIL while it solves, so threads cannot run two at once; a second *process* can. The
 worker is started with ``spawn`` — a fresh interpreter, never a fork of a process whose
 solver threads are running — as soon as the case is read, so that its imports overlap the
-optimisation; by the time the asks are measured it is ready, and it takes every other ask.
+optimisation; by the time the re-solves begin it is ready, and it takes every other one.
 
-Each ask is solved by the same code, from the same basis, in either process, so the asks
-are identical with or without the worker (tested). If the worker fails, the asks it held
-are measured in the main process and the failure is said on standard error: slower, never
+Each re-solve is made by the same code, from the same basis, in either process, so the
+results are identical with or without the worker (tested). If the worker fails, the re-solves
+it held are made in the main process and the failure is said on standard error: slower, never
 different.
 
-Used only where it pays (``worth_it``): a combined authority's dozen asks take ~2 s, a
+Used only where it pays (``worth_it``): a combined authority's re-solves take seconds, a
 district's well under one, and starting an interpreter costs about one CPU second.
 """
 
@@ -27,7 +29,7 @@ PARALLEL_ABOVE = 10_000
 
 
 def default_jobs() -> int:
-    """Processes for the asks: 2 on a machine with two or more cores, else 1."""
+    """Processes for the re-solves: 2 on a machine with two or more cores, else 1."""
     return 2 if (os.cpu_count() or 1) >= 2 else 1
 
 
@@ -40,7 +42,7 @@ def worth_it(jobs: int | None, cells: int) -> bool:
 
 def _ready(parent: int) -> None:
     """In the worker: ignore Ctrl-C (the main process handles it and stops the worker), leave
-    when the main process is gone, and import what the asks need while it optimises."""
+    when the main process is gone, and import what the re-solves need while it optimises."""
     import signal
     import threading
     import time
@@ -53,7 +55,9 @@ def _ready(parent: int) -> None:
         os._exit(0)
 
     threading.Thread(target=watch, daemon=True).start()
-    import commissioning.analysis.asks  # noqa: F401
+    # The heavy imports (pandas, scipy, highspy, the model layers); the analysis module whose
+    # function is sent is light on top of them, and imported when the first task names it.
+    import optimiser.levels  # noqa: F401
     import optimiser.solve  # noqa: F401
 
 
@@ -62,8 +66,8 @@ def _nothing() -> None:
 
 
 class Workers:
-    """``jobs - 1`` extra processes kept for the asks (one on a 2-core machine); a context
-    manager. The asks are dealt round-robin between this process and the workers."""
+    """``jobs - 1`` extra processes kept for the re-solves (one on a 2-core machine); a context
+    manager. The re-solves are dealt round-robin between this process and the workers (:func:`deal`)."""
 
     def __init__(self, jobs: int = 2):
         self.jobs = max(1, int(jobs))
@@ -103,7 +107,7 @@ class Workers:
 
 
 class NoWorkers:
-    """Stands in for :class:`Workers` when the asks are measured in this process alone."""
+    """Stands in for :class:`Workers` when the re-solves are made in this process alone."""
 
     extra = 0
 
@@ -115,6 +119,60 @@ class NoWorkers:
 
     def __exit__(self, *exc) -> None:
         pass
+
+
+def deal(fn, shared, items: list, workers=None, advance=None, words=None, what: str = "asks") -> list:
+    """``[fn(shared, item) for item in items]``, with ``k`` worker processes (``workers.extra``)
+    item ``i`` made by process ``i mod (k + 1)`` (0 is this one); the results in order.
+
+    ``fn`` must be a module-level function (it is sent by name); ``shared`` is pickled once, here,
+    before anything is solved. ``advance(steps, words)`` reports progress (``words(item)`` names
+    the item being made here); ``what`` names the items in what is said when a worker fails."""
+    advance = advance or (lambda steps=1, what=None: None)
+    results: list = [None] * len(items)
+    procs = 1 + min(getattr(workers, "extra", 0), max(0, len(items) - 1))
+    shares = {w: list(range(w, len(items), procs)) for w in range(1, procs)}
+    futures, failed = {}, []
+    if shares:
+        import pickle
+
+        # Pickled here, once: not in the executor's feeder thread while this one fills
+        # caches on the case it is pickling.
+        blob = pickle.dumps(shared, protocol=pickle.HIGHEST_PROTOCOL)
+        for w, idx in shares.items():
+            try:
+                futures[w] = workers.submit(_batch, fn, blob, [items[i] for i in idx])
+            except Exception as e:  # the worker is gone already (killed, failed to start)
+                failed.append((w, e))
+    for i in range(0, len(items), procs):
+        advance(0, words(items[i]) if words else None)
+        results[i] = fn(shared, items[i])
+        advance(1)
+    for w, future in futures.items():
+        advance(0, f"waiting for the {len(shares[w])} {what} made in another process")
+        try:
+            for i, row in zip(shares[w], future.result()):
+                results[i] = row
+            advance(len(shares[w]))
+        except Exception as e:  # the worker died or failed: make its share here, and say so
+            failed.append((w, e))
+    for w, e in failed:
+        import sys
+
+        print(f"commissioning: the second process for the {what} failed ({type(e).__name__}: {e}); "
+              f"measuring its {what} here instead", file=sys.stderr)
+        for i in shares[w]:
+            results[i] = fn(shared, items[i])
+            advance(1)
+    return results
+
+
+def _batch(fn, blob: bytes, items: list) -> list:
+    """In a worker process: ``fn(shared, item)`` for these items, in order, ``shared`` unpickled once."""
+    import pickle
+
+    shared = pickle.loads(blob)
+    return [fn(shared, item) for item in items]
 
 
 def for_case(jobs: int | None, cells: int) -> "Workers | NoWorkers":

@@ -130,3 +130,31 @@ def test_an_area_the_plan_leaves_is_flagged_with_its_measured_cost(tmp_path, sol
     assert area.words == ("Area A1: 10 people supported today, 0 in the aligned plan. Keeping at least half of "
                           "them each year would cost 3.5 outcomes (measured) and keep 5 of them supported over "
                           "the term.")
+
+
+class _GoneWorker:
+    """A second process that died before the re-solves were sent: submitting raises at once."""
+
+    extra = 1
+
+    def submit(self, fn, *args):
+        from concurrent.futures.process import BrokenProcessPool
+
+        raise BrokenProcessPool("the worker was killed")
+
+
+def test_the_re_solves_shared_with_a_second_process_give_the_same_findings(tmp_path, capsys):
+    """Every other re-solve made in a real second process (spawned, as the CLI starts it): the
+    same records, in the same order; a worker that is gone is said, and its share made here."""
+    from commissioning.analysis.workers import Workers
+
+    run = optimise_case(_case(tmp_path), solver="highs")
+    alone = dropped_analysis(run)
+    assert len(alone) == 2 and all(d.status == "measured" for d in alone)
+    with Workers(2) as w:
+        shared = dropped_analysis(run, workers=w)
+    assert shared == alone
+    gone = dropped_analysis(run, workers=_GoneWorker())
+    assert gone == alone
+    assert ("the second process for the protection re-solves failed (BrokenProcessPool: the worker was killed); "
+            "measuring its protection re-solves here instead") in capsys.readouterr().err

@@ -118,6 +118,20 @@ def test_a_protection_floor_costs_what_the_dearer_cohort_gives_up(tmp_path, solv
            "level (30.0%) and 1.5 at the pooled level (30.0%)." in realism_lines(summary)
 
 
+def test_the_re_solves_shared_with_a_second_process_give_the_same_prices(tmp_path):
+    """Every other lifted level solved in a real second process (spawned, as the CLI starts it):
+    the same rows, in the same order, as the contract case's hand-worked 1.8 outcomes above."""
+    from commissioning.analysis.realism import price_of_realism
+    from commissioning.analysis.workers import Workers
+
+    run = optimise_case(make_case(tmp_path / "case", **contract_tables()), solver="highs")
+    alone = price_of_realism(run)
+    with Workers(2) as w:
+        shared = price_of_realism(run, workers=w)
+    assert shared == alone and len(alone) == 3
+    assert _costs(shared)[("contract", "pooled")] == pytest.approx((8.2, 10, 1.8, 0.18), abs=1e-6)
+
+
 @pytest.mark.parametrize("solver", SOLVERS)
 def test_the_programme_limit_costs_the_pool_what_the_cheap_programme_would_buy(tmp_path, solver):
     run, ex = _explained(tmp_path, capacity_tables(), solver)

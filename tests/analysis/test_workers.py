@@ -90,8 +90,8 @@ class InlineWorkers:
         self.extra, self.batches = extra, []
 
     def submit(self, fn, *args):
-        if fn.__name__ == "_measure_batch":
-            self.batches.append([c.words for c in args[1]])
+        if fn.__name__ == "_batch" and args[0].__name__ == "_measure":
+            self.batches.append([c.words for c in args[2]])
         f = Future()
         f.set_result(fn(*args))
         return f
