@@ -194,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # As the CLI does: the asks' second process starts once the case is read.
     workers = for_case(args.jobs, len(case.eligibility.cells()))
-    print(f"asks measured in {1 + workers.extra} process(es)")
+    print(f"asks, dropped-cohort and realism re-solves made in {1 + workers.extra} process(es)")
     with timed("optimise_case", phase="optimise") as r_opt:
         run = optimise_case(case, solver=args.solver)
     with timed("flags (explain_run without asks)", phase="interpret"):
@@ -214,9 +214,9 @@ def main(argv: list[str] | None = None) -> int:
     from commissioning.analysis.explain import _realism
 
     with timed("dropped cohorts and areas, measured", phase="interpret") as r_drop:
-        dropped = dropped_analysis(run, measured=True)
+        dropped = dropped_analysis(run, measured=True, workers=workers)
     with timed("price of realism", phase="interpret") as r_real:
-        realism, realism_why = _realism(run, True)
+        realism, realism_why = _realism(run, True, workers=workers)
     print(f"dropped: {sum(d.status == 'measured' for d in dropped)} of {len(dropped)} measured; "
           f"realism: {len(realism)} row(s){' (' + realism_why + ')' if realism_why else ''}")
     n_workers = workers.extra

@@ -1,7 +1,7 @@
 """Uncertain need: warm draws, the robust model, and draws on a cluster, against a floor solve.
 
     python -m benchmarks.uncertainty SIZE [--case DIR] [--draws N] [--cold-draws N] [--robust-draws N]
-                                          [--workers 1,2] [--skip-robust] [--skip-cluster]
+                                          [--process-draws N] [--workers 1,2] [--skip-robust] [--skip-cluster]
 
 Prints, each measured in this run beside one **floor** solve (benchmarks/floor.py, the aligned
 LP built straight from the case and solved with ours' cold options):
@@ -11,6 +11,11 @@ LP built straight from the case and solved with ours' cold options):
   (:mod:`optimiser.redraw`), every phase started from its undisturbed basis with the dual
   simplex — then ``--cold-draws`` of them built from the case and solved from scratch; seconds
   per draw, and 100 warm draws as a multiple of the floor (the issue's target: under 10×);
+* **sensitivity draws in two processes**: ``--process-draws`` warm draws shared between this
+  process and a spawned second one (:class:`commissioning.analysis.workers.Processes`), as
+  ``sensitivity`` shares them on a machine of two or more cores without ``--cluster``; the
+  second process's start, imports and undisturbed models are inside the time (in the command
+  they overlap the undisturbed solve), and 100 draws as a multiple of the floor;
 * **the robust model**: ``commissioning robust``'s whole run at the aligned level with
   ``--robust-draws`` draws and as many fresh draws (its model size, seconds by phase);
 * **draws on a cluster**: the same warm draws on a ``LocalCluster`` of 1, 2, … workers
@@ -89,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cold-draws", type=int, default=None,
                     help="cold draws to compare with (default: --draws; 0 skips them, as at national size)")
     ap.add_argument("--robust-draws", type=int, default=50)
+    ap.add_argument("--process-draws", type=int, default=None,
+                    help="warm draws shared with a second process (default: --draws; 0 skips them)")
     ap.add_argument("--workers", default="1,2")
     ap.add_argument("--skip-robust", action="store_true")
     ap.add_argument("--skip-cluster", action="store_true")
@@ -110,6 +117,19 @@ def main(argv: list[str] | None = None) -> int:
                   f"a draw, {cold / a.cold_draws / (warm / a.draws):.1f}× the warm draw")
         print(f"  100 warm draws ≈ {100 * warm / a.draws:.1f} s = {100 * warm / a.draws / floor:.1f}× the floor "
               f"(target: under 10×); with the undisturbed run, {(base + 100 * warm / a.draws) / floor:.1f}×")
+        procs = a.draws if a.process_draws is None else a.process_draws
+        if procs:
+            from commissioning.analysis.workers import Processes, Workers
+
+            t = time.perf_counter()
+            with Workers(2) as w:
+                _draws(case, run, procs, warm=True, runner=Processes(w, what="draws"))
+            both = time.perf_counter() - t
+            print(f"sensitivity, {procs} warm draws in two processes: {both:.1f} s, {both / procs:.2f} s a draw "
+                  f"({warm / a.draws / (both / procs):.2f}× one process; the second process started inside the time)")
+            print(f"  100 warm draws in two processes ≈ {100 * both / procs:.1f} s = "
+                  f"{100 * both / procs / floor:.1f}× the floor (target: under 10×); with the undisturbed run, "
+                  f"{(base + 100 * both / procs) / floor:.1f}×")
         if not a.skip_robust:
             from commissioning.analysis.robust import RobustSettings, run_robust
 

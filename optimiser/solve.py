@@ -598,6 +598,7 @@ def _solve_highs(lp: LinearProgram, time_limit: float | None, lexicographic: boo
                 if h.getModelStatus() == _iteration_limit():
                     # The warm path is longer than a cold interior-point solve: take that instead.
                     timings[name + "_warm_abandoned"] = pivots
+                    timings[name + "_warm_seconds"] = time.perf_counter() - t_phase
                     h.clearSolver()
                     _use_ipm(h)
                     h.run()

@@ -5,6 +5,8 @@ asks each make many solves that do not depend on one another. :func:`runner` giv
 one way to run those, whatever the machine:
 
 * :class:`Here` (no ``--cluster``): one after another in this process, as before;
+* :class:`commissioning.analysis.workers.Processes` (no ``--cluster``, a second process started
+  where it pays): shared round-robin between this process and the second, in small batches;
 * :class:`Cluster` (``--cluster tcp://HOST:8786``): on the workers of a running Dask
   scheduler. What every task shares (the case, a basis) is sent to each worker once
   (scattered, broadcast); each task is one top-level function and its own small
@@ -116,6 +118,13 @@ class Cluster:
         self.close()
 
 
-def runner(address: str | None) -> Here | Cluster:
-    """:class:`Cluster` on ``address`` when one is given, else :class:`Here`."""
-    return Cluster(address) if address else Here()
+def runner(address: str | None, workers=None):
+    """:class:`Cluster` on ``address`` when one is given; else, with ``workers`` that have a process
+    besides this one, :class:`commissioning.analysis.workers.Processes` over them; else :class:`Here`."""
+    if address:
+        return Cluster(address)
+    if getattr(workers, "extra", 0):
+        from commissioning.analysis.workers import Processes
+
+        return Processes(workers, what="draws")
+    return Here()

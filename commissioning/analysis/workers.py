@@ -121,58 +121,112 @@ class NoWorkers:
         pass
 
 
-def deal(fn, shared, items: list, workers=None, advance=None, words=None, what: str = "asks") -> list:
+def deal(fn, shared, items: list, workers=None, advance=None, words=None, what: str = "asks",
+         chunk: int | None = None, on_done=None) -> list:
     """``[fn(shared, item) for item in items]``, with ``k`` worker processes (``workers.extra``)
     item ``i`` made by process ``i mod (k + 1)`` (0 is this one); the results in order.
 
     ``fn`` must be a module-level function (it is sent by name); ``shared`` is pickled once, here,
-    before anything is solved. ``advance(steps, words)`` reports progress (``words(item)`` names
-    the item being made here); ``what`` names the items in what is said when a worker fails."""
+    before anything is solved, and unpickled once per worker process however many batches it is
+    sent with. A worker's items go in one batch, or in batches of ``chunk`` (so that progress is
+    seen as they finish: a hundred draws, not a dozen asks). ``advance(steps, words)`` reports
+    progress (``words(item)`` names the item being made here) and ``on_done(result)`` is called as
+    each item is finished; ``what`` names the items in what is said when a worker fails."""
     advance = advance or (lambda steps=1, what=None: None)
     results: list = [None] * len(items)
     procs = 1 + min(getattr(workers, "extra", 0), max(0, len(items) - 1))
     shares = {w: list(range(w, len(items), procs)) for w in range(1, procs)}
-    futures, failed = {}, []
+    pending, failed = [], {}  # pending: (worker, indices, future); failed: worker -> (error, indices)
+
+    def finished(idx, rows):
+        for i, row in zip(idx, rows):
+            results[i] = row
+            if on_done:
+                on_done(row)
+        advance(len(idx))
+
+    def collect(block: bool) -> None:
+        for entry in list(pending):
+            w, idx, future = entry
+            if not (block or future.done()):
+                continue
+            pending.remove(entry)
+            try:
+                finished(idx, future.result())
+            except Exception as e:  # the worker died or failed: make its share here, and say so
+                failed.setdefault(w, (e, []))[1].extend(idx)
+
     if shares:
         import pickle
+        import uuid
 
         # Pickled here, once: not in the executor's feeder thread while this one fills
         # caches on the case it is pickling.
         blob = pickle.dumps(shared, protocol=pickle.HIGHEST_PROTOCOL)
+        token = uuid.uuid4().hex
         for w, idx in shares.items():
-            try:
-                futures[w] = workers.submit(_batch, fn, blob, [items[i] for i in idx])
-            except Exception as e:  # the worker is gone already (killed, failed to start)
-                failed.append((w, e))
+            size = chunk or len(idx)
+            for start in range(0, len(idx), size):
+                part = idx[start:start + size]
+                try:
+                    pending.append((w, part, workers.submit(_batch, fn, blob, [items[i] for i in part], token)))
+                except Exception as e:  # the worker is gone already (killed, failed to start)
+                    failed.setdefault(w, (e, []))[1].extend(part)
     for i in range(0, len(items), procs):
         advance(0, words(items[i]) if words else None)
-        results[i] = fn(shared, items[i])
-        advance(1)
-    for w, future in futures.items():
-        advance(0, f"waiting for the {len(shares[w])} {what} made in another process")
-        try:
-            for i, row in zip(shares[w], future.result()):
-                results[i] = row
-            advance(len(shares[w]))
-        except Exception as e:  # the worker died or failed: make its share here, and say so
-            failed.append((w, e))
-    for w, e in failed:
+        row = fn(shared, items[i])
+        finished([i], [row])
+        collect(block=False)
+    if pending:
+        advance(0, f"waiting for the {sum(len(idx) for _, idx, _ in pending)} {what} made in another process")
+    collect(block=True)
+    for e, idx in failed.values():
         import sys
 
         print(f"commissioning: the second process for the {what} failed ({type(e).__name__}: {e}); "
               f"measuring its {what} here instead", file=sys.stderr)
-        for i in shares[w]:
-            results[i] = fn(shared, items[i])
-            advance(1)
+        for i in sorted(idx):
+            finished([i], [fn(shared, items[i])])
     return results
 
 
-def _batch(fn, blob: bytes, items: list) -> list:
-    """In a worker process: ``fn(shared, item)`` for these items, in order, ``shared`` unpickled once."""
+_SHARED: dict[str, object] = {}  # in a worker process: the shared object of the current deal, by its token
+
+
+def _batch(fn, blob: bytes, items: list, token: str = "") -> list:
+    """In a worker process: ``fn(shared, item)`` for these items, in order, ``shared`` unpickled
+    once per deal (its ``token``) and kept for the deal's later batches."""
     import pickle
 
-    shared = pickle.loads(blob)
+    if token not in _SHARED:
+        _SHARED.clear()  # one deal at a time: the last one's case is let go
+        _SHARED[token] = pickle.loads(blob)
+    shared = _SHARED[token]
     return [fn(shared, item) for item in items]
+
+
+class Processes:
+    """Runs independent tasks in this process and the ``workers``' processes (:func:`deal`), with
+    the interface of :class:`commissioning.analysis.cluster.Here`: used for a sweep on one
+    machine with two or more cores."""
+
+    address = None
+
+    def __init__(self, workers, chunk: int = 4, what: str = "solves"):
+        self.workers, self.chunk, self.what = workers, chunk, what
+
+    def map(self, fn, shared, items, on_done=None) -> list:
+        """``[fn(shared, item) for item in items]``, shared out, calling ``on_done(result)`` as each finishes."""
+        return deal(fn, shared, list(items), self.workers, what=self.what, chunk=self.chunk, on_done=on_done)
+
+    def close(self) -> None:
+        """The workers are closed by whoever started them."""
+
+    def __enter__(self) -> "Processes":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
 
 
 def for_case(jobs: int | None, cells: int) -> "Workers | NoWorkers":

@@ -122,6 +122,14 @@ def solver_option(fn):
                              "is missing.")(fn)
 
 
+def jobs_option(fn):
+    """The ``--jobs`` option of every command that shares its re-solves with a second process."""
+    return click.option("--jobs", type=click.IntRange(min=1), default=None,
+                        help="Processes for the independent re-solves (default: 2 on a machine with two or more "
+                             "cores, for cases above 10,000 eligible cells; 1 makes them all in this process). "
+                             "The same figures either way.")(fn)
+
+
 def cluster_option(fn):
     """The ``--cluster`` option of every command that makes many independent solves."""
     return click.option("--cluster", "cluster", default=None, metavar="ADDRESS",
@@ -257,9 +265,7 @@ def map_command(obj: Context, case: Path, out: Path, get_working: bool, solver: 
               help="How many 'let this pot join the pool' asks to measure. Default: all that rank among the "
               "12 measured asks, but none when the pooled model has over 100,000 variables (each is then a "
               "re-solve of about a minute); those are reported as estimates in summary.json.")
-@click.option("--jobs", type=click.IntRange(min=1), default=None,
-              help="Processes for measuring the asks (default: 2 on a machine with two or more cores, for "
-              "cases above 10,000 eligible cells; 1 measures them all in this process).")
+@jobs_option
 @click.option("--alternatives", type=click.IntRange(min=0), default=0, show_default=True,
               help="Also find N further allocations of the aligned and pooled levels, each within near_optimal of "
               "the optimum (exactly optimal by default) and as different as possible by pot and area from the "
@@ -484,12 +490,13 @@ def frontier(obj: Context, case: Path, out: Path, scenario: Path | None, solver:
               "same figures).")
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="Output folder.")
 @solver_option
+@jobs_option
 @cluster_option
 @click.option("--force", is_flag=True, help="Replace the output folder if it exists.")
 @click.pass_obj
 @handle_errors
 def sensitivity(obj: Context, case: Path, scenario: Path | None, need_spread: float, draws: int, seed: int,
-                out: Path, solver: str, cluster: str | None, force: bool) -> None:
+                out: Path, solver: str, jobs: int | None, cluster: str | None, force: bool) -> None:
     """Re-solve with need drawn around its evidence: how robust is each allocation?
 
     Writes sensitivity.csv (how often each pot–area pairing is funded, and how much) and
@@ -506,9 +513,13 @@ def sensitivity(obj: Context, case: Path, scenario: Path | None, need_spread: fl
     c, warnings = load_case_with_scenario(case, scenario)
     print_warnings(warnings, obj.quiet)
     from commissioning.analysis.cluster import runner
+    from commissioning.analysis.workers import NoWorkers, for_case
 
     bar, task = progress_bar(draws, obj.quiet, "Solving need draws")
-    with runner(cluster) as where, bar:
+    # Without a cluster the draws are shared with a second process (started now, so that its
+    # imports overlap the undisturbed solve), where it pays (commissioning.analysis.workers).
+    with (NoWorkers() if cluster else for_case(jobs, len(c.eligibility.cells()))) as workers, \
+            runner(cluster, workers) as where, bar:
         result = run_sensitivity(c, need_spread, draws, seed=seed, solver=solver,
                                  on_draw=lambda _: bar.advance(task), runner=where)
     with output_folder(out, force, inputs) as work:

@@ -175,3 +175,29 @@ def test_a_draw_that_empties_a_cell_works_its_cells_out_afresh(case_dir):
     drawn = case_with_need(case, people)
     assert not drawn.eligibility.cells_worked_out
     assert len(drawn.eligibility.cells()) < len(case.eligibility.cells())
+
+
+def test_draws_shared_with_a_second_process_give_the_same_files(case_dir, tmp_path, monkeypatch):
+    """Above 10,000 eligible cells (here: forced) on two cores the draws are dealt between this
+    process and a spawned second one, in small batches: the files are the same, byte for byte, as
+    with --jobs 1, and the second process really made some of the draws."""
+    from commissioning.analysis import workers as workers_module
+
+    monkeypatch.setattr(workers_module, "PARALLEL_ABOVE", 0)
+    monkeypatch.setattr(workers_module.os, "cpu_count", lambda: 2)
+    sent = []
+    real = workers_module.deal
+
+    def counted(fn, shared, items, workers=None, *args, **kw):
+        sent.append((len(items), getattr(workers, "extra", 0), kw.get("chunk")))
+        return real(fn, shared, items, workers, *args, **kw)
+
+    monkeypatch.setattr(workers_module, "deal", counted)
+    one, two = tmp_path / "one", tmp_path / "two"
+    assert run(case_dir, one, "--draws", 9, "--need-spread", 0.3, "--jobs", 1).exit_code == 0
+    assert not sent  # one process: the draws run here, one after another
+    result = run(case_dir, two, "--draws", 9, "--need-spread", 0.3)
+    assert result.exit_code == 0, result.output
+    assert sent == [(9, 1, 4)]  # nine draws, one extra process, batches of four
+    for name in ("sensitivity.csv", "sensitivity.json"):
+        assert (one / name).read_bytes() == (two / name).read_bytes(), name
