@@ -79,10 +79,11 @@ MIN_WARM_SHARE = 0.5
 # there took 85 s on an ask that gains).
 WARM_SIMPLEX = {"primal": 4, "dual": 1}
 # Above IPM_ABOVE columns a later phase started from its old basis may stop at this many
-# pivots; it is then solved afresh by interior point, as a cold phase would be. From its
-# own basis least disruption usually needs ~150 pivots (a draw) to ~800 (an ask), but the
-# pooled level's re-solve with one more protection floor made 28,378 (84 s, against 24-31 s
-# for the interior point): at ~3 ms a pivot the cap bounds that waste near 15 s. A pivot
+# pivots; it then takes the path a cold phase takes (least disruption afresh by interior point,
+# the tie-break by the primal simplex from the phase before). From its own basis least
+# disruption usually needs ~150 pivots (a draw) to ~800 (an ask), but the pooled level's
+# re-solve with one more protection floor made 28,378 (84 s, against 24-40 s for the interior
+# point); 5,000 abandoned pivots cost 1.5-3.3 s there. A pivot
 # count, not a clock, so the path (and so the plan reached) is the same on any machine.
 WARM_PHASE_PIVOTS = 5_000
 
@@ -567,6 +568,9 @@ def _solve_highs(lp: LinearProgram, time_limit: float | None, lexicographic: boo
                 h.addRow(zh - slack * max(1.0, abs(zh)), highspy_inf(), len(nz), nz.astype(np.int32),
                          held[nz].astype(float))
             h.changeColsCost(lp.n, np.arange(lp.n, dtype=np.int32), c.astype(float))
+            name = "disruption" if c is lp.disruption else "tiebreak"
+            # Where the phase before's basis is the fallback (a tie-break), kept before it is replaced.
+            before = h.getBasis() if phased and lp.n > IPM_ABOVE and c is not lp.disruption else None
             from_old = phased and (c is lp.disruption or (warm_method == "dual" and lp.fixed_preference)) \
                 and warm.apply_phase(k, h, mapped)
             if from_old:
@@ -587,7 +591,6 @@ def _solve_highs(lp: LinearProgram, time_limit: float | None, lexicographic: boo
                 h.setOptionValue("solver", "simplex")  # each phase starts from the last one's basis
                 h.setOptionValue("simplex_strategy", WARM_SIMPLEX["primal"])
             t_phase = time.perf_counter()
-            name = "disruption" if c is lp.disruption else "tiebreak"
             capped = from_old and lp.n > IPM_ABOVE
             if capped:
                 h.setOptionValue("simplex_iteration_limit", int(WARM_PHASE_PIVOTS))
@@ -596,11 +599,18 @@ def _solve_highs(lp: LinearProgram, time_limit: float | None, lexicographic: boo
             if capped:
                 h.setOptionValue("simplex_iteration_limit", _NO_LIMIT)
                 if h.getModelStatus() == _iteration_limit():
-                    # The warm path is longer than a cold interior-point solve: take that instead.
+                    # The warm path is longer than the phase's cold path: take that instead — least
+                    # disruption afresh by interior point, the tie-break by the primal simplex from
+                    # the phase before's basis (a couple of pivots above this size).
                     timings[name + "_warm_abandoned"] = pivots
                     timings[name + "_warm_seconds"] = time.perf_counter() - t_phase
-                    h.clearSolver()
-                    _use_ipm(h)
+                    if before is not None and before.valid:
+                        h.setBasis(before)
+                        h.setOptionValue("solver", "simplex")
+                        h.setOptionValue("simplex_strategy", WARM_SIMPLEX["primal"])
+                    else:
+                        h.clearSolver()
+                        _use_ipm(h)
                     h.run()
                     pivots += float(h.getInfo().simplex_iteration_count)
             timings[name] = time.perf_counter() - t_phase

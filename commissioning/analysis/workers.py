@@ -1,8 +1,10 @@
 """A second process for the independent re-solves, on machines with more than one core.
 
-The measured asks (a dozen by default) and the re-solves that measure what protecting each
-dropped cohort or area would cost (:mod:`commissioning.analysis.dropped`) are independent
-re-solves of one run; :func:`deal` shares either out. HiGHS holds Python's
+The measured asks (a dozen by default), the re-solves that measure what protecting each
+dropped cohort or area would cost (:mod:`commissioning.analysis.dropped`) and the price of
+each realism rule (:mod:`commissioning.analysis.realism`) are independent re-solves of one
+run, and ``sensitivity``'s draws independent solves (:class:`Processes`); :func:`deal` shares
+any of them out. HiGHS holds Python's
 GIL while it solves, so threads cannot run two at once; a second *process* can. The
 worker is started with ``spawn`` — a fresh interpreter, never a fork of a process whose
 solver threads are running — as soon as the case is read, so that its imports overlap the
@@ -23,7 +25,7 @@ import multiprocessing
 import os
 from concurrent.futures import Future, ProcessPoolExecutor
 
-# Below this many eligible cells (the aligned model's size) the asks take under a second
+# Below this many eligible cells (the aligned model's size) the re-solves take under a second
 # and a second interpreter is not worth starting. The same size at which `auto` picks HiGHS.
 PARALLEL_ABOVE = 10_000
 
@@ -123,12 +125,14 @@ class NoWorkers:
 
 def deal(fn, shared, items: list, workers=None, advance=None, words=None, what: str = "asks",
          chunk: int | None = None, on_done=None) -> list:
-    """``[fn(shared, item) for item in items]``, with ``k`` worker processes (``workers.extra``)
-    item ``i`` made by process ``i mod (k + 1)`` (0 is this one); the results in order.
+    """``[fn(shared, item) for item in items]``, the results in order. With ``k`` extra processes
+    (``workers.extra``) this process makes items ``0, k + 1, 2(k + 1), …`` and the rest go to the
+    workers' pool (share ``j`` holds items ``j, j + k + 1, …``; with more than one worker the pool
+    gives each batch to whichever process is free).
 
     ``fn`` must be a module-level function (it is sent by name); ``shared`` is pickled once, here,
-    before anything is solved, and unpickled once per worker process however many batches it is
-    sent with. A worker's items go in one batch, or in batches of ``chunk`` (so that progress is
+    before anything is solved, and sent with every batch, but unpickled only once in each worker
+    process however many batches of the deal it makes. A worker's items go in one batch, or in batches of ``chunk`` (so that progress is
     seen as they finish: a hundred draws, not a dozen asks). ``advance(steps, words)`` reports
     progress (``words(item)`` names the item being made here) and ``on_done(result)`` is called as
     each item is finished; ``what`` names the items in what is said when a worker fails."""
@@ -152,9 +156,11 @@ def deal(fn, shared, items: list, workers=None, advance=None, words=None, what: 
                 continue
             pending.remove(entry)
             try:
-                finished(idx, future.result())
+                rows = future.result()
             except Exception as e:  # the worker died or failed: make its share here, and say so
                 failed.setdefault(w, (e, []))[1].extend(idx)
+                continue
+            finished(idx, rows)  # outside the try: an error here is this process's, not the worker's
 
     if shares:
         import pickle
@@ -193,7 +199,7 @@ def deal(fn, shared, items: list, workers=None, advance=None, words=None, what: 
 _SHARED: dict[str, object] = {}  # in a worker process: the shared object of the current deal, by its token
 
 
-def _batch(fn, blob: bytes, items: list, token: str = "") -> list:
+def _batch(fn, blob: bytes, items: list, token: str) -> list:
     """In a worker process: ``fn(shared, item)`` for these items, in order, ``shared`` unpickled
     once per deal (its ``token``) and kept for the deal's later batches."""
     import pickle

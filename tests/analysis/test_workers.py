@@ -156,3 +156,67 @@ def test_outputs_written_with_a_worker_are_the_same_bytes(run, tmp_path, monkeyp
         assert err == ""
     else:  # said, and written here instead
         assert "the second process could not write allocations.csv (BrokenProcessPool" in err
+
+
+def _square_plus(shared, item):
+    return item * item + shared
+
+
+class HalfBrokenWorker:
+    """A worker whose second batch fails (a task raising there, or the process dying mid-way)."""
+
+    extra = 1
+
+    def __init__(self):
+        self.batches = []
+
+    def submit(self, fn, *args):
+        f = Future()
+        self.batches.append(list(args[2]))
+        if len(self.batches) == 2:
+            f.set_exception(RuntimeError("lost"))
+        else:
+            f.set_result(fn(*args))
+        return f
+
+
+def test_deal_in_batches_keeps_the_order_and_remakes_only_a_failed_batch(capsys):
+    # Items 0..9: this process makes 0, 2, 4, 6, 8; the worker 1, 3, 5, 7, 9 in batches of two:
+    # [1, 3], [5, 7] (fails, made here instead), [9]. Every result is item² + 100, in order.
+    w, seen = HalfBrokenWorker(), []
+    got = workers_module.deal(_square_plus, 100, list(range(10)), w, chunk=2, on_done=seen.append, what="draws")
+    assert got == [i * i + 100 for i in range(10)]
+    assert w.batches == [[1, 3], [5, 7], [9]]
+    assert sorted(seen) == sorted(got)  # on_done once per item
+    err = capsys.readouterr().err
+    assert "the second process for the draws failed (RuntimeError: lost); measuring its draws here instead" in err
+
+
+def test_a_worker_unpickles_what_a_deal_shares_once():
+    import pickle
+
+    workers_module._SHARED.clear()
+    blob = pickle.dumps(7)
+    assert workers_module._batch(_square_plus, blob, [1, 2], "t1") == [8, 11]
+    workers_module._SHARED["t1"] = 1000  # what the worker holds is used for the deal's later batches
+    assert workers_module._batch(_square_plus, blob, [3], "t1") == [1009]
+    assert workers_module._batch(_square_plus, pickle.dumps(0), [3], "t2") == [9]  # a new deal: the old let go
+    assert list(workers_module._SHARED) == ["t2"]
+
+
+def test_an_error_in_this_process_is_not_blamed_on_the_worker(capsys):
+    class Inline:
+        extra = 1
+
+        def submit(self, fn, *args):
+            f = Future()
+            f.set_result(fn(*args))
+            return f
+
+    def on_done(row):
+        if row == 1 + 100:  # the worker's first result: this process's callback fails on it
+            raise ValueError("the progress bar broke")
+
+    with pytest.raises(ValueError, match="the progress bar broke"):
+        workers_module.deal(_square_plus, 100, [0, 1, 2, 3], Inline(), on_done=on_done)
+    assert "failed" not in capsys.readouterr().err

@@ -149,7 +149,9 @@ def test_a_warm_phase_that_runs_long_is_solved_afresh_with_the_same_plan(monkeyp
     pivots and is solved by interior point instead (the pooled re-solve with one more floor made
     28,378 pivots from its old basis at national size). Both thresholds lowered so that the
     example's draw takes that path: least disruption and the tie-break each give up after one
-    pivot, and the plan is the one a cold solve on the same path (interior point) reaches."""
+    pivot and takes the cold path instead (least disruption by interior point, the tie-break by the
+    primal simplex from least disruption's basis), so the plan is the one a cold solve at the same
+    thresholds reaches."""
     from commissioning.analysis.sensitivity import case_with_need, need_draws
     from optimiser.levels import solve_level
 
