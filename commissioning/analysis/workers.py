@@ -131,8 +131,8 @@ def deal(fn, shared, items: list, workers=None, advance=None, words=None, what: 
     gives each batch to whichever process is free).
 
     ``fn`` must be a module-level function (it is sent by name); ``shared`` is pickled once, here,
-    before anything is solved, and sent with every batch, but unpickled only once in each worker
-    process however many batches of the deal it makes. A worker's items go in one batch, or in batches of ``chunk`` (so that progress is
+    before anything is solved, sent once to a single worker process (with every batch when there
+    are several) and unpickled only once in each however many batches of the deal it makes. A worker's items go in one batch, or in batches of ``chunk`` (so that progress is
     seen as they finish: a hundred draws, not a dozen asks). ``advance(steps, words)`` reports
     progress (``words(item)`` names the item being made here) and ``on_done(result)`` is called as
     each item is finished; ``what`` names the items in what is said when a worker fails."""
@@ -175,7 +175,10 @@ def deal(fn, shared, items: list, workers=None, advance=None, words=None, what: 
             for start in range(0, len(idx), size):
                 part = idx[start:start + size]
                 try:
-                    pending.append((w, part, workers.submit(_batch, fn, blob, [items[i] for i in part], token)))
+                    # One worker process takes its batches in order: the first carries the shared
+                    # object, the rest only its token. Several take them as they come: each carries it.
+                    sent = blob if start == 0 or procs > 2 else None
+                    pending.append((w, part, workers.submit(_batch, fn, sent, [items[i] for i in part], token)))
                 except Exception as e:  # the worker is gone already (killed, failed to start)
                     failed.setdefault(w, (e, []))[1].extend(part)
     for i in range(0, len(items), procs):
@@ -199,12 +202,15 @@ def deal(fn, shared, items: list, workers=None, advance=None, words=None, what: 
 _SHARED: dict[str, object] = {}  # in a worker process: the shared object of the current deal, by its token
 
 
-def _batch(fn, blob: bytes, items: list, token: str) -> list:
+def _batch(fn, blob: bytes | None, items: list, token: str) -> list:
     """In a worker process: ``fn(shared, item)`` for these items, in order, ``shared`` unpickled
-    once per deal (its ``token``) and kept for the deal's later batches."""
+    once per deal (its ``token``) and kept for the deal's later batches, which may then come
+    without it (``blob`` None)."""
     import pickle
 
     if token not in _SHARED:
+        if blob is None:  # never expected (see deal); the batch is then made in the main process
+            raise RuntimeError("a batch came before the object its deal shares")
         _SHARED.clear()  # one deal at a time: the last one's case is let go
         _SHARED[token] = pickle.loads(blob)
     shared = _SHARED[token]

@@ -168,11 +168,12 @@ class HalfBrokenWorker:
     extra = 1
 
     def __init__(self):
-        self.batches = []
+        self.batches, self.carried = [], []
 
     def submit(self, fn, *args):
         f = Future()
         self.batches.append(list(args[2]))
+        self.carried.append(args[1] is not None)
         if len(self.batches) == 2:
             f.set_exception(RuntimeError("lost"))
         else:
@@ -187,6 +188,7 @@ def test_deal_in_batches_keeps_the_order_and_remakes_only_a_failed_batch(capsys)
     got = workers_module.deal(_square_plus, 100, list(range(10)), w, chunk=2, on_done=seen.append, what="draws")
     assert got == [i * i + 100 for i in range(10)]
     assert w.batches == [[1, 3], [5, 7], [9]]
+    assert w.carried == [True, False, False]  # one worker process: the shared object sent once
     assert sorted(seen) == sorted(got)  # on_done once per item
     err = capsys.readouterr().err
     assert "the second process for the draws failed (RuntimeError: lost); measuring its draws here instead" in err
@@ -199,7 +201,9 @@ def test_a_worker_unpickles_what_a_deal_shares_once():
     blob = pickle.dumps(7)
     assert workers_module._batch(_square_plus, blob, [1, 2], "t1") == [8, 11]
     workers_module._SHARED["t1"] = 1000  # what the worker holds is used for the deal's later batches
-    assert workers_module._batch(_square_plus, blob, [3], "t1") == [1009]
+    assert workers_module._batch(_square_plus, None, [3], "t1") == [1009]  # later batches: the token only
+    with pytest.raises(RuntimeError, match="a batch came before the object its deal shares"):
+        workers_module._batch(_square_plus, None, [3], "unknown")
     assert workers_module._batch(_square_plus, pickle.dumps(0), [3], "t2") == [9]  # a new deal: the old let go
     assert list(workers_module._SHARED) == ["t2"]
 
