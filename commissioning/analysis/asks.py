@@ -57,7 +57,7 @@ from optimiser.families.rules import RULE
 from optimiser.objective import MEASURE, UNIT
 from commissioning.case import years as fy
 from commissioning.analysis import policy
-from commissioning.analysis.workers import deal
+from commissioning.analysis.workers import share_out
 from commissioning.case.model import ALL, Case, Rule
 
 from optimiser.anchor import anchored
@@ -530,11 +530,8 @@ def _measure_all(ctx: AskContext, chosen: list[Candidate], progress=None, worker
     counted = getattr(progress, "counted", None)
     bar = counted("measuring asks", total=len(chosen), unit="re-solves") if counted and chosen else \
         contextlib.nullcontext(lambda steps=1, what=None: None)
-    if runner is not None and getattr(runner, "address", None):
-        with bar as advance:
-            return runner.map(_measure, ctx, chosen, on_done=lambda _: advance(1))
     with bar as advance:
-        return deal(_measure, ctx, chosen, workers, advance, words=lambda c: c.words, what="asks")
+        return share_out(_measure, ctx, chosen, workers, runner, advance, words=lambda c: c.words, what="asks")
 
 
 def solve_with(case: Case, pool: frozenset[str], solver: str, warm=None, lexicographic: bool = True,

@@ -24,10 +24,11 @@ Each re-solve is one more solve of the level's model, so at most :data:`MAX_MEAS
 are measured per level, those losing the most people first; the rest are flagged with
 their cost "not measured" (and said so in progress). The re-solves are independent of each
 other: with the second process of :mod:`commissioning.analysis.workers` every other one is
-made there, and on a cluster each is a task (the same figures either way, tested). Nothing here writes files: the
-results are :class:`Dropped` records, turned into ``flags.csv`` rows (``kind =
-dropped``) by :func:`dropped_flags` and into ``summary.json``'s ``dropped`` by
-:meth:`Dropped.record`.
+made there, and on a cluster each is a task (the same figures either way, tested).
+
+Nothing here writes files: the results are :class:`Dropped` records, turned into
+``flags.csv`` rows (``kind = dropped``) by :func:`dropped_flags` and into ``summary.json``'s
+``dropped`` by :meth:`Dropped.record`.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from dataclasses import dataclass, replace
 
 from commissioning.analysis.asks import gains
 from commissioning.analysis.flags import Flag
-from commissioning.analysis.workers import deal
+from commissioning.analysis.workers import share_out
 from commissioning.case.model import Case, Protect
 from commissioning.errors import InfeasibleError, SolverError
 
@@ -193,10 +194,8 @@ class DroppedContext:
         return cls(run.case, run.solver, run.time_limit, run.objective, {n: base(n) for n in levels})
 
 
-def measure(ctx: "DroppedContext | RunResult", d: Dropped) -> Dropped:
+def measure(ctx: DroppedContext, d: Dropped) -> Dropped:
     """``d`` with its cost measured by solving its level again with its floor (see the module docstring)."""
-    if isinstance(ctx, RunResult):
-        ctx = DroppedContext.of(ctx, [d.level])
     level = ctx.levels[d.level]
     changed = protected_case(ctx.case, d.kind, d.code)
     try:
@@ -249,11 +248,8 @@ def dropped_analysis(run: RunResult, progress=None, measured: bool = True,
     items = [found[i] for i in chosen]
     ctx = DroppedContext.of(run, sorted({d.level for d in items}))
     with bar as advance:
-        if runner is not None and getattr(runner, "address", None):
-            done = runner.map(measure, ctx, items, on_done=lambda _: advance(1))
-        else:
-            done = deal(measure, ctx, items, workers, advance, words=lambda d: f"{d.name} ({d.level})",
-                        what="protection re-solves")
+        done = share_out(measure, ctx, items, workers, runner, advance, words=lambda d: f"{d.name} ({d.level})",
+                         what="protection re-solves")
     out = list(found)
     for i, d in zip(chosen, done):
         out[i] = d

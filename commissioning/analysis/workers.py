@@ -199,6 +199,15 @@ def deal(fn, shared, items: list, workers=None, advance=None, words=None, what: 
     return results
 
 
+def share_out(fn, shared, items: list, workers=None, runner=None, advance=None, words=None,
+              what: str = "asks") -> list:
+    """:func:`deal`, or each item a task on the cluster when ``runner`` has an address
+    (:class:`commissioning.analysis.cluster.Cluster`, ``shared`` sent to each worker once)."""
+    if runner is not None and getattr(runner, "address", None):
+        return runner.map(fn, shared, items, on_done=(lambda _: advance(1)) if advance else None)
+    return deal(fn, shared, items, workers, advance, words=words, what=what)
+
+
 _SHARED: dict[str, object] = {}  # in a worker process: the shared object of the current deal, by its token
 
 
