@@ -15,6 +15,11 @@ model:
   limits, money moved and least disruption, protection floors) adds its rows again, in its
   place among the others; a family with columns of its own that reads need (money moved,
   one column per today's cell) must give the same columns, or there is no redraw;
+* a need-reading family whose rows keep their coefficients when need moves (``Family.rebound``:
+  the need caps, money moved and its limit) keeps the undisturbed model's rows and coefficients
+  as they are and takes only the drawn case's bounds — the bounds its ``define`` would set, at
+  a fraction of the cost (national: grouping 468,000 columns into need cells and matching them
+  to today's cells again took 0.4 s a level);
 * every other family's rows are the undisturbed model's, shared (blocks are never changed
   in place).
 
@@ -85,10 +90,16 @@ def redraw(lp: LinearProgram, base: Case, drawn: Case, pool: frozenset[str] = fr
     out = replace(lp, variables=variables, blocks=[], upper=lp.upper.copy(), infeasible_rules=[],
                   skipped_rules=list(lp.skipped_rules), need_rows=at)
     for name, first, last in lp.built_by:
-        if BY_NAME[name].reads_need:
-            BY_NAME[name].define(out, drawn, ctx)
-        else:
+        fam = BY_NAME[name]
+        if not fam.reads_need:
             out.blocks.extend(lp.blocks[first:last])
+            continue
+        bounds = [fam.rebound(b, out, drawn, ctx) for b in lp.blocks[first:last]] if fam.rebound else [None]
+        if all(b is not None for b in bounds):
+            # The family's rows keep their coefficients: only their bounds are the drawn case's.
+            out.blocks.extend(replace(b, lower=lo, upper=up) for b, (lo, up) in zip(lp.blocks[first:last], bounds))
+        else:
+            fam.define(out, drawn, ctx)
     if out.infeasible_rules:
         return None
     return out

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from commissioning.case.model import Case
-    from optimiser.lp import LinearProgram
+    from optimiser.lp import Block, LinearProgram
 
 # ---- allowances: how far a measured value may stray from its bound ---------------------------
 MONEY_ALLOWANCE = 0.01  # £: a maximum holds to the penny
@@ -204,6 +204,10 @@ class Family:
     # Its columns or rows read the need figures, directly or through today's provision (which the
     # baseline spreads over need): a need draw's model defines it again (optimiser.redraw).
     reads_need: bool = False
+    # For a need-reading family whose rows keep their coefficients when need moves: a block of the
+    # undisturbed model and the drawn model (its columns' need read again) give that block's new
+    # ``(lower, upper)``, or None to define the family again (optimiser.redraw).
+    rebound: Callable[["Block", "LinearProgram", "Case", BuildContext], tuple | None] | None = None
     narrate: str = "other"  # how ``explain`` lists it when binding: "price", "cap", "other" or "none"
     binding_words: Callable[["Case", Any], str] | None = None  # a binding row in words
     limits: Callable[["Case", frozenset[str]], list[Limit]] | None = None

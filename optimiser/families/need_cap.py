@@ -37,6 +37,15 @@ def define_need_cap(lp: LinearProgram, case: Case) -> None:
            codes, idx, coef, -np.inf, rhs)
 
 
+def rebound_need_cap(block, lp: LinearProgram, case: Case, ctx) -> tuple:
+    """A need draw's bounds for a ``need_cap`` block (its rows and coefficients do not read need): each
+    row's need, as :func:`define_need_cap` sets it, from the drawn model's columns."""
+    need = lp.variables["need"].to_numpy(dtype=float)
+    rhs = np.zeros(len(block.upper))
+    rhs[block.rows] = need[block.cols]
+    return block.lower, rhs
+
+
 def need_limits(case: Case, pool: frozenset[str] = frozenset()) -> list[Limit]:
     """``need_cap`` in closed form: one per need cell of the case (participants ≤ people in need)."""
     return [
@@ -71,7 +80,7 @@ def cell_of(words: str) -> str:
 
 NEED_CAP = Family(
     "need_cap", reads_need=True, title="need caps", words="need cap",
-    define=lambda lp, case, ctx: define_need_cap(lp, case),
+    define=lambda lp, case, ctx: define_need_cap(lp, case), rebound=rebound_need_cap,
     settle_rank=20, check_rank=1, key_columns=("area_code", "cohort_code", "year"),
     shadow_unit="per extra person of need", narrate="cap", counts_unmet=True,
     binding_words=_binding_words,

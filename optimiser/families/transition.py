@@ -84,13 +84,12 @@ def define_moved(lp: LinearProgram, case: Case, ctx: BuildContext) -> None:
     d_idx = np.flatnonzero((v["kind"] == "moved").to_numpy())
     alloc = np.flatnonzero((v["kind"] == "alloc").to_numpy())
     if len(d_idx):
-        t = _today(case)
         d_keys = v.loc[d_idx, KEYS].reset_index(drop=True)
         # Row r is today's cell r; an allocation column joins the row of its cell.
         pos = pd.MultiIndex.from_frame(d_keys.astype(object))
         at = pos.get_indexer(pd.MultiIndex.from_frame(v.loc[alloc, KEYS].astype(object)))
         inside = at >= 0
-        amount = t.set_index(KEYS)["amount"].reindex(pos).to_numpy() / MONEY_SCALE
+        amount = _today_amount(case, pos)
         rows = np.concatenate([at[inside], np.arange(len(d_idx))])
         cols = np.concatenate([alloc[inside], d_idx])
         lp.add("moved", meaning_frame(len(d_idx), pot_code=d_keys["pot_code"], area_code=d_keys["area_code"],
@@ -110,6 +109,30 @@ def define_moved(lp: LinearProgram, case: Case, ctx: BuildContext) -> None:
         c[d_idx] = -2.0
         lp.disruption = c
         lp.near_optimal = float(case.settings.near_optimal)
+
+
+def _today_amount(case: Case, cells: pd.MultiIndex) -> np.ndarray:
+    """Today's money (£k) in each of ``cells`` (pot, area, cohort, year)."""
+    return _today(case).set_index(KEYS)["amount"].reindex(cells).to_numpy() / MONEY_SCALE
+
+
+def rebound_moved(block, lp: LinearProgram, case: Case, ctx: BuildContext) -> tuple | None:
+    """A need draw's bounds for the ``moved`` and ``max_moved`` blocks: today's money per cell (the
+    baseline spreads it over need) and the limit on the total, as :func:`define_moved` sets them; the
+    coefficients do not read need. The drawn model's ``moved`` columns are today's cells (checked by
+    :func:`optimiser.redraw.redraw`)."""
+    v = lp.variables
+    d_keys = v.loc[(v["kind"] == "moved").to_numpy(), KEYS].reset_index(drop=True)
+    amount = _today_amount(case, pd.MultiIndex.from_frame(d_keys.astype(object)))
+    if np.isnan(amount).any():
+        return None
+    if block.family == "moved":
+        return amount, block.upper
+    share = case.settings.transition.max_moved
+    if block.family != "max_moved" or share is None:
+        return None
+    return np.broadcast_to(np.asarray(-share * float(amount.sum()), dtype=float), (len(block.lower),)).copy(), \
+        block.upper
 
 
 def define_change(lp: LinearProgram, case: Case, ctx: BuildContext) -> None:
@@ -204,7 +227,7 @@ TRANSITION = Family(
 
 MOVED = Family(
     "moved", reads_need=True, title="money moved from today", reported=False,
-    variables=moved_variables, define=define_moved,
+    variables=moved_variables, define=define_moved, rebound=rebound_moved,
 )
 
 MAX_MOVED = Family(

@@ -104,3 +104,26 @@ def test_another_pool_is_not_redrawn():
     lp = create_model(case)
     drawn = case_with_need(case, need_draws(case, 0.2, 1, seed=4)[0])
     assert redraw(lp, case, drawn, default_pool(case)) is None
+
+
+def test_need_caps_and_money_moved_keep_their_rows_and_take_the_drawn_bounds():
+    """Need caps and money moved (with its limit) read need only in their bounds: a draw's model takes
+    their rows and coefficients from the undisturbed model as they are (the same arrays) and only the
+    bounds are the drawn case's — which are the bounds the drawn case builds from nothing
+    (test_a_random_draw_is_the_model_built_from_nothing)."""
+    case = with_everything(load_case(EXAMPLE))
+    lp = create_model(case)
+    drawn = case_with_need(case, need_draws(case, 0.2, 1, seed=4)[0])
+    got = redraw(lp, case, drawn)
+    assert got is not None
+    assert_same_model(got, create_model(fresh(drawn)))
+    seen = set()
+    for old, new in zip(lp.blocks, got.blocks):
+        if old.family in ("need_cap", "moved", "max_moved"):
+            seen.add(old.family)
+            assert new is not old and new.rows is old.rows and new.cols is old.cols and new.coefs is old.coefs
+            assert new.meaning is old.meaning
+    assert seen == {"need_cap", "moved", "max_moved"}
+    # The draw moved the need caps' bounds (and today's money, which the baseline spreads over need).
+    caps = [i for i, b in enumerate(lp.blocks) if b.family == "need_cap"]
+    assert not np.allclose(got.blocks[caps[0]].upper, lp.blocks[caps[0]].upper)
