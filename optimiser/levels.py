@@ -269,9 +269,10 @@ def solve_level(case: Case, level: str, pool: frozenset[str], solver: str, time_
 
 def solve_built(case: Case, level: str, lp: LinearProgram, pool: frozenset[str], solver: str,
                 time_limit: float | None, progress: Progress | None = None, warm=None,
-                warm_method: str = "primal") -> LevelResult:
+                warm_method: str = "primal", kept=None) -> LevelResult:
     """Solve one level's model ``lp`` of ``case`` as :func:`solve_level` does (built elsewhere: a need
-    draw's, :func:`optimiser.redraw.redraw`)."""
+    draw's, :func:`optimiser.redraw.redraw`); ``kept`` is the HiGHS instance kept for the level's
+    draws (:class:`optimiser.solve.KeptHighs`)."""
     say = progress or (lambda _: None)
     if lp.infeasible_rules:
         # Name every collision at once: the rules with nothing in scope, and whatever the
@@ -284,7 +285,7 @@ def solve_built(case: Case, level: str, lp: LinearProgram, pool: frozenset[str],
             found += diagnose_infeasible(case, lp, solver)
         raise InfeasibleError(level, found)
     say(f"solving the {level} model ({lp.size['variables']:,} variables, {lp.size['rows']:,} rows) with {solver}")
-    sol = solve(lp, solver=solver, time_limit=time_limit, warm=warm, warm_method=warm_method)
+    sol = solve(lp, solver=solver, time_limit=time_limit, warm=warm, warm_method=warm_method, kept=kept)
     if sol.status == "infeasible":
         from optimiser.diagnose import diagnose_infeasible
 

@@ -172,6 +172,25 @@ def _statuses(values: np.ndarray) -> list:
     return [_STATUS_TABLE[v] for v in np.asarray(values, dtype=np.int64).tolist()]
 
 
+def _highs_basis(col_status: np.ndarray, row_status: np.ndarray):
+    """A HiGHS basis of these statuses (integer codes), by position."""
+    import highspy
+
+    basis = highspy.HighsBasis()
+    basis.col_status = _statuses(col_status)
+    basis.row_status = _statuses(row_status)
+    basis.valid = True
+    basis.alien = True
+    return basis
+
+
+def _take_basis(h, basis) -> bool:
+    """Hand ``basis`` to HiGHS; whether it was taken."""
+    import highspy
+
+    return h.setBasis(basis) == highspy.HighsStatus.kOk
+
+
 class WarmStart:
     """An optimal basis named by domain keys, so it can seed a *changed* model.
 
@@ -200,6 +219,9 @@ class WarmStart:
         self._col_status, self._row_status = col_status, row_status
         self.phases: list[PhaseBasis] = list(phases or [])
         self._coders: dict[str, _KeyCoder] = {}
+        # By position (a need draw's model): the mapping, and each phase's HiGHS basis, made once.
+        self._identity: tuple | None = None
+        self._by_position: dict[int, object] = {}
 
     def _coder(self, which: str) -> _KeyCoder:
         if which not in self._coders:  # built once, however many re-solves start here
@@ -212,7 +234,11 @@ class WarmStart:
         columns = self.columns[[c for c in COL_KEY if c in self.columns.columns]]
         rows = self.rows[[c for c in ROW_KEY if c in self.rows.columns]]  # the keys only
         return {"columns": columns, "rows": rows, "_basis": None, "_col_status": self.col_status,
-                "_row_status": self.row_status, "phases": self.phases, "_coders": {}}
+                "_row_status": self.row_status, "phases": self.phases, "_coders": {}, "_identity": None,
+                "_by_position": {}}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update({"_identity": None, "_by_position": {}, **state})
 
     @classmethod
     def capture(cls, lp: LinearProgram, registry, h) -> "WarmStart | None":
@@ -251,20 +277,15 @@ class WarmStart:
 
     def set(self, h, col_status: np.ndarray, row_status: np.ndarray) -> bool:
         """Hand HiGHS a basis of these statuses, by position; whether it was taken."""
-        import highspy
-
-        basis = highspy.HighsBasis()
-        basis.col_status = _statuses(col_status)
-        basis.row_status = _statuses(row_status)
-        basis.valid = True
-        basis.alien = True
-        return h.setBasis(basis) == highspy.HighsStatus.kOk
+        return _take_basis(h, _highs_basis(col_status, row_status))
 
     def mapping(self, lp: LinearProgram, registry) -> tuple[np.ndarray, np.ndarray, float]:
         """Each column and row of ``lp`` as a position in this basis (-1: new), and the share of
         this basis found there. A need draw's model (:meth:`same_model`) maps by position."""
         if self.same_model(lp, registry):
-            return np.arange(len(self.columns)), np.arange(len(self.rows)), 1.0
+            if self._identity is None:
+                self._identity = (np.arange(len(self.columns)), np.arange(len(self.rows)), 1.0)
+            return self._identity
         col_pos = self._coder("columns").positions(lp.variables)
         row_pos = self._coder("rows").positions(registry)
         found = (_count_distinct(col_pos, len(self.columns)) + _count_distinct(row_pos, len(self.rows))) / \
@@ -284,6 +305,8 @@ class WarmStart:
         col_pos, row_pos, found = mapped or self.mapping(lp, registry)
         if found < MIN_WARM_SHARE:
             return found
+        if mapped is not None and mapped is self._identity:
+            return found if self._set_by_position(h, 0, self.col_status, self.row_status) else 0.0
         return found if self._set_mapped(h, (col_pos, row_pos), self.col_status, self.row_status) else 0.0
 
     def apply_phase(self, k: int, h, mapped: tuple) -> bool:
@@ -295,7 +318,16 @@ class WarmStart:
         held = rows[len(self.rows):]
         if len(mapped[1]) + len(held) != h.getNumRow():
             return False
+        if mapped is self._identity:
+            return self._set_by_position(h, k + 1, cols, rows)
         return self._set_mapped(h, mapped[:2], cols, rows[: len(self.rows)], held)
+
+    def _set_by_position(self, h, k: int, cols: np.ndarray, rows: np.ndarray) -> bool:
+        """Hand HiGHS phase ``k``'s basis (0: the primary's) unmapped, its HiGHS object made the first
+        time (a sensitivity run hands the same bases to every draw: 0.15 s a draw at national size)."""
+        if k not in self._by_position:
+            self._by_position[k] = _highs_basis(cols, rows)
+        return _take_basis(h, self._by_position[k])
 
     def _set_mapped(self, h, positions: tuple, cols: np.ndarray, rows: np.ndarray,
                     held: np.ndarray | None = None) -> bool:
@@ -358,12 +390,14 @@ class Solution:
 
 
 def solve(lp: LinearProgram, solver: str = "cbc", time_limit: float | None = None,
-          lexicographic: bool = True, warm: "WarmStart | None" = None, warm_method: str = "primal") -> Solution:
+          lexicographic: bool = True, warm: "WarmStart | None" = None, warm_method: str = "primal",
+          kept: "KeptHighs | None" = None) -> Solution:
     """Solve ``lp`` (see the module docstring).
 
     ``warm`` (HiGHS only) is a previous optimal basis to start from, and ``warm_method``
     says how the model changed since: ``primal`` when columns were added or rows loosened,
-    ``dual`` when only right-hand sides moved (:data:`WARM_SIMPLEX`).
+    ``dual`` when only right-hand sides moved (:data:`WARM_SIMPLEX`). ``kept`` (HiGHS only) is
+    an instance kept between models that differ in bounds only (:class:`KeptHighs`).
     """
     if solver not in SOLVERS:
         raise SolverError(f"unknown solver '{solver}': choose one of {', '.join(SOLVERS)}")
@@ -373,7 +407,7 @@ def solve(lp: LinearProgram, solver: str = "cbc", time_limit: float | None = Non
     if lp.n == 0:
         return Solution("optimal", np.zeros(0), 0.0, np.zeros(0), np.zeros(0), solver, 0.0)
     if solver == "highs":
-        sol = _solve_highs(lp, time_limit, lexicographic, warm, warm_method)
+        sol = _solve_highs(lp, time_limit, lexicographic, warm, warm_method, kept)
     else:  # CBC through PuLP cannot take a starting basis for an LP: it always starts cold
         sol = _solve_cbc(lp, time_limit, lexicographic)
     sol.seconds = time.perf_counter() - t0
@@ -433,7 +467,7 @@ def highs_model(lp: LinearProgram, with_registry: bool = False):
     A = A.tocsc()
     inf = highspy.kHighsInf
     h = new_highs()
-    h.setOptionValue("random_seed", 0)
+    _settings(h)
     model = highspy.HighsLp()
     model.num_col_ = lp.n
     model.num_row_ = A.shape[0]
@@ -451,6 +485,81 @@ def highs_model(lp: LinearProgram, with_registry: bool = False):
     model.a_matrix_.num_row_ = A.shape[0]
     h.passModel(model)
     return (h, registry) if with_registry else h
+
+
+class KeptHighs:
+    """One HiGHS instance kept for the models of a level that differ from the first only in their
+    bounds: a sensitivity run's need draws (:func:`optimiser.redraw.redraw` shares every block that
+    does not read need, and the need-reading ones come back with the same coefficients).
+
+    Handing the matrix over (:func:`highs_model`) took 0.27 s a level at national size, and
+    matching the undisturbed basis to it 0.1 s; both are once per level here. :meth:`take` gives the
+    instance back ready for ``lp`` — the rows a previous solve added for its held objectives
+    deleted, every row's and column's bounds and the costs set from ``lp``, the solver's state and
+    options cleared as a new instance has them — or None when ``lp``'s matrix is not the held one
+    (the caller then builds a new instance, which this one keeps from then on). The same model in
+    the same starting state, so the same path: a draw gives the same figures whichever instance,
+    and whichever process, solves it (tested).
+    """
+
+    def __init__(self):
+        self.lp: LinearProgram | None = None
+        self.h = None
+        self.registry: pd.DataFrame | None = None
+        self.rows = 0
+        self._mapped: tuple | None = None  # (the basis, its mapping onto the held model)
+
+    def keep(self, lp: LinearProgram, h, registry: pd.DataFrame) -> None:
+        """Hold ``h``, just made from ``lp``."""
+        self.lp, self.h, self.registry, self.rows, self._mapped = lp, h, registry, h.getNumRow(), None
+
+    def same_matrix(self, lp: LinearProgram) -> bool:
+        """Whether ``lp`` has the held model's columns and coefficients, row for row."""
+        held = self.lp
+        if held is None or lp.is_mip or lp.n != held.n or len(lp.blocks) != len(held.blocks):
+            return False
+        for a, b in zip(lp.blocks, held.blocks):
+            if a is b:
+                continue
+            if a.family != b.family or len(a.lower) != len(b.lower) or not (
+                    np.array_equal(a.rows, b.rows) and np.array_equal(a.cols, b.cols)
+                    and np.array_equal(a.coefs, b.coefs)):
+                return False
+        return True
+
+    def take(self, lp: LinearProgram):
+        """``(h, registry)`` ready to solve ``lp``, or None (see the class docstring)."""
+        if not self.same_matrix(lp):
+            return None
+        import highspy
+
+        h, inf = self.h, highspy.kHighsInf
+        extra = h.getNumRow() - self.rows
+        if extra > 0:
+            h.deleteRows(extra, np.arange(self.rows, self.rows + extra, dtype=np.int32))
+        lo = np.concatenate([b.lower for b in lp.blocks]) if lp.blocks else np.zeros(0)
+        up = np.concatenate([b.upper for b in lp.blocks]) if lp.blocks else np.zeros(0)
+        rows, cols = np.arange(self.rows, dtype=np.int32), np.arange(lp.n, dtype=np.int32)
+        h.clearSolver()
+        h.changeRowsBounds(self.rows, rows, np.where(np.isinf(lo), -inf, lo), np.where(np.isinf(up), inf, up))
+        h.changeColsBounds(lp.n, cols, np.zeros(lp.n), np.where(np.isinf(lp.upper), inf, lp.upper))
+        h.changeColsCost(lp.n, cols, lp.objective.astype(float))
+        h.resetOptions()
+        _settings(h)
+        self.lp = lp
+        return h, self.registry
+
+    def mapping(self, warm: "WarmStart", lp: LinearProgram) -> tuple:
+        """``warm``'s mapping onto the held model, worked out once."""
+        if self._mapped is None or self._mapped[0] is not warm:
+            self._mapped = (warm, warm.mapping(lp, self.registry))
+        return self._mapped[1]
+
+
+def _settings(h) -> None:
+    """The options every instance starts with (:func:`highs_model`)."""
+    h.setOptionValue("random_seed", 0)
+    _silence(h)
 
 
 def _highs_status(h) -> str:
@@ -510,11 +619,21 @@ def _mip_gap(bound: float, value: float) -> float:
 
 
 def _solve_highs(lp: LinearProgram, time_limit: float | None, lexicographic: bool,
-                 warm: "WarmStart | None" = None, warm_method: str = "primal") -> Solution:
+                 warm: "WarmStart | None" = None, warm_method: str = "primal",
+                 kept: "KeptHighs | None" = None) -> Solution:
 
     t0 = time.perf_counter()
-    h, registry = highs_model(lp, with_registry=True)
-    mapped = warm.mapping(lp, registry) if warm is not None else None
+    taken = kept.take(lp) if kept is not None else None
+    if taken is None:
+        h, registry = highs_model(lp, with_registry=True)
+        if kept is not None:
+            kept.keep(lp, h, registry)
+    else:
+        h, registry = taken
+    if warm is None:
+        mapped = None
+    else:
+        mapped = kept.mapping(warm, lp) if kept is not None else warm.mapping(lp, registry)
     share = warm.apply(lp, registry, h, mapped) if warm is not None else 0.0
     warmed = share >= MIN_WARM_SHARE
     # Every later phase of the old model's optimum starts from its own basis too (see WARM_SIMPLEX).
@@ -619,8 +738,9 @@ def _solve_highs(lp: LinearProgram, time_limit: float | None, lexicographic: boo
                 break
             if basis is not None:
                 basis.phases.append(PhaseBasis(h.getBasis()))
-            x = np.asarray(h.getSolution().col_value)
-            activity = np.asarray(h.getSolution().row_value)[:m]
+            phase_solution = h.getSolution()
+            x = np.asarray(phase_solution.col_value)
+            activity = np.asarray(phase_solution.row_value)[:m]
             held, slack = c, _hold_slack(lp, first=False)
         timings["phase2"] = time.perf_counter() - t1
     return Solution(status, x, float(lp.objective @ x) * lp.objective_scale, activity, dual, "highs", 0.0,

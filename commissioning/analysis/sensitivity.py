@@ -27,7 +27,10 @@ gives: its model is built from the undisturbed one, only the families that read 
 their rows again (:mod:`optimiser.redraw`; the model built from the case where that cannot be
 promised), and with HiGHS every phase starts from the undisturbed optimum's basis of that
 phase with the dual simplex (a draw moves right-hand sides only, so those bases stay dual
-feasible). ``benchmarks/uncertainty.py`` measures it: at national size a draw of both levels
+feasible). Each process also keeps one HiGHS instance per level for its draws
+(:class:`optimiser.solve.KeptHighs`): the matrix is handed over once, and each draw sets its bounds
+on it, in the same starting state as a new instance, so the same path and the same figures
+(tested). ``benchmarks/uncertainty.py`` measures it: at national size a draw of both levels
 takes 7.1 s against 166 s from scratch. The draws are independent, so ``--cluster ADDRESS``
 solves them on a Dask cluster (:mod:`commissioning.analysis.cluster`), with the same figures.
 A draw whose rules cannot all hold (a ``min_`` rule or a lock that the drawn need cannot
@@ -132,6 +135,17 @@ class DrawJob:
     levels: tuple[str, ...] = SOLVED_LEVELS
     models: dict[str, Any] = field(default_factory=dict, repr=False)  # level -> the undisturbed model
     redraw: bool = True  # False: every draw's model built from the case (the benchmarks' cold draws)
+    kept: dict[str, Any] = field(default_factory=dict, repr=False)  # level -> its HiGHS instance, this process's
+
+    def instance(self, level: str):
+        """The HiGHS instance kept for ``level``'s draws in this process (warm draws only)."""
+        if not self.redraw or self.solver != "highs":
+            return None
+        if level not in self.kept:
+            from optimiser.solve import KeptHighs
+
+            self.kept[level] = KeptHighs()
+        return self.kept[level]
 
     def pool_of(self, level: str) -> frozenset[str]:
         """The pool a level's model opens: none for the aligned level."""
@@ -146,7 +160,7 @@ class DrawJob:
         return self.models[level]
 
     def __getstate__(self) -> dict:
-        return {**self.__dict__, "models": {}}  # a model is built where it is solved
+        return {**self.__dict__, "models": {}, "kept": {}}  # a model is built where it is solved
 
 
 def solve_draw(job: DrawJob, item: tuple[int, np.ndarray]) -> tuple[int, dict | None]:
@@ -167,7 +181,7 @@ def solve_draw(job: DrawJob, item: tuple[int, np.ndarray]) -> tuple[int, dict | 
             lp = redraw(job.model(lv), job.case, c, job.pool_of(lv)) if job.redraw else None
             lp = lp or create_model(c, pool=job.pool_of(lv))
             solved[lv] = solve_built(c, lv, lp, job.pool, job.solver, None, warm=job.warm.get(lv),
-                                     warm_method="dual")
+                                     warm_method="dual", kept=job.instance(lv))
     except InfeasibleError:
         return d, None
     return d, {lv: (dict(res.totals), _pot_area(res.allocations)) for lv, res in solved.items()}

@@ -173,3 +173,49 @@ def test_a_warm_phase_that_runs_long_is_solved_afresh_with_the_same_plan(monkeyp
     kept = solve_level(drawn, "aligned", frozenset(), "highs", None, warm=base.solution.warm, warm_method="dual")
     assert not any(k.endswith("_warm_abandoned") for k in kept.solution.timings)
     assert kept.solution.objective == pytest.approx(cold.solution.objective, rel=1e-9)
+
+
+# ---- one HiGHS instance kept for a level's draws ---------------------------------------------
+def test_draws_on_a_kept_instance_are_the_draws_on_new_instances():
+    """A sensitivity run keeps one HiGHS instance per level (KeptHighs): the matrix handed over once,
+    each draw's bounds set on it. Each draw there must be exactly the draw solved on a new instance:
+    the same pivots in every phase and the same plan bit for bit — whichever draw came before (so the
+    figures do not depend on which process solved which draws)."""
+    from commissioning.analysis.sensitivity import case_with_need, need_draws
+    from optimiser.levels import solve_built, solve_level
+    from optimiser.redraw import redraw
+
+    case = load_case(EXAMPLE)
+    base = solve_level(case, "aligned", frozenset(), "highs", None)
+    draws = need_draws(case, 0.2, 3, seed=11)
+    kept = solve_module.KeptHighs()
+    rows = len(base.constraints)
+    for order in ([0, 1, 2], [2, 0, 1]):
+        for d in order:
+            drawn = case_with_need(case, draws[d])
+            lp = redraw(base.lp, case, drawn)
+            new = solve_built(drawn, "aligned", lp, frozenset(), "highs", None, warm=base.solution.warm,
+                              warm_method="dual")
+            again = solve_built(drawn, "aligned", lp, frozenset(), "highs", None, warm=base.solution.warm,
+                                warm_method="dual", kept=kept)
+            assert np.array_equal(new.solution.x, again.solution.x)
+            for phase in ("iterations", "disruption_iterations", "tiebreak_iterations"):
+                assert new.solution.timings[phase] == again.solution.timings[phase], phase
+            # The held-objective rows of the solve before were deleted: the model's rows and the
+            # two this solve added.
+            assert kept.h.getNumRow() == rows + 2
+    # The instance was made once, by the first draw; a model with another matrix is not taken.
+    assert kept.lp is not None and kept.take(create_model(case, pool=default_pool(case))) is None
+
+
+def test_a_model_with_other_coefficients_is_not_taken():
+    case = load_case(EXAMPLE)
+    lp = create_model(case)
+    kept = solve_module.KeptHighs()
+    solve_module.solve(lp, "highs", kept=kept)
+    assert kept.take(lp) is not None
+    from dataclasses import replace
+
+    block = lp.blocks[0]
+    other = replace(lp, blocks=[replace(block, coefs=block.coefs * 2.0), *lp.blocks[1:]])
+    assert not kept.same_matrix(other) and kept.take(other) is None
