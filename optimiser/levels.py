@@ -269,10 +269,11 @@ def solve_level(case: Case, level: str, pool: frozenset[str], solver: str, time_
 
 def solve_built(case: Case, level: str, lp: LinearProgram, pool: frozenset[str], solver: str,
                 time_limit: float | None, progress: Progress | None = None, warm=None,
-                warm_method: str = "primal", kept=None) -> LevelResult:
+                warm_method: str = "primal", kept=None, constraints: bool = True) -> LevelResult:
     """Solve one level's model ``lp`` of ``case`` as :func:`solve_level` does (built elsewhere: a need
     draw's, :func:`optimiser.redraw.redraw`); ``kept`` is the HiGHS instance kept for the level's
-    draws (:class:`optimiser.solve.KeptHighs`)."""
+    draws (:class:`optimiser.solve.KeptHighs`). ``constraints=False`` leaves the constraint table out
+    (a need draw reports totals and money only)."""
     say = progress or (lambda _: None)
     if lp.infeasible_rules:
         # Name every collision at once: the rules with nothing in scope, and whatever the
@@ -303,8 +304,8 @@ def solve_built(case: Case, level: str, lp: LinearProgram, pool: frozenset[str],
 
         raise SolverError(f"the {level} model could not be solved: {sol.status} {sol.message}".strip())
     alloc = allocations_from(lp.variables, settle(lp, sol.x), case)
-    return LevelResult(level, sol.status, alloc, level_totals(case, alloc), lp, sol, constraint_table(lp, sol),
-                       pool if level != "aligned" else frozenset())
+    return LevelResult(level, sol.status, alloc, level_totals(case, alloc), lp, sol,
+                       constraint_table(lp, sol) if constraints else None, pool if level != "aligned" else frozenset())
 
 
 def default_pool(case: Case) -> frozenset[str]:

@@ -508,10 +508,12 @@ class KeptHighs:
         self.registry: pd.DataFrame | None = None
         self.rows = 0
         self._mapped: tuple | None = None  # (the basis, its mapping onto the held model)
+        self.fixed = np.zeros(0, dtype=np.int32)  # the columns the last solve fixed off the optimal face
 
     def keep(self, lp: LinearProgram, h, registry: pd.DataFrame) -> None:
         """Hold ``h``, just made from ``lp``."""
         self.lp, self.h, self.registry, self.rows, self._mapped = lp, h, registry, h.getNumRow(), None
+        self.fixed = np.zeros(0, dtype=np.int32)
 
     def same_matrix(self, lp: LinearProgram) -> bool:
         """Whether ``lp`` has the held model's columns and coefficients, row for row."""
@@ -542,7 +544,13 @@ class KeptHighs:
         rows, cols = np.arange(self.rows, dtype=np.int32), np.arange(lp.n, dtype=np.int32)
         h.clearSolver()
         h.changeRowsBounds(self.rows, rows, np.where(np.isinf(lo), -inf, lo), np.where(np.isinf(up), inf, up))
-        h.changeColsBounds(lp.n, cols, np.zeros(lp.n), np.where(np.isinf(lp.upper), inf, lp.upper))
+        # The column bounds HiGHS holds are the held model's, but for the columns the last solve fixed
+        # off the optimal face; set those, and any whose bound this model moves.
+        moved = np.union1d(self.fixed, np.flatnonzero(lp.upper != self.lp.upper)).astype(np.int32)
+        if len(moved):
+            h.changeColsBounds(len(moved), moved, np.zeros(len(moved)),
+                               np.where(np.isinf(lp.upper[moved]), inf, lp.upper[moved]))
+        self.fixed = np.zeros(0, dtype=np.int32)
         h.changeColsCost(lp.n, cols, lp.objective.astype(float))
         h.resetOptions()
         _settings(h)
@@ -679,7 +687,10 @@ def _solve_highs(lp: LinearProgram, time_limit: float | None, lexicographic: boo
         later = _later_objectives(lp)
         phased = phased and len(warm.phases) == len(later)
         if len(later) > 1 and lp.n > IPM_ABOVE and lp.near_optimal <= OPTIMALITY_SLACK and info.dual_valid:
-            timings["fixed_off_face"] = float(_fix_off_the_face(lp, h, x, np.asarray(info.col_dual)))
+            fixed = _fix_off_the_face(lp, h, x, np.asarray(info.col_dual))
+            timings["fixed_off_face"] = float(len(fixed))
+            if kept is not None:
+                kept.fixed = fixed.astype(np.int32)
         for k, c in enumerate(later):
             nz = np.flatnonzero(held)
             if len(nz):
@@ -751,8 +762,8 @@ def _solve_highs(lp: LinearProgram, time_limit: float | None, lexicographic: boo
 REDUCED_COST_TOL = 1e-7  # a reduced cost this far from zero keeps its column off the optimal face
 
 
-def _fix_off_the_face(lp: LinearProgram, h, x: np.ndarray, reduced: np.ndarray) -> int:
-    """Fix every column whose reduced cost is clearly non-zero at the bound it sits on; return how many.
+def _fix_off_the_face(lp: LinearProgram, h, x: np.ndarray, reduced: np.ndarray) -> np.ndarray:
+    """Fix every column whose reduced cost is clearly non-zero at the bound it sits on; return which.
 
     Every optimal plan satisfies complementary slackness with the phase-one dual solution,
     so a column at a bound with a non-zero reduced cost sits at that bound in *every* optimal
@@ -771,7 +782,7 @@ def _fix_off_the_face(lp: LinearProgram, h, x: np.ndarray, reduced: np.ndarray) 
     if len(fix):
         value = np.where(at_upper[fix], lp.upper[fix], 0.0)
         h.changeColsBounds(len(fix), fix.astype(np.int32), value, value)
-    return len(fix)
+    return fix
 
 
 def _highs_mip(lp: LinearProgram, h, timings: dict) -> dict:

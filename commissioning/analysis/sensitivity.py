@@ -181,7 +181,7 @@ def solve_draw(job: DrawJob, item: tuple[int, np.ndarray]) -> tuple[int, dict | 
             lp = redraw(job.model(lv), job.case, c, job.pool_of(lv)) if job.redraw else None
             lp = lp or create_model(c, pool=job.pool_of(lv))
             solved[lv] = solve_built(c, lv, lp, job.pool, job.solver, None, warm=job.warm.get(lv),
-                                     warm_method="dual", kept=job.instance(lv))
+                                     warm_method="dual", kept=job.instance(lv), constraints=False)
     except InfeasibleError:
         return d, None
     return d, {lv: (dict(res.totals), _pot_area(res.allocations)) for lv, res in solved.items()}

@@ -176,15 +176,19 @@ def test_a_warm_phase_that_runs_long_is_solved_afresh_with_the_same_plan(monkeyp
 
 
 # ---- one HiGHS instance kept for a level's draws ---------------------------------------------
-def test_draws_on_a_kept_instance_are_the_draws_on_new_instances():
+@pytest.mark.parametrize("large", [False, True], ids=["small", "as-if-above-IPM_ABOVE"])
+def test_draws_on_a_kept_instance_are_the_draws_on_new_instances(monkeypatch, large):
     """A sensitivity run keeps one HiGHS instance per level (KeptHighs): the matrix handed over once,
     each draw's bounds set on it. Each draw there must be exactly the draw solved on a new instance:
     the same pivots in every phase and the same plan bit for bit — whichever draw came before (so the
-    figures do not depend on which process solved which draws)."""
+    figures do not depend on which process solved which draws). As if above IPM_ABOVE columns, each
+    solve also fixes the columns off the optimal face, which the next draw must free again."""
     from commissioning.analysis.sensitivity import case_with_need, need_draws
     from optimiser.levels import solve_built, solve_level
     from optimiser.redraw import redraw
 
+    if large:
+        monkeypatch.setattr(solve_module, "IPM_ABOVE", 0)
     case = load_case(EXAMPLE)
     base = solve_level(case, "aligned", frozenset(), "highs", None)
     draws = need_draws(case, 0.2, 3, seed=11)
@@ -204,6 +208,7 @@ def test_draws_on_a_kept_instance_are_the_draws_on_new_instances():
             # The held-objective rows of the solve before were deleted: the model's rows and the
             # two this solve added.
             assert kept.h.getNumRow() == rows + 2
+            assert (len(kept.fixed) > 0) == large and new.solution.timings.get("fixed_off_face", 0) == len(kept.fixed)
     # The instance was made once, by the first draw; a model with another matrix is not taken.
     assert kept.lp is not None and kept.take(create_model(case, pool=default_pool(case))) is None
 
