@@ -86,6 +86,10 @@ WARM_SIMPLEX = {"primal": 4, "dual": 1}
 # point); 5,000 abandoned pivots cost 1.5-3.3 s there. A pivot
 # count, not a clock, so the path (and so the plan reached) is the same on any machine.
 WARM_PHASE_PIVOTS = 5_000
+# Above IPM_ABOVE the columns fixed off the optimal face are constants in every later phase: the
+# held-objective rows leave them out and carry their value in the bound (the same rows, ~40%
+# of the nonzeros; national draws: least disruption ~10% faster, the same pivots and plan).
+SPARSE_HELD_ROWS = True
 
 
 COL_KEY = ["kind", "pot_code", "area_code", "cohort_code", "year", "programme", "budget_year"]
@@ -686,17 +690,26 @@ def _solve_highs(lp: LinearProgram, time_limit: float | None, lexicographic: boo
         held, slack = lp.objective, _hold_slack(lp, first=True)
         later = _later_objectives(lp)
         phased = phased and len(warm.phases) == len(later)
+        off_face = None
         if len(later) > 1 and lp.n > IPM_ABOVE and lp.near_optimal <= OPTIMALITY_SLACK and info.dual_valid:
             fixed = _fix_off_the_face(lp, h, x, np.asarray(info.col_dual))
             timings["fixed_off_face"] = float(len(fixed))
             if kept is not None:
                 kept.fixed = fixed.astype(np.int32)
+            if SPARSE_HELD_ROWS and len(fixed):
+                off_face = np.zeros(lp.n, dtype=bool)
+                off_face[fixed] = True
         for k, c in enumerate(later):
             nz = np.flatnonzero(held)
             if len(nz):
                 zh = float(held @ x)
-                h.addRow(zh - slack * max(1.0, abs(zh)), highspy_inf(), len(nz), nz.astype(np.int32),
-                         held[nz].astype(float))
+                bound = zh - slack * max(1.0, abs(zh))
+                if off_face is not None:
+                    # A column fixed off the face is a constant: its term moves to the bound.
+                    const = nz[off_face[nz]]
+                    bound -= float(held[const] @ x[const])
+                    nz = nz[~off_face[nz]]
+                h.addRow(bound, highspy_inf(), len(nz), nz.astype(np.int32), held[nz].astype(float))
             h.changeColsCost(lp.n, np.arange(lp.n, dtype=np.int32), c.astype(float))
             name = "disruption" if c is lp.disruption else "tiebreak"
             # Where the phase before's basis is the fallback (a tie-break), kept before it is replaced.
