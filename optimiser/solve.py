@@ -88,7 +88,7 @@ WARM_SIMPLEX = {"primal": 4, "dual": 1}
 WARM_PHASE_PIVOTS = 5_000
 # Above IPM_ABOVE the columns fixed off the optimal face are constants in every later phase: the
 # held-objective rows leave them out and carry their value in the bound (the same rows, ~40%
-# of the nonzeros; national draws: least disruption ~10% faster, the same pivots and plan).
+# of the nonzeros; national draws ~0.5 s faster, the same pivots and plan: benchmarks/README.md).
 SPARSE_HELD_ROWS = True
 
 
@@ -494,7 +494,7 @@ def highs_model(lp: LinearProgram, with_registry: bool = False):
 class KeptHighs:
     """One HiGHS instance kept for the models of a level that differ from the first only in their
     bounds: a sensitivity run's need draws (:func:`optimiser.redraw.redraw` shares every block that
-    does not read need, and the need-reading ones come back with the same coefficients).
+    does not read need; :meth:`same_matrix` checks that the need-reading ones kept their coefficients).
 
     Handing the matrix over (:func:`highs_model`) took 0.27 s a level at national size, and
     matching the undisturbed basis to it 0.1 s; both are once per level here. :meth:`take` gives the

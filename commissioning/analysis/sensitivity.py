@@ -31,7 +31,8 @@ feasible). Each process also keeps one HiGHS instance per level for its draws
 (:class:`optimiser.solve.KeptHighs`): the matrix is handed over once, and each draw sets its bounds
 on it, in the same starting state as a new instance, so the same path and the same figures
 (tested). ``benchmarks/uncertainty.py`` measures it: at national size a draw of both levels
-takes 7.1 s against 166 s from scratch. The draws are independent, so ``--cluster ADDRESS``
+took 7.1 s against 166 s from scratch on the first machine measured, and 100 draws shared by two
+processes take 9.6–10.2× one floor solve on the current one (``benchmarks/README.md``). The draws are independent, so ``--cluster ADDRESS``
 solves them on a Dask cluster (:mod:`commissioning.analysis.cluster`), with the same figures.
 A draw whose rules cannot all hold (a ``min_`` rule or a lock that the drawn need cannot
 absorb) is counted as infeasible and left out of the statistics; if every draw is infeasible
