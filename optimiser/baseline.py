@@ -136,6 +136,17 @@ def _frame(alloc: pd.DataFrame) -> pd.DataFrame:
 _TODAY: dict[int, tuple[object, pd.DataFrame]] = {}
 
 
+def share_today(case: Case, other: Case) -> None:
+    """Let ``other``, a case with today's provision, need, pots and years all those of ``case``
+    (only its protection floors differ), share ``case``'s today's cells once worked out."""
+    hit = _TODAY.get(id(case))
+    if hit is not None and hit[0] is case and id(other) not in _TODAY:
+        if len(_TODAY) >= 4:
+            _TODAY.clear()
+            _TODAY[id(case)] = hit
+        _TODAY[id(other)] = (other, hit[1])
+
+
 def today_cells(case: Case) -> pd.DataFrame:
     """Today's money per pot, area, cohort and year — the baseline's — with its participants:
     columns ``pot_code, area_code, cohort_code, year, amount`` (£) and ``participants``.

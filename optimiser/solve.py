@@ -550,7 +550,9 @@ class KeptHighs:
         h.changeRowsBounds(self.rows, rows, np.where(np.isinf(lo), -inf, lo), np.where(np.isinf(up), inf, up))
         # The column bounds HiGHS holds are the held model's, but for the columns the last solve fixed
         # off the optimal face; set those, and any whose bound this model moves.
-        moved = np.union1d(self.fixed, np.flatnonzero(lp.upper != self.lp.upper)).astype(np.int32)
+        moving = lp.upper != self.lp.upper
+        moving[self.fixed] = True
+        moved = np.flatnonzero(moving).astype(np.int32)
         if len(moved):
             h.changeColsBounds(len(moved), moved, np.zeros(len(moved)),
                                np.where(np.isinf(lp.upper[moved]), inf, lp.upper[moved]))

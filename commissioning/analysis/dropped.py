@@ -20,7 +20,9 @@ objective's measure, and in outcomes); the people kept are the cohort's particip
 the re-solved plan less those in the level's plan. When no allocation meets the floor
 with the other rules, the cost is not a number but the colliding rules, in words.
 
-Each re-solve is one more solve of the level's model, so at most :data:`MAX_MEASURED`
+Each re-solve's model is the level's with the protection rows defined again (the rest shared,
+:func:`optimiser.redraw.refloored`), started from the level's optimal bases with the dual
+simplex. Each is one more solve of the level's model, so at most :data:`MAX_MEASURED`
 are measured per level, those losing the most people first; the rest are flagged with
 their cost "not measured" (and said so in progress). The re-solves are independent of each
 other: with the second process of :mod:`commissioning.analysis.workers` every other one is
@@ -34,7 +36,7 @@ Nothing here writes files: the results are :class:`Dropped` records, turned into
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from commissioning.analysis.asks import gains
 from commissioning.analysis.flags import Flag
@@ -43,7 +45,9 @@ from commissioning.case.model import Case, Protect
 from commissioning.errors import InfeasibleError, SolverError
 
 from optimiser.baseline import today_cells
-from optimiser.levels import RunResult, solve_level
+from optimiser.build import create_model
+from optimiser.levels import RunResult, solve_built
+from optimiser.redraw import refloored
 from optimiser.objective import UNIT
 
 DROP_SHARE = 0.5  # flagged when participants fall by more than this share of today's
@@ -183,15 +187,35 @@ class DroppedContext:
     time_limit: float | None
     objective: str
     levels: dict  # level -> LevelBase
+    models: dict = field(default_factory=dict, repr=False, compare=False)  # level -> its model, this process's
 
     @classmethod
     def of(cls, run: RunResult, levels) -> "DroppedContext":
-        """The context of ``run`` for re-solving these ``levels``."""
+        """The context of ``run`` for re-solving these ``levels`` (with the run's models, kept here)."""
         def base(name: str) -> LevelBase:
             lv = run.levels[name]
             return LevelBase(lv.pool or run.pool, lv.allocations, lv.solution.warm if lv.solution else None)
 
-        return cls(run.case, run.solver, run.time_limit, run.objective, {n: base(n) for n in levels})
+        models = {n: run.levels[n].lp for n in levels if run.levels[n].lp is not None}
+        return cls(run.case, run.solver, run.time_limit, run.objective, {n: base(n) for n in levels}, models)
+
+    def pool_of(self, level: str) -> frozenset[str]:
+        """The pool ``level``'s model opens: none for the aligned level."""
+        return frozenset() if level == "aligned" else frozenset(self.levels[level].pool)
+
+    def model(self, level: str):
+        """The level's model: the run's own, or (a worker is sent the context without them) built in
+        this process, one level at a time (the re-solves come level by level)."""
+        if level not in self.models:
+            self.models.clear()
+            self.models[level] = create_model(self.case, pool=self.pool_of(level))
+        return self.models[level]
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "models": {}}  # a model is built where it is solved
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
 
 
 def measure(ctx: DroppedContext, d: Dropped) -> Dropped:
@@ -199,10 +223,13 @@ def measure(ctx: DroppedContext, d: Dropped) -> Dropped:
     level = ctx.levels[d.level]
     changed = protected_case(ctx.case, d.kind, d.code)
     try:
-        # One more floor adds rows only: the level's optimal bases stay dual feasible, so the
-        # re-solve starts from them with the dual simplex (HiGHS; CBC starts cold).
-        solved = solve_level(changed, d.level, level.pool, ctx.solver, ctx.time_limit,
-                             warm=level.warm, warm_method="dual")
+        # One more floor adds rows only: the model is the level's with the protection rows defined
+        # again (optimiser.redraw.refloored), and the level's optimal bases stay dual feasible, so
+        # the re-solve starts from them with the dual simplex (HiGHS; CBC starts cold).
+        pool = ctx.pool_of(d.level)
+        lp = refloored(ctx.model(d.level), ctx.case, changed, pool) or create_model(changed, pool=pool)
+        solved = solve_built(changed, d.level, lp, level.pool, ctx.solver, ctx.time_limit,
+                             warm=level.warm, warm_method="dual", constraints=False)
     except InfeasibleError as e:
         said = [c.description for c in e.collisions][:3]
         more = len(e.collisions) - len(said)

@@ -28,6 +28,7 @@ the changed pots' cells again (:meth:`carried_to`).
 
 from __future__ import annotations
 
+import copy
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -183,6 +184,13 @@ class Eligibility:
             # block where the old one was.
             rank = lookup(both["pot_code"], order, default=-1, dtype=np.int64)
             out._cells[flag] = both.iloc[np.argsort(rank, kind="stable")].reset_index(drop=True)
+        return out
+
+    def rehomed(self, new: "Case") -> "Eligibility":
+        """The eligibility of ``new``, a copy of this case whose every input that eligibility reads
+        is the same (only its protection floors differ): everything worked out is shared."""
+        out = copy.copy(self)
+        out.case = new
         return out
 
     def renewed(self, new: "Case") -> "Eligibility":

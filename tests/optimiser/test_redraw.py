@@ -1,7 +1,8 @@
 """A need draw's model built from the undisturbed one (optimiser.redraw) is the model the drawn
 case builds from nothing, number for number — on the example and on random cases with every
 need-reading family on (need caps, equity floor, money moved and least disruption, transition
-limits, protection floors)."""
+limits, protection floors); and the model with one more protection floor (what protecting a
+dropped cohort costs) is the one built from nothing too."""
 
 from __future__ import annotations
 
@@ -14,12 +15,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lpcases import load_spec, random_case_specs
 
+from commissioning.analysis.dropped import protected_case
 from commissioning.analysis.sensitivity import case_with_need, need_draws
 from commissioning.case.model import Case, Protect
 from commissioning.inputs.validate import load_case
 from optimiser.build import create_model
 from optimiser.levels import default_pool
-from optimiser.redraw import redraw
+from optimiser.redraw import redraw, refloored
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "west-yorkshire"
 
@@ -127,3 +129,54 @@ def test_need_caps_and_money_moved_keep_their_rows_and_take_the_drawn_bounds():
     # The draw moved the need caps' bounds (and today's money, which the baseline spreads over need).
     caps = [i for i, b in enumerate(lp.blocks) if b.family == "need_cap"]
     assert not np.allclose(got.blocks[caps[0]].upper, lp.blocks[caps[0]].upper)
+
+
+# ---- one more protection floor (commissioning.analysis.dropped) -----------------------------------
+@pytest.mark.parametrize("pooled", [False, True], ids=["aligned", "pooled"])
+def test_the_example_with_one_more_floor_is_the_model_built_from_nothing(pooled):
+    """What protecting a dropped cohort costs is a re-solve with one more floor: its model is the
+    level's with the protection rows defined again, number for number the one built from nothing, and
+    every other block is the level's own (the same objects)."""
+    case = load_case(EXAMPLE)
+    pool = default_pool(case) if pooled else frozenset()
+    lp = create_model(case, pool=pool)
+    area = case.areas[0].code  # the example protects every cohort (ALL: 0.5), no area
+    changed = protected_case(case, "area", area)
+    got = refloored(lp, case, changed, pool)
+    assert got is not None
+    assert_same_model(got, create_model(fresh(changed), pool=pool))
+    # The protection block gains the area's rows (one per year it has people today: the example's
+    # three years); every other block is the level's own.
+    old, new = ([b for b in m.blocks if b.family == "protect"] for m in (lp, got))
+    assert len(old) == len(new) == 1
+    assert len(new[0].meaning) == len(old[0].meaning) + len(case.years)
+    assert set(new[0].meaning["area_code"].dropna()) == {area}
+    assert len(got.blocks) == len(lp.blocks)
+    assert all(any(b is o for o in lp.blocks) for b in got.blocks if b.family != "protect")
+    assert [name for name, _, _ in got.built_by] == [name for name, _, _ in lp.built_by]
+    assert_same_model(lp, create_model(fresh(case), pool=pool))  # the level's model untouched
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(spec=random_case_specs(), pooled=st.booleans(), pick=st.integers(0, 50), area=st.booleans())
+def test_a_random_case_with_one_more_floor_is_the_model_built_from_nothing(spec, pooled, pick, area):
+    case = with_everything(load_spec(spec))  # a floor for every cohort already: this adds one, or overrides one
+    pool = default_pool(case) if pooled else frozenset()
+    lp = create_model(case, pool=pool)
+    codes = [a.code for a in case.areas] if area else [c.code for c in case.cohorts]
+    changed = protected_case(case, "area" if area else "cohort", codes[pick % len(codes)], share=0.45)
+    got = refloored(lp, case, changed, pool)
+    if lp.infeasible_rules:
+        assert got is None
+        return
+    assert got is not None
+    assert_same_model(got, create_model(fresh(changed), pool=pool))
+
+
+def test_a_case_that_differs_in_more_than_its_floors_is_not_refloored():
+    case = load_case(EXAMPLE)
+    lp = create_model(case)
+    changed = protected_case(case, "cohort", case.cohorts[0].code)
+    other = changed.with_changes(need=tuple(n.model_copy(update={"people": n.people + 1}) for n in changed.need))
+    assert refloored(lp, case, other) is None
+    assert refloored(lp, case, changed, default_pool(case)) is None  # another level's pool
