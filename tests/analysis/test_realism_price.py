@@ -118,6 +118,29 @@ def test_a_protection_floor_costs_what_the_dearer_cohort_gives_up(tmp_path, solv
            "level (30.0%) and 1.5 at the pooled level (30.0%)." in realism_lines(summary)
 
 
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_where_near_optimal_gives_some_objective_up_each_rule_is_priced_by_the_plans_objective(tmp_path, solver):
+    """The contract case with least disruption and ``near_optimal: 0.1``: each level gives up 10% of
+    its optimum to stay near today's £6,000 a year on C1, so a rule is priced by the objectives of
+    the plans the engine makes (later phases solved too), not by the optima::
+
+        with every rule:      optimum 8.2, the plan 0.9 × 8.2 = 7.38
+        without the contract: optimum 10,  the plan 0.9 × 10  = 9       cost 9 − 7.38 = 1.62
+        without the programme limit (pooled): the same plan, 7.38        cost 0 (an optimum would say 0.82)
+        without least disruption (near_optimal 0): the optimum 8.2      cost 8.2 − 7.38 = 0.82
+    """
+    tables = contract_tables()
+    tables["settings"] = {"least_disruption": True, "near_optimal": 0.1}
+    run, ex = _explained(tmp_path, tables, solver)
+    costs = _costs(ex.realism)
+    assert set(costs) == {("contract", "aligned"), ("contract", "pooled"), ("capacity", "pooled"),
+                          ("least_disruption", "aligned"), ("least_disruption", "pooled")}
+    for level in ("aligned", "pooled"):
+        assert costs[("contract", level)] == pytest.approx((7.38, 9, 1.62, 0.18), abs=1e-6)
+        assert costs[("least_disruption", level)] == pytest.approx((7.38, 8.2, 0.82, 0.82 / 8.2), abs=1e-6)
+    assert costs[("capacity", "pooled")] == pytest.approx((7.38, 7.38, 0, 0), abs=1e-6)
+
+
 def test_the_re_solves_shared_with_a_second_process_give_the_same_prices(tmp_path):
     """Every other lifted level solved in a real second process (spawned, as the CLI starts it):
     the same rows, in the same order, as the contract case's hand-worked 1.8 outcomes above."""
