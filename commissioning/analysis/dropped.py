@@ -25,8 +25,13 @@ Each re-solve's model is the level's with the protection rows defined again (the
 simplex. Each is one more solve of the level's model, so at most :data:`MAX_MEASURED`
 are measured per level, those losing the most people first; the rest are flagged with
 their cost "not measured" (and said so in progress). The re-solves are independent of each
-other: with the second process of :mod:`commissioning.analysis.workers` every other one is
-made there, and on a cluster each is a task (the same figures either way, tested).
+other: with the second process of :mod:`commissioning.analysis.workers` some are made
+there, and on a cluster each is a task (the same figures either way, tested). Their
+costs differ by twenty times (national: 2 s for a cohort of 40,000 people lost, 50 s for one of
+2 million), and grow with how many people the floor must bring back, so the two processes
+share them by that count, the dearest first (:func:`commissioning.analysis.workers.split`): at
+national size the busier process's share fell from 218 s to 204 s of re-solving (alone, the
+fifteen take 397 s), where every other one had left one process waiting for the other.
 
 Nothing here writes files: the results are :class:`Dropped` records, turned into
 ``flags.csv`` rows (``kind = dropped``) by :func:`dropped_flags` and into ``summary.json``'s
@@ -276,7 +281,7 @@ def dropped_analysis(run: RunResult, progress=None, measured: bool = True,
     ctx = DroppedContext.of(run, sorted({d.level for d in items}))
     with bar as advance:
         done = share_out(measure, ctx, items, workers, runner, advance, words=lambda d: f"{d.name} ({d.level})",
-                         what="protection re-solves")
+                         what="protection re-solves", weights=[d.today - d.plan for d in items])
     out = list(found)
     for i, d in zip(chosen, done):
         out[i] = d

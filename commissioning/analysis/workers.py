@@ -123,12 +123,29 @@ class NoWorkers:
         pass
 
 
+def split(n: int, procs: int, weights: list[float] | None = None) -> list[list[int]]:
+    """Which of ``n`` items each of ``procs`` processes makes (0 is this one), each list in item
+    order: every ``procs``-th item (``0, procs, 2·procs, …`` here), or with ``weights`` (each
+    item's expected cost) the dearest first, each to the process with the least so far (the
+    longest-processing-time rule; ties to the lowest-numbered process, so the split is fixed)."""
+    if weights is None:
+        return [list(range(w, n, procs)) for w in range(procs)]
+    load, out = [0.0] * procs, [[] for _ in range(procs)]
+    for i in sorted(range(n), key=lambda i: (-float(weights[i]), i)):
+        w = min(range(procs), key=lambda w: (load[w], w))
+        out[w].append(i)
+        load[w] += float(weights[i])
+    return [sorted(x) for x in out]
+
+
 def deal(fn, shared, items: list, workers=None, advance=None, words=None, what: str = "asks",
-         chunk: int | None = None, on_done=None) -> list:
+         chunk: int | None = None, on_done=None, weights: list[float] | None = None) -> list:
     """``[fn(shared, item) for item in items]``, the results in order. With ``k`` extra processes
     (``workers.extra``) this process makes items ``0, k + 1, 2(k + 1), …`` and the rest go to the
     workers' pool (share ``j`` holds items ``j, j + k + 1, …``; with more than one worker the pool
-    gives each batch to whichever process is free).
+    gives each batch to whichever process is free); with ``weights``, each item's expected cost,
+    the shares are :func:`split` by them instead, so that one process is not left waiting for a
+    share of the dear ones.
 
     ``fn`` must be a module-level function (it is sent by name); ``shared`` is pickled once, here,
     before anything is solved, sent once to a single worker process (with every batch when there
@@ -139,7 +156,8 @@ def deal(fn, shared, items: list, workers=None, advance=None, words=None, what: 
     advance = advance or (lambda steps=1, what=None: None)
     results: list = [None] * len(items)
     procs = 1 + min(getattr(workers, "extra", 0), max(0, len(items) - 1))
-    shares = {w: list(range(w, len(items), procs)) for w in range(1, procs)}
+    parts = split(len(items), procs, weights)
+    shares = {w: parts[w] for w in range(1, procs) if parts[w]}
     pending, failed = [], {}  # pending: (worker, indices, future); failed: worker -> (error, indices)
 
     def finished(idx, rows):
@@ -181,7 +199,7 @@ def deal(fn, shared, items: list, workers=None, advance=None, words=None, what: 
                     pending.append((w, part, workers.submit(_batch, fn, sent, [items[i] for i in part], token)))
                 except Exception as e:  # the worker is gone already (killed, failed to start)
                     failed.setdefault(w, (e, []))[1].extend(part)
-    for i in range(0, len(items), procs):
+    for i in parts[0]:
         advance(0, words(items[i]) if words else None)
         row = fn(shared, items[i])
         finished([i], [row])
@@ -200,12 +218,13 @@ def deal(fn, shared, items: list, workers=None, advance=None, words=None, what: 
 
 
 def share_out(fn, shared, items: list, workers=None, runner=None, advance=None, words=None,
-              what: str = "asks") -> list:
-    """:func:`deal`, or each item a task on the cluster when ``runner`` has an address
-    (:class:`commissioning.analysis.cluster.Cluster`, ``shared`` sent to each worker once)."""
+              what: str = "asks", weights: list[float] | None = None) -> list:
+    """:func:`deal` (``weights`` as there), or each item a task on the cluster when ``runner`` has
+    an address (:class:`commissioning.analysis.cluster.Cluster`, ``shared`` sent to each worker
+    once; the scheduler gives each task to whichever worker is free)."""
     if runner is not None and getattr(runner, "address", None):
         return runner.map(fn, shared, items, on_done=(lambda _: advance(1)) if advance else None)
-    return deal(fn, shared, items, workers, advance, words=words, what=what)
+    return deal(fn, shared, items, workers, advance, words=words, what=what, weights=weights)
 
 
 _SHARED: dict[str, object] = {}  # in a worker process: the shared object of the current deal, by its token

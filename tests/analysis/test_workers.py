@@ -224,3 +224,29 @@ def test_an_error_in_this_process_is_not_blamed_on_the_worker(capsys):
     with pytest.raises(ValueError, match="the progress bar broke"):
         workers_module.deal(_square_plus, 100, [0, 1, 2, 3], Inline(), on_done=on_done)
     assert "failed" not in capsys.readouterr().err
+
+
+def test_weighted_shares_go_dearest_first_to_the_least_loaded_process():
+    # Weights 5, 1, 1, 1, 4, 2 in two processes. Every other item: 0, 2, 4 here (5 + 1 + 4 = 10),
+    # 1, 3, 5 there (1 + 1 + 2 = 4). Dearest first to the lighter: 0 (5) here; 4 (4) there; 5 (2)
+    # there (6); 1 (1) here (6); 2 (1) here (tie, the lower process: 7); 3 (1) there (7).
+    assert workers_module.split(6, 2) == [[0, 2, 4], [1, 3, 5]]
+    assert workers_module.split(6, 2, [5, 1, 1, 1, 4, 2]) == [[0, 1, 2], [3, 4, 5]]
+    assert workers_module.split(3, 1, [1, 2, 3]) == [[0, 1, 2]]
+    assert workers_module.split(4, 3, [1, 1, 1, 1]) == [[0, 3], [1], [2]]
+
+
+def test_a_weighted_deal_keeps_the_order_and_sends_the_split_share(capsys):
+    class Inline:
+        extra, batches = 1, []
+
+        def submit(self, fn, *args):
+            self.batches.append(list(args[2]))
+            f = Future()
+            f.set_result(fn(*args))
+            return f
+
+    w = Inline()
+    got = workers_module.deal(_square_plus, 100, list(range(6)), w, weights=[5, 1, 1, 1, 4, 2])
+    assert got == [i * i + 100 for i in range(6)]
+    assert w.batches == [[3, 4, 5]]  # this process made 0, 1, 2
