@@ -138,13 +138,15 @@ _TODAY: dict[int, tuple[object, pd.DataFrame]] = {}
 
 def share_today(case: Case, other: Case) -> None:
     """Let ``other``, a case with today's provision, need, pots and years all those of ``case``
-    (only its protection floors differ), share ``case``'s today's cells once worked out."""
-    hit = _TODAY.get(id(case))
-    if hit is not None and hit[0] is case and id(other) not in _TODAY:
-        if len(_TODAY) >= 4:
-            _TODAY.clear()
-            _TODAY[id(case)] = hit
-        _TODAY[id(other)] = (other, hit[1])
+    (only its protection floors differ), share ``case``'s today's cells (worked out once)."""
+    hit = _TODAY.get(id(other))
+    if hit is not None and hit[0] is other:
+        return
+    cells = today_cells(case)
+    if len(_TODAY) >= 4:
+        _TODAY.clear()
+        _TODAY[id(case)] = (case, cells)
+    _TODAY[id(other)] = (other, cells)
 
 
 def today_cells(case: Case) -> pd.DataFrame:

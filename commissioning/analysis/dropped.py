@@ -199,7 +199,8 @@ class DroppedContext:
         """The context of ``run`` for re-solving these ``levels`` (with the run's models, kept here)."""
         def base(name: str) -> LevelBase:
             lv = run.levels[name]
-            return LevelBase(lv.pool or run.pool, lv.allocations, lv.solution.warm if lv.solution else None)
+            # The pool the level was built with (a settlement level's may be empty: never the run's).
+            return LevelBase(lv.pool, lv.allocations, lv.solution.warm if lv.solution else None)
 
         models = {n: run.levels[n].lp for n in levels if run.levels[n].lp is not None}
         return cls(run.case, run.solver, run.time_limit, run.objective, {n: base(n) for n in levels}, models)

@@ -30,8 +30,8 @@ says so). ``frontier`` gives the fuller picture for money moved.
 
 Only the lifted level's objective is read, so only its primary objective is solved: the
 later phases (least disruption, the tie-breaks) hold it within 1e-9 of its optimum and would
-change nothing but the plan, which is not reported. Where ``near_optimal`` lets them give
-some of it up, they are solved too, so that the rule is priced by the objective of the plan
+change nothing but the plan, which is not reported. Where the model's ``near_optimal`` lets
+them give some of it up (least disruption on, ``near_optimal`` above 0), they are solved too, so that the rule is priced by the objective of the plan
 the engine would make. Lifting a rule only widens the choice, so the re-solve starts from
 the level's own optimal basis with the primal simplex (HiGHS): the combined-authority
 benchmark case's two rules take 0.9 s instead of 2.9 s. The cost then carries
@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 from commissioning.case.model import Case, Protect, Transition
-from commissioning.errors import SolverError
+from commissioning.errors import InfeasibleError, SolverError
 
 REALISM_COLUMNS = ["rule", "level", "objective_with", "objective_without", "cost", "cost_share", "note"]
 UNLIMITED_SCALE = 1e12  # a programme_scale no real budget reaches: growth without limit
@@ -135,6 +135,7 @@ def realism_jobs(case: Case, levels) -> list[tuple[str, str]]:
 def price_rule(ctx: RealismContext, job: tuple[str, str]) -> dict:
     """One row of :data:`REALISM_COLUMNS`: the ``job``'s level solved again with its rule lifted."""
     from optimiser.build import create_model
+    from optimiser.levels import solve_level
     from optimiser.solve import solve
 
     rule, level = job
@@ -147,15 +148,20 @@ def price_rule(ctx: RealismContext, job: tuple[str, str]) -> dict:
     # (the plan's objective is then what the rule is priced by). Lifting a rule only widens the
     # choice, so the level's own optimal basis stays primal feasible: the primal simplex starts there.
     sol = None if lp.infeasible_rules else solve(
-        lp, solver=ctx.solver, time_limit=ctx.time_limit, lexicographic=lifted.settings.near_optimal > 0,
+        lp, solver=ctx.solver, time_limit=ctx.time_limit, lexicographic=lp.near_optimal > 0,
         warm=(ctx.warm or {}).get(level), warm_method="primal")
     if sol is not None and sol.status not in ("optimal", "time_limit", "infeasible"):
         raise SolverError(f"the {level} model without {r.words} could not be solved: {sol.status} "
                           f"{sol.message}".strip())
-    if sol is None or sol.status == "infeasible":  # cannot happen for a lifted rule alone, but never hide it
-        without, note = float("nan"), "infeasible without it"
-    else:
-        without, note = sol.objective, ""
+    without, note = (sol.objective, "") if sol is not None and sol.status != "infeasible" else (None, "")
+    if without is None:
+        # Lifting a rule cannot make a solved level infeasible, so this is numerical trouble or a
+        # collision: the level's own path names the colliding rules (NaN, said) or says it is the
+        # solver's trouble (SolverError), and a cold solve that succeeds is taken. Never hidden.
+        try:
+            without = solve_level(lifted, level, ctx.pool, ctx.solver, ctx.time_limit).solution.objective
+        except InfeasibleError:
+            without, note = float("nan"), "infeasible without it"
     cost = without - with_it
     if abs(cost) <= 1e-6 * max(1.0, abs(with_it)):
         cost = 0.0  # the solvers' tolerance, not a cost (and never a "-0" in a table)

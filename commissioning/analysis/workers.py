@@ -127,12 +127,13 @@ def split(n: int, procs: int, weights: list[float] | None = None) -> list[list[i
     """Which of ``n`` items each of ``procs`` processes makes (0 is this one), each list in item
     order: every ``procs``-th item (``0, procs, 2·procs, …`` here), or with ``weights`` (each
     item's expected cost) the dearest first, each to the process with the least so far (the
-    longest-processing-time rule; ties to the lowest-numbered process, so the split is fixed)."""
+    longest-processing-time rule; between equal loads, the one with fewer items, then the
+    lowest-numbered, so the split is fixed and weights of zero still go round)."""
     if weights is None:
         return [list(range(w, n, procs)) for w in range(procs)]
     load, out = [0.0] * procs, [[] for _ in range(procs)]
     for i in sorted(range(n), key=lambda i: (-float(weights[i]), i)):
-        w = min(range(procs), key=lambda w: (load[w], w))
+        w = min(range(procs), key=lambda w: (load[w], len(out[w]), w))
         out[w].append(i)
         load[w] += float(weights[i])
     return [sorted(x) for x in out]

@@ -29,7 +29,7 @@ import pytest
 from lpcases import Y1, cohort, make_case, pot, rate, rule
 from optimiser.levels import optimise_case
 
-from commissioning.analysis.dropped import dropped_analysis, find_dropped
+from commissioning.analysis.dropped import DroppedContext, dropped_analysis, find_dropped
 from commissioning.analysis.explain import explain_run
 from commissioning.analysis.summary import explanation_summary, summary_record
 
@@ -158,3 +158,20 @@ def test_the_re_solves_shared_with_a_second_process_give_the_same_findings(tmp_p
     assert gone == alone
     assert ("the second process for the protection re-solves failed (BrokenProcessPool: the worker was killed); "
             "measuring its protection re-solves here instead") in capsys.readouterr().err
+
+
+def test_a_level_is_re_solved_with_the_pool_it_was_built_with():
+    """A settlement level whose settlement pots are all ring-fenced is built with no pool; its
+    protection re-solves must be too, not with the run's (the pooled level's) pool."""
+    from types import SimpleNamespace
+
+    def level(pool):
+        return SimpleNamespace(pool=pool, allocations=None, solution=None, lp=None)
+
+    run = SimpleNamespace(case=None, solver="highs", time_limit=None, objective="outcomes", pool=frozenset({"P1", "P2"}),
+                          levels={"aligned": level(frozenset()), "settlement": level(frozenset()),
+                                  "pooled": level(frozenset({"P1", "P2"}))})
+    ctx = DroppedContext.of(run, ["aligned", "settlement", "pooled"])
+    assert ctx.pool_of("settlement") == frozenset() and ctx.pool_of("aligned") == frozenset()
+    assert ctx.pool_of("pooled") == frozenset({"P1", "P2"})
+    assert ctx.models == {}  # no model to share: each is built where it is re-solved

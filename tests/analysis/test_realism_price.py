@@ -141,6 +141,34 @@ def test_where_near_optimal_gives_some_objective_up_each_rule_is_priced_by_the_p
     assert costs[("capacity", "pooled")] == pytest.approx((7.38, 7.38, 0, 0), abs=1e-6)
 
 
+def test_a_warm_re_solve_reported_infeasible_is_solved_again_by_the_levels_path(tmp_path, monkeypatch):
+    """Lifting a rule cannot make a level infeasible: a warm re-solve that says so (numerical
+    trouble) is not written down as "infeasible without it" but solved again as a level is, which
+    here gives the hand-worked 1.8 outcomes of the contract; where that path finds the level truly
+    infeasible, the row says so (NaN) rather than a number."""
+    import numpy as np
+
+    import optimiser.solve as solve_module
+    from commissioning.analysis.realism import price_of_realism
+    from commissioning.errors import InfeasibleError
+
+    run = optimise_case(make_case(tmp_path / "case", **contract_tables()), solver="highs")
+
+    def says_infeasible(lp, **kw):
+        return solve_module.Solution("infeasible", np.zeros(lp.n), 0.0, np.zeros(0), np.zeros(0), "highs", 0.0)
+
+    monkeypatch.setattr(solve_module, "solve", says_infeasible)
+    costs = _costs(price_of_realism(run))
+    assert costs[("contract", "aligned")] == pytest.approx((8.2, 10, 1.8, 0.18), abs=1e-6)
+
+    def collides(case, level, *a, **k):
+        raise InfeasibleError(level, [])
+
+    monkeypatch.setattr("optimiser.levels.solve_level", collides)
+    rows = price_of_realism(run)
+    assert all(r["note"] == "infeasible without it" and r["objective_without"] != r["objective_without"] for r in rows)
+
+
 def test_the_re_solves_shared_with_a_second_process_give_the_same_prices(tmp_path):
     """Every other lifted level solved in a real second process (spawned, as the CLI starts it):
     the same rows, in the same order, as the contract case's hand-worked 1.8 outcomes above."""

@@ -234,6 +234,8 @@ def test_weighted_shares_go_dearest_first_to_the_least_loaded_process():
     assert workers_module.split(6, 2, [5, 1, 1, 1, 4, 2]) == [[0, 1, 2], [3, 4, 5]]
     assert workers_module.split(3, 1, [1, 2, 3]) == [[0, 1, 2]]
     assert workers_module.split(4, 3, [1, 1, 1, 1]) == [[0, 3], [1], [2]]
+    # Equal loads go to the process with fewer items: weights of zero still go round.
+    assert workers_module.split(4, 2, [0, 0, 0, 0]) == [[0, 2], [1, 3]]
 
 
 def test_a_weighted_deal_keeps_the_order_and_sends_the_split_share(capsys):
