@@ -8,7 +8,9 @@ any of them out. HiGHS holds Python's
 GIL while it solves, so threads cannot run two at once; a second *process* can. The
 worker is started with ``spawn`` — a fresh interpreter, never a fork of a process whose
 solver threads are running — as soon as the case is read, so that its imports overlap the
-optimisation; by the time the re-solves begin it is ready, and it takes every other one.
+optimisation; by the time the re-solves begin it is ready, and it takes every other one — or,
+where the caller can say what each will cost (the dropped-cohort re-solves, by the people lost),
+a share balanced by those weights (:func:`split`).
 
 Each re-solve is made by the same code, from the same basis, in either process, so the
 results are identical with or without the worker (tested). If the worker fails, the re-solves
