@@ -220,9 +220,6 @@ class DroppedContext:
     def __getstate__(self) -> dict:
         return {**self.__dict__, "models": {}}  # a model is built where it is solved
 
-    def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state)
-
 
 def measure(ctx: DroppedContext, d: Dropped) -> Dropped:
     """``d`` with its cost measured by solving its level again with its floor (see the module docstring)."""

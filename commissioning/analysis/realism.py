@@ -31,12 +31,12 @@ says so). ``frontier`` gives the fuller picture for money moved.
 Only the lifted level's objective is read, so only its primary objective is solved: the
 later phases (least disruption, the tie-breaks) hold it within 1e-9 of its optimum and would
 change nothing but the plan, which is not reported. Where the model's ``near_optimal`` lets
-them give some of it up (least disruption on, ``near_optimal`` above 0), they are solved too, so that the rule is priced by the objective of the plan
-the engine would make. Lifting a rule only widens the choice, so the re-solve starts from
-the level's own optimal basis with the primal simplex (HiGHS): the combined-authority
-benchmark case's two rules take 0.9 s instead of 2.9 s. The cost then carries
-the 1e-9 of the optimum the level's own later phases may give up (a ten-thousandth of an outcome
-in the example), well below the hundredth that reads 0.
+them give some of it up (least disruption on, ``near_optimal`` above 0), they are solved too,
+so that the rule is priced by the objective of the plan the engine would make. Lifting a rule
+only widens the choice, so the re-solve starts from the level's own optimal basis with the
+primal simplex (HiGHS): the combined-authority benchmark case's two rules take 0.9 s instead
+of 2.9 s. The cost then carries the 1e-9 of the optimum the level's own later phases may give
+up (a ten-thousandth of an outcome in the example), well below the hundredth that reads 0.
 """
 
 from __future__ import annotations
@@ -153,8 +153,10 @@ def price_rule(ctx: RealismContext, job: tuple[str, str]) -> dict:
     if sol is not None and sol.status not in ("optimal", "time_limit", "infeasible"):
         raise SolverError(f"the {level} model without {r.words} could not be solved: {sol.status} "
                           f"{sol.message}".strip())
-    without, note = (sol.objective, "") if sol is not None and sol.status != "infeasible" else (None, "")
-    if without is None:
+    note = ""
+    if sol is not None and sol.status != "infeasible":
+        without = sol.objective
+    else:
         # Lifting a rule cannot make a solved level infeasible, so this is numerical trouble or a
         # collision: the level's own path names the colliding rules (NaN, said) or says it is the
         # solver's trouble (SolverError), and a cold solve that succeeds is taken. Never hidden.
