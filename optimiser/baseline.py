@@ -143,10 +143,7 @@ def share_today(case: Case, other: Case) -> None:
     if hit is not None and hit[0] is other:
         return
     cells = today_cells(case)
-    if len(_TODAY) >= 4:
-        _TODAY.clear()
-        _TODAY[id(case)] = (case, cells)
-    _TODAY[id(other)] = (other, cells)
+    _remember(other, cells, keep=case)
 
 
 def today_cells(case: Case) -> pd.DataFrame:
@@ -165,7 +162,15 @@ def today_cells(case: Case) -> pd.DataFrame:
     keys = ["pot_code", "area_code", "cohort_code", "year"]
     out = base.assign(participants=base["amount"] / base["unit_cost"])[keys + ["amount", "participants"]]
     out = out.groupby(keys, sort=False, as_index=False)[["amount", "participants"]].sum()
-    if len(_TODAY) >= 4:  # a few cases at a time (a sweep makes many)
-        _TODAY.clear()
-    _TODAY[id(case)] = (case, out)
+    _remember(case, out)
     return out
+
+
+def _remember(case: Case, cells: pd.DataFrame, keep: Case | None = None) -> None:
+    """Keep ``case``'s today's cells, a few cases at a time (a sweep makes many); ``keep``'s stay."""
+    if len(_TODAY) >= 4:
+        kept = _TODAY.get(id(keep)) if keep is not None else None
+        _TODAY.clear()
+        if kept is not None:
+            _TODAY[id(keep)] = kept
+    _TODAY[id(case)] = (case, cells)
