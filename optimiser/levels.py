@@ -322,8 +322,13 @@ def settlement_pool(case: Case) -> frozenset[str] | None:
 
 def optimise_case(case: Case, solver: str = "auto", time_limit: float | None = None,
                   pool: frozenset[str] | None = None, scenario: str | None = None,
-                  progress: Progress | None = None) -> RunResult:
-    """Compute baseline, aligned, settlement (in a settlement case) and pooled for a case."""
+                  progress: Progress | None = None,
+                  after_level: Callable[[RunResult, str], None] | None = None) -> RunResult:
+    """Compute baseline, aligned, settlement (in a settlement case) and pooled for a case.
+
+    ``after_level(run_so_far, level)`` is called as each level is solved, with the run of the
+    levels solved so far: the command line begins there what needs only those levels (the
+    aligned level's dropped-cohort re-solves, in its second process) while the next is solved."""
     pool = default_pool(case) if pool is None else frozenset(pool) | flexible_pots(case)
     settled = settlement_pool(case)
     timings: dict[str, float] = {}
@@ -343,6 +348,10 @@ def optimise_case(case: Case, solver: str = "auto", time_limit: float | None = N
     solver, reason = choose_solver(solver, size)
     if progress:
         progress(f"solver: {reason}")
+    def result(levels: dict, timings: dict) -> RunResult:
+        return RunResult(scenario or case.scenario or case.settings.name, case, levels, solver,
+                         case.settings.objective, pool, timings, solver_reason=reason, time_limit=time_limit)
+
     below = None
     for level in ("aligned", "settlement", "pooled"):
         if level == "settlement" and settled is None:
@@ -355,5 +364,6 @@ def optimise_case(case: Case, solver: str = "auto", time_limit: float | None = N
                                     progress, warm=warm)
         timings[level] = time.perf_counter() - t
         below = level
-    return RunResult(scenario or case.scenario or case.settings.name, case, levels, solver, case.settings.objective,
-                     pool, timings, solver_reason=reason, time_limit=time_limit)
+        if after_level is not None:
+            after_level(result(dict(levels), dict(timings)), level)
+    return result(levels, timings)

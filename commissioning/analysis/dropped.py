@@ -32,6 +32,10 @@ costs differ by twenty times (national: 2 s for a cohort of 40,000 people lost, 
 share them by that count, the dearest first (:func:`commissioning.analysis.workers.split`): at
 national size the busier process's share fell from 218 s to 204 s of re-solving (alone, the
 fifteen take 397 s), where every other one had left one process waiting for the other.
+And the second process need not wait for the levels above the aligned one: the aligned level's
+re-solves need only that level, so they are handed to it as soon as it is solved (:class:`AlignedAhead`)
+and run beside the pooled solve; those it has not begun when the main process comes to them are
+taken back and shared with the rest, and what it holds counts against its share.
 
 Nothing here writes files: the results are :class:`Dropped` records, turned into
 ``flags.csv`` rows (``kind = dropped``) by :func:`dropped_flags` and into ``summary.json``'s
@@ -45,7 +49,7 @@ from dataclasses import dataclass, field, replace
 
 from commissioning.analysis.asks import gains
 from commissioning.analysis.flags import Flag
-from commissioning.analysis.workers import share_out
+from commissioning.analysis.workers import Early, share_out
 from commissioning.case.model import Case, Protect
 from commissioning.errors import InfeasibleError, SolverError
 
@@ -248,22 +252,58 @@ def measure(ctx: DroppedContext, d: Dropped) -> Dropped:
                    cost_outcomes=-g["gain_outcomes"] + 0.0, protected=protected, why="")
 
 
-def dropped_analysis(run: RunResult, progress=None, measured: bool = True,
-                     max_measured: int = MAX_MEASURED, workers=None, runner=None) -> list[Dropped]:
-    """Every dropped cohort and area of a run (:func:`find_dropped`), the ``max_measured`` per
-    level losing the most people measured (:func:`measure`: one re-solve each) when ``measured``.
-
-    The re-solves are independent: with ``workers`` (:mod:`commissioning.analysis.workers`) every
-    other one is made in the second process; with a ``runner`` on a cluster
-    (:mod:`commissioning.analysis.cluster`) each is a task there. The same figures either way."""
-    found = find_dropped(run)
-    if not measured or not found:
-        return found
+def _chosen(found: list[Dropped], levels, max_measured: int) -> list[int]:
+    """The positions in ``found`` measured: per level, the ``max_measured`` losing the most people."""
     chosen = []
-    for level in run.solved_levels:
+    for level in levels:
         mine = [i for i, d in enumerate(found) if d.level == level]
         mine.sort(key=lambda i: -(found[i].today - found[i].plan))
         chosen.extend(sorted(mine[:max_measured]))
+    return chosen
+
+
+class AlignedAhead:
+    """The aligned level's protection re-solves, begun in the second process as soon as that level
+    is solved, while this process solves the levels above it and reads the flags.
+
+    Passed to :func:`optimiser.levels.optimise_case` as ``after_level`` and then to
+    :func:`dropped_analysis` (through :func:`commissioning.analysis.explain.explain_run`): the
+    re-solves are those :func:`dropped_analysis` would choose for the aligned level (they need
+    nothing of the levels above), each a task of its own (:class:`commissioning.analysis.workers.Early`).
+    What the worker has not begun by then is taken back and shared out with the other levels'
+    re-solves; what it has begun counts against its share. Nothing is begun without a second
+    process (``workers.extra``), and the figures are the same either way (tested).
+    """
+
+    def __init__(self, workers, max_measured: int = MAX_MEASURED):
+        self.workers, self.max_measured = workers, max_measured
+        self.early: Early | None = None
+        self.items: list[Dropped] = []
+
+    def __call__(self, run: RunResult, level: str) -> None:
+        if level != "aligned" or self.early is not None or not getattr(self.workers, "extra", 0):
+            return
+        found = find_dropped(run)
+        self.items = [found[i] for i in _chosen(found, ["aligned"], self.max_measured)]
+        if self.items:
+            self.early = Early(measure, DroppedContext.of(run, ["aligned"]), self.items, self.workers,
+                               [d.today - d.plan for d in self.items], what="protection re-solves")
+
+
+def dropped_analysis(run: RunResult, progress=None, measured: bool = True,
+                     max_measured: int = MAX_MEASURED, workers=None, runner=None,
+                     ahead: AlignedAhead | None = None) -> list[Dropped]:
+    """Every dropped cohort and area of a run (:func:`find_dropped`), the ``max_measured`` per
+    level losing the most people measured (:func:`measure`: one re-solve each) when ``measured``.
+
+    The re-solves are independent: with ``workers`` (:mod:`commissioning.analysis.workers`) they
+    are shared with the second process by their expected cost; with a ``runner`` on a cluster
+    (:mod:`commissioning.analysis.cluster`) each is a task there; those begun ``ahead``
+    (:class:`AlignedAhead`) are gathered. The same figures either way."""
+    found = find_dropped(run)
+    if not measured or not found:
+        return found
+    chosen = _chosen(found, run.solved_levels, max_measured)
     left = len(found) - len(chosen)
     if left:
         beyond = f"more than {max_measured} at this level: those losing the most people were measured"
@@ -275,14 +315,27 @@ def dropped_analysis(run: RunResult, progress=None, measured: bool = True,
         + (f" ({left} not measured)" if left else ""))
     bar = counted("protecting dropped cohorts and areas", total=len(chosen), unit="re-solves") if counted and chosen \
         else contextlib.nullcontext(lambda steps=1, what=None: None)
-    items = [found[i] for i in chosen]
-    ctx = DroppedContext.of(run, sorted({d.level for d in items}))
-    with bar as advance:
-        done = share_out(measure, ctx, items, workers, runner, advance, words=lambda d: f"{d.name} ({d.level})",
-                         what="protection re-solves", weights=[d.today - d.plan for d in items])
+    early = ahead.early if ahead is not None else None
+    # Begun ahead: found's position of each early item (the same choice, made on the aligned level alone).
+    at = {j: found.index(d) for j, d in enumerate(ahead.items) if d in found} if early is not None else {}
+    begun = set(at.values()) & set(chosen)
+    taken = {at[j] for j in early.take_back() if j in at} if early is not None else set()
+    here = [i for i in chosen if i not in begun or i in taken]
+    busy = early.busy() if early is not None else 0.0
+    items = [found[i] for i in here]
     out = list(found)
-    for i, d in zip(chosen, done):
-        out[i] = d
+    with bar as advance:
+        if items:
+            ctx = DroppedContext.of(run, sorted({d.level for d in items}))
+            done = share_out(measure, ctx, items, workers, runner, advance, words=lambda d: f"{d.name} ({d.level})",
+                             what="protection re-solves", weights=[d.today - d.plan for d in items],
+                             loads=[0.0, busy] if busy else None)
+            for i, d in zip(here, done):
+                out[i] = d
+        if early is not None:
+            for j, d in early.results(advance).items():
+                if at.get(j) in begun:
+                    out[at[j]] = d
     return out
 
 

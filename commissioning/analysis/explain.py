@@ -262,7 +262,7 @@ def binding_constraints(case: Case, level: LevelResult) -> pd.DataFrame:
 # ---- everything --------------------------------------------------------------------------------
 def explain_run(run: RunResult, asks: bool = True, max_measured: int = 12, progress=None,
                 pool_joins: int | None = None, workers=None, measure_dropped: bool | None = None,
-                measure_realism: bool | None = None, runner=None) -> Explanation:
+                measure_realism: bool | None = None, runner=None, ahead=None) -> Explanation:
     """Flags, binding rows, shadow prices, dropped cohorts and areas and (with ``asks``) the
     measured asks of a run.
 
@@ -273,7 +273,9 @@ def explain_run(run: RunResult, asks: bool = True, max_measured: int = 12, progr
     there instead, and then every pool-join ask among them, whatever the model's size.
     ``measure_dropped`` (default: as ``asks``) measures what protecting each dropped cohort or
     area would cost, one re-solve each, shared with the ``workers`` or the ``runner``'s cluster as
-    the asks are; without it they are flagged, their cost not measured.
+    the asks are (those of the aligned level begun ``ahead`` while the levels above it were solved,
+    :class:`commissioning.analysis.dropped.AlignedAhead`, gathered); without it they are flagged,
+    their cost not measured.
     ``measure_realism`` (default: as ``asks``) measures the price of each realism rule, one
     re-solve per rule and level, unless the pooled model is above ``LARGE_POOLED_MODEL``
     variables (then ``realism_not_measured`` says so).
@@ -287,7 +289,7 @@ def explain_run(run: RunResult, asks: bool = True, max_measured: int = 12, progr
     pm = provision_map(case, baseline=run.levels["baseline"].allocations)
     map_flags = pm.flags_frame
     dropped = dropped_analysis(run, progress=progress, measured=asks if measure_dropped is None else measure_dropped,
-                               workers=workers, runner=runner)
+                               workers=workers, runner=runner, ahead=ahead)
     for name in run.solved_levels:
         lv = run.levels[name]
         holding = holding_back(case, lv, run.solver)

@@ -125,15 +125,20 @@ class NoWorkers:
         pass
 
 
-def split(n: int, procs: int, weights: list[float] | None = None) -> list[list[int]]:
+def split(n: int, procs: int, weights: list[float] | None = None,
+          loads: list[float] | None = None) -> list[list[int]]:
     """Which of ``n`` items each of ``procs`` processes makes (0 is this one), each list in item
     order: every ``procs``-th item (``0, procs, 2·procs, …`` here), or with ``weights`` (each
     item's expected cost) the dearest first, each to the process with the least so far (the
     longest-processing-time rule; between equal loads, the one with fewer items, then the
-    lowest-numbered, so the split is fixed and weights of zero still go round)."""
+    lowest-numbered, so the split is fixed and weights of zero still go round). ``loads`` (with
+    ``weights``, in their units) is what each process has still to make before these: work
+    started early (:class:`Early`) that a worker has not finished."""
     if weights is None:
         return [list(range(w, n, procs)) for w in range(procs)]
     load, out = [0.0] * procs, [[] for _ in range(procs)]
+    for w, already in enumerate((loads or [])[:procs]):
+        load[w] = float(already)
     for i in sorted(range(n), key=lambda i: (-float(weights[i]), i)):
         w = min(range(procs), key=lambda w: (load[w], len(out[w]), w))
         out[w].append(i)
@@ -141,14 +146,23 @@ def split(n: int, procs: int, weights: list[float] | None = None) -> list[list[i
     return [sorted(x) for x in out]
 
 
+def said_failed(what: str, e: BaseException) -> None:
+    """Say on standard error that a worker failed and its ``what`` are made in this process."""
+    import sys
+
+    print(f"commissioning: the second process for the {what} failed ({type(e).__name__}: {e}); "
+          f"measuring its {what} here instead", file=sys.stderr)
+
+
 def deal(fn, shared, items: list, workers=None, advance=None, words=None, what: str = "asks",
-         chunk: int | None = None, on_done=None, weights: list[float] | None = None) -> list:
+         chunk: int | None = None, on_done=None, weights: list[float] | None = None,
+         loads: list[float] | None = None) -> list:
     """``[fn(shared, item) for item in items]``, the results in order. With ``k`` extra processes
     (``workers.extra``) this process makes items ``0, k + 1, 2(k + 1), …`` and the rest go to the
     workers' pool (share ``j`` holds items ``j, j + k + 1, …``; with more than one worker the pool
     gives each batch to whichever process is free); with ``weights``, each item's expected cost,
     the shares are :func:`split` by them instead, so that one process is not left waiting for a
-    share of the dear ones.
+    share of the dear ones (``loads``: each process's unfinished early work, as there).
 
     ``fn`` must be a module-level function (it is sent by name); ``shared`` is pickled once, here,
     before anything is solved, sent once to a single worker process (with every batch when there
@@ -159,7 +173,7 @@ def deal(fn, shared, items: list, workers=None, advance=None, words=None, what: 
     advance = advance or (lambda steps=1, what=None: None)
     results: list = [None] * len(items)
     procs = 1 + min(getattr(workers, "extra", 0), max(0, len(items) - 1))
-    parts = split(len(items), procs, weights)
+    parts = split(len(items), procs, weights, loads)
     shares = {w: parts[w] for w in range(1, procs) if parts[w]}
     pending, failed = [], {}  # pending: (worker, indices, future); failed: worker -> (error, indices)
 
@@ -211,23 +225,100 @@ def deal(fn, shared, items: list, workers=None, advance=None, words=None, what: 
         advance(0, f"waiting for the {sum(len(idx) for _, idx, _ in pending)} {what} made in another process")
     collect(block=True)
     for e, idx in failed.values():
-        import sys
-
-        print(f"commissioning: the second process for the {what} failed ({type(e).__name__}: {e}); "
-              f"measuring its {what} here instead", file=sys.stderr)
+        said_failed(what, e)
         for i in sorted(idx):
             finished([i], [fn(shared, items[i])])
     return results
 
 
 def share_out(fn, shared, items: list, workers=None, runner=None, advance=None, words=None,
-              what: str = "asks", weights: list[float] | None = None) -> list:
-    """:func:`deal` (``weights`` as there), or each item a task on the cluster when ``runner`` has
-    an address (:class:`commissioning.analysis.cluster.Cluster`, ``shared`` sent to each worker
-    once; the scheduler gives each task to whichever worker is free)."""
+              what: str = "asks", weights: list[float] | None = None,
+              loads: list[float] | None = None) -> list:
+    """:func:`deal` (``weights`` and ``loads`` as there), or each item a task on the cluster when
+    ``runner`` has an address (:class:`commissioning.analysis.cluster.Cluster`, ``shared`` sent to
+    each worker once; the scheduler gives each task to whichever worker is free)."""
     if runner is not None and getattr(runner, "address", None):
         return runner.map(fn, shared, items, on_done=(lambda _: advance(1)) if advance else None)
-    return deal(fn, shared, items, workers, advance, words=words, what=what, weights=weights)
+    return deal(fn, shared, items, workers, advance, words=words, what=what, weights=weights, loads=loads)
+
+
+class Early:
+    """Items handed to the worker processes before this process is free to share them.
+
+    While this process solves the levels above the aligned one, the second process would
+    otherwise wait; what needs only the aligned level (its dropped-cohort re-solves,
+    :mod:`commissioning.analysis.dropped`) can begin there. Each item is a task of its own, the
+    dearest first (by ``weights``), so that when this process comes to them it can
+    :meth:`take_back` those no worker has begun (from the cheapest end, where the queue is last
+    reached) and make them itself with the rest, while what the workers have begun counts against
+    their share of the next deal (:meth:`busy`). The same function on the same object either way,
+    so the same results (tested); a worker that fails is said and its items are made here, as in
+    :func:`deal`.
+    """
+
+    def __init__(self, fn, shared, items: list, workers, weights: list[float], what: str = "re-solves"):
+        import pickle
+        import uuid
+
+        self.fn, self.shared, self.items, self.what = fn, shared, list(items), what
+        self.weights = [float(w) for w in weights]
+        self.order = sorted(range(len(self.items)), key=lambda i: (-self.weights[i], i))
+        self.futures: dict[int, Future] = {}
+        self.failed: dict[int, Exception] = {}
+        self.taken: list[int] = []  # what take_back returned (for the benchmarks to report)
+        blob = pickle.dumps(shared, protocol=pickle.HIGHEST_PROTOCOL)
+        token = uuid.uuid4().hex
+        several = getattr(workers, "extra", 0) > 1
+        for k, i in enumerate(self.order):
+            try:
+                # One worker process takes the tasks in order: the first carries the shared object
+                # (and is never taken back while a later one is not), the rest only its token.
+                sent = blob if k == 0 or several else None
+                self.futures[i] = workers.submit(_batch, fn, sent, [self.items[i]], token)
+            except Exception as e:  # the worker is gone already: made here when taken back
+                self.failed[i] = e
+
+    def take_back(self) -> list[int]:
+        """The items (their positions, in order) this process makes: those no worker has begun,
+        cancelled there from the cheapest up to the first one begun, and any that could not be sent."""
+        back = set(self.failed)
+        if self.failed:
+            said_failed(self.what, next(iter(self.failed.values())))
+        self.failed = {}
+        for i in reversed(self.order):
+            future = self.futures.get(i)
+            if future is None:
+                continue
+            if not future.cancel():
+                break
+            del self.futures[i]
+            back.add(i)
+        self.taken = sorted(back)
+        return self.taken
+
+    def busy(self) -> float:
+        """The weights of the items a worker holds and has not finished."""
+        return float(sum(self.weights[i] for i, f in self.futures.items() if not f.done()))
+
+    def results(self, advance=None) -> dict[int, object]:
+        """Each item a worker holds, by position, waiting for it; an item whose worker failed is
+        made here and said (on standard error)."""
+        advance = advance or (lambda steps=1, what=None: None)
+        out, lost = {}, {}
+        for i in sorted(self.futures):
+            try:
+                out[i] = self.futures[i].result()[0]
+            except Exception as e:  # the worker died or failed: made here below
+                lost[i] = e
+                continue
+            advance(1)
+        self.futures = {}
+        if lost:
+            said_failed(self.what, next(iter(lost.values())))
+            for i in sorted(lost):
+                out[i] = self.fn(self.shared, self.items[i])
+                advance(1)
+        return out
 
 
 _SHARED: dict[str, object] = {}  # in a worker process: the shared object of the current deal, by its token

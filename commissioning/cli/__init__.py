@@ -288,6 +288,7 @@ def optimise(obj: Context, case: Path, out: Path, solver: str, time_limit: float
     c, warnings = load_case_with_scenario(case, scenario)
     print_warnings(warnings, obj.quiet)
     progress = Progress(obj.quiet)
+    from commissioning.analysis.dropped import AlignedAhead
     from commissioning.analysis.explain import explain_run
     from commissioning.analysis.workers import for_case
 
@@ -296,8 +297,12 @@ def optimise(obj: Context, case: Path, out: Path, solver: str, time_limit: float
 
     # On a cluster the asks are its tasks (every pool-join ask measured), not the second process's.
     with runner(cluster) as where, for_case(jobs, len(c.eligibility.cells())) as workers:
-        run = optimise_case(c, solver=solver, time_limit=time_limit, progress=progress)
-        explanation = explain_run(run, progress=progress, pool_joins=pool_joins, workers=workers, runner=where)
+        # The aligned level's dropped-cohort re-solves begin in the second process while this one
+        # solves the pooled level (on a cluster they are its tasks with the rest).
+        ahead = None if getattr(where, "address", None) else AlignedAhead(workers)
+        run = optimise_case(c, solver=solver, time_limit=time_limit, progress=progress, after_level=ahead)
+        explanation = explain_run(run, progress=progress, pool_joins=pool_joins, workers=workers, runner=where,
+                                  ahead=ahead)
         alts = None
         if alternatives:
             from optimiser.alternatives import run_alternatives
@@ -701,9 +706,12 @@ def agree(obj: Context, case: Path, out: Path, scenario: Path | None, from_dir: 
 
         from commissioning.analysis.workers import for_case
 
+        from commissioning.analysis.dropped import AlignedAhead
+
         with for_case(None, len(c.eligibility.cells())) as workers:
-            run = optimise_case(c, solver=solver, time_limit=time_limit, progress=progress)
-            explanation = explain_run(run, progress=progress, workers=workers)
+            ahead = AlignedAhead(workers)  # as in optimise
+            run = optimise_case(c, solver=solver, time_limit=time_limit, progress=progress, after_level=ahead)
+            explanation = explain_run(run, progress=progress, workers=workers, ahead=ahead)
         inputs = AgreementInputs.from_run(run, explanation, form)
     with output_folder(out, force, sources) as work:
         progress(f"writing the agreement to {out}")

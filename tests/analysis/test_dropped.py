@@ -29,7 +29,7 @@ import pytest
 from lpcases import Y1, cohort, make_case, pot, rate, rule
 from optimiser.levels import optimise_case
 
-from commissioning.analysis.dropped import DroppedContext, dropped_analysis, find_dropped
+from commissioning.analysis.dropped import AlignedAhead, DroppedContext, dropped_analysis, find_dropped
 from commissioning.analysis.explain import explain_run
 from commissioning.analysis.summary import explanation_summary, summary_record
 
@@ -158,6 +158,68 @@ def test_the_re_solves_shared_with_a_second_process_give_the_same_findings(tmp_p
     assert gone == alone
     assert ("the second process for the protection re-solves failed (BrokenProcessPool: the worker was killed); "
             "measuring its protection re-solves here instead") in capsys.readouterr().err
+
+
+def test_the_aligned_re_solves_begun_while_the_pooled_level_is_solved_give_the_same_findings(tmp_path):
+    """The aligned level's re-solve handed to a real second process as soon as that level is solved
+    (:class:`AlignedAhead`, as the command line does), then gathered: the same records, in order."""
+    from commissioning.analysis.workers import Workers
+
+    case = _case(tmp_path)
+    alone = dropped_analysis(optimise_case(case, solver="highs"))
+    with Workers(2) as w:
+        ahead = AlignedAhead(w)
+        run = optimise_case(case, solver="highs", after_level=ahead)
+        assert [(d.level, d.code) for d in ahead.items] == [("aligned", "H")]  # begun before pooled was solved
+        got = dropped_analysis(run, workers=w, ahead=ahead)
+    assert got == alone
+    assert ahead.early.futures == {}  # every one gathered
+
+
+class _HeldWorker:
+    """A second process that has not begun what it was given (so all of it can be taken back), or
+    that begins it all and fails."""
+
+    extra = 1
+
+    def __init__(self, fail: bool):
+        self.fail = fail
+
+    def submit(self, fn, *args):
+        from concurrent.futures import Future
+
+        f = Future()
+        if self.fail:
+            f.set_running_or_notify_cancel()
+            f.set_exception(RuntimeError("lost"))
+        return f
+
+
+@pytest.mark.parametrize("fail", [False, True])
+def test_aligned_re_solves_taken_back_or_lost_are_made_here(tmp_path, capsys, fail):
+    case = _case(tmp_path)
+    alone = dropped_analysis(optimise_case(case, solver="highs"))
+    ahead = AlignedAhead(_HeldWorker(fail))
+    run = optimise_case(case, solver="highs", after_level=ahead)
+    got = dropped_analysis(run, ahead=ahead)  # no workers for the rest: this process makes them
+    assert got == alone
+    assert ahead.early.taken == ([] if fail else [0])
+    assert ("measuring its protection re-solves here instead" in capsys.readouterr().err) == fail
+
+
+def test_nothing_is_begun_ahead_without_a_second_process(tmp_path):
+    from commissioning.analysis.workers import NoWorkers
+
+    ahead = AlignedAhead(NoWorkers())
+    run = optimise_case(_case(tmp_path), solver="highs", after_level=ahead)
+    assert ahead.early is None and ahead.items == []
+    assert dropped_analysis(run, ahead=ahead) == dropped_analysis(run)
+
+
+def test_after_level_sees_each_level_as_it_is_solved(tmp_path):
+    seen = []
+    optimise_case(_case(tmp_path), solver="highs", after_level=lambda r, lv: seen.append((lv, r.level_names)))
+    assert seen == [("aligned", ("baseline", "aligned")), ("pooled", ("baseline", "aligned", "pooled"))]
 
 
 def test_a_level_is_re_solved_with_the_pool_it_was_built_with():

@@ -252,3 +252,79 @@ def test_a_weighted_deal_keeps_the_order_and_sends_the_split_share(capsys):
     got = workers_module.deal(_square_plus, 100, list(range(6)), w, weights=[5, 1, 1, 1, 4, 2])
     assert got == [i * i + 100 for i in range(6)]
     assert w.batches == [[3, 4, 5]]  # this process made 0, 1, 2
+
+
+def test_work_begun_early_is_counted_against_the_worker_in_the_split():
+    # Weights 5, 1, 1, 1, 4, 2; the worker still holds work of weight 6 begun early. Dearest first to
+    # the lighter: 0 (5) here (5 against 6); 4 (4) here (9); 5 (2) there (8); 1 (1) there (9); 2 (1)
+    # here (9 = 9, two items each: the lower process, 10); 3 (1) there (10).
+    assert workers_module.split(6, 2, [5, 1, 1, 1, 4, 2], loads=[0.0, 6.0]) == [[0, 2, 4], [1, 3, 5]]
+    # Without the early work the same weights split [[0, 1, 2], [3, 4, 5]] (the test above).
+    assert workers_module.split(6, 2, [5, 1, 1, 1, 4, 2], loads=[0.0, 0.0]) == [[0, 1, 2], [3, 4, 5]]
+    # Loads mean nothing without weights: every other item, as always.
+    assert workers_module.split(4, 2, None, loads=[0.0, 9.0]) == [[0, 2], [1, 3]]
+
+
+class HeldWorker:
+    """A worker process whose queue this test controls: ``begin(k)`` marks the first ``k`` tasks as
+    begun (they can no longer be cancelled), ``finish()`` makes every begun task, here."""
+
+    extra = 1
+
+    def __init__(self, fail: bool = False):
+        self.tasks, self.fail = [], fail
+
+    def submit(self, fn, *args):
+        f = Future()
+        self.tasks.append((f, fn, args))
+        return f
+
+    def begin(self, k):
+        for f, _, _ in self.tasks[:k]:
+            assert f.set_running_or_notify_cancel()
+
+    def finish(self):
+        for f, fn, args in self.tasks:
+            if f.running():
+                if self.fail:
+                    f.set_exception(RuntimeError("lost"))
+                else:
+                    f.set_result(fn(*args))
+
+
+def test_early_items_go_dearest_first_and_those_not_begun_come_back():
+    # Items 0..3 with weights 1, 4, 2, 3: sent dearest first, 1, 3, 2, 0 (the first with the shared
+    # object, the rest its token only). The worker begins two (1 and 3); this process takes back
+    # the cheapest not begun, 0 and 2, and the worker's unfinished share weighs 4 + 3 = 7.
+    workers_module._SHARED.clear()
+    w = HeldWorker()
+    early = workers_module.Early(_square_plus, 100, [0, 1, 2, 3], w, [1, 4, 2, 3])
+    assert [args[2] for _, _, args in w.tasks] == [[1], [3], [2], [0]]
+    assert [args[1] is not None for _, _, args in w.tasks] == [True, False, False, False]
+    w.begin(2)
+    assert early.take_back() == [0, 2] == early.taken
+    assert early.busy() == 7.0
+    w.finish()
+    assert early.busy() == 0.0
+    assert early.results() == {1: 1 + 100, 3: 9 + 100}  # item² + 100, as made in the worker
+
+
+def test_early_items_whose_worker_failed_are_made_here_and_said(capsys):
+    workers_module._SHARED.clear()
+    w = HeldWorker(fail=True)
+    early = workers_module.Early(_square_plus, 100, [0, 1, 2], w, [3, 2, 1], what="protection re-solves")
+    w.begin(3)  # all begun: none comes back
+    assert early.take_back() == []
+    w.finish()
+    steps = []
+    assert early.results(lambda n=1, what=None: steps.append(n)) == {0: 100, 1: 101, 2: 104}
+    assert steps == [1, 1, 1]
+    assert ("the second process for the protection re-solves failed (RuntimeError: lost); measuring its "
+            "protection re-solves here instead") in capsys.readouterr().err
+
+
+def test_early_items_that_could_not_be_sent_are_taken_back_and_said(capsys):
+    early = workers_module.Early(_square_plus, 100, [0, 1], GoneWorker(), [1, 2])
+    assert early.take_back() == [0, 1]
+    assert early.busy() == 0.0 and early.results() == {}
+    assert "(BrokenProcessPool: the worker was killed); measuring its re-solves here instead" in capsys.readouterr().err
