@@ -76,7 +76,14 @@ MIN_WARM_SHARE = 0.5
 # takes 2 pivots, against 266-417 from its old basis. A primal re-solve (an ask) starts least
 # disruption from its old basis with the primal simplex: only the held objective's row is
 # violated (national: 0.1-2.5 s against a 20-23 s interior-point solve; the dual simplex from
-# there took 85 s on an ask that gains).
+# there took 85 s on an ask that gains). The fixed-preference tie-break's objective is the same
+# in the old model and the new, so its old optimal basis is dual feasible but for the columns the
+# change adds. An ask's model is anchored to the plan whose bases it starts from (optimiser.anchor),
+# so its tie-break optimum lies close to that plan's: with ``tiebreak_warm`` its tie-break starts
+# from the old tie-break basis with the dual simplex, which repairs the held rows the change
+# violates (a ca ask: 0.3-0.4 s, 6,500-7,500 cheap dual pivots, instead of 0.9 s, ~5,000 primal
+# pivots from the phase before; the same plan to 1e-8). Not for the pooled level after the
+# aligned one: its plan moves far, and that way its tie-break took 1.7 s instead of 0.9 s.
 WARM_SIMPLEX = {"primal": 4, "dual": 1}
 # Above IPM_ABOVE columns a later phase started from its old basis may stop at this many
 # pivots; it then takes the path a cold phase takes (least disruption afresh by interior point,
@@ -395,13 +402,15 @@ class Solution:
 
 def solve(lp: LinearProgram, solver: str = "cbc", time_limit: float | None = None,
           lexicographic: bool = True, warm: "WarmStart | None" = None, warm_method: str = "primal",
-          kept: "KeptHighs | None" = None) -> Solution:
+          kept: "KeptHighs | None" = None, tiebreak_warm: bool = False) -> Solution:
     """Solve ``lp`` (see the module docstring).
 
     ``warm`` (HiGHS only) is a previous optimal basis to start from, and ``warm_method``
     says how the model changed since: ``primal`` when columns were added or rows loosened,
     ``dual`` when only right-hand sides moved (:data:`WARM_SIMPLEX`). ``kept`` (HiGHS only) is
     an instance kept between models that differ in bounds only (:class:`KeptHighs`).
+    ``tiebreak_warm``: a primal re-solve anchored to the plan ``warm`` comes from starts its
+    fixed-preference tie-break from that plan's tie-break basis (:data:`WARM_SIMPLEX`).
     """
     if solver not in SOLVERS:
         raise SolverError(f"unknown solver '{solver}': choose one of {', '.join(SOLVERS)}")
@@ -411,7 +420,7 @@ def solve(lp: LinearProgram, solver: str = "cbc", time_limit: float | None = Non
     if lp.n == 0:
         return Solution("optimal", np.zeros(0), 0.0, np.zeros(0), np.zeros(0), solver, 0.0)
     if solver == "highs":
-        sol = _solve_highs(lp, time_limit, lexicographic, warm, warm_method, kept)
+        sol = _solve_highs(lp, time_limit, lexicographic, warm, warm_method, kept, tiebreak_warm)
     else:  # CBC through PuLP cannot take a starting basis for an LP: it always starts cold
         sol = _solve_cbc(lp, time_limit, lexicographic)
     sol.seconds = time.perf_counter() - t0
@@ -634,7 +643,7 @@ def _mip_gap(bound: float, value: float) -> float:
 
 def _solve_highs(lp: LinearProgram, time_limit: float | None, lexicographic: bool,
                  warm: "WarmStart | None" = None, warm_method: str = "primal",
-                 kept: "KeptHighs | None" = None) -> Solution:
+                 kept: "KeptHighs | None" = None, tiebreak_warm: bool = False) -> Solution:
 
     t0 = time.perf_counter()
     taken = kept.take(lp) if kept is not None else None
@@ -716,15 +725,18 @@ def _solve_highs(lp: LinearProgram, time_limit: float | None, lexicographic: boo
             name = "disruption" if c is lp.disruption else "tiebreak"
             # Where the phase before's basis is the fallback (a tie-break), kept before it is replaced.
             before = h.getBasis() if phased and lp.n > IPM_ABOVE and c is not lp.disruption else None
-            from_old = phased and (c is lp.disruption or (warm_method == "dual" and lp.fixed_preference)) \
+            from_old = phased and (c is lp.disruption or (lp.fixed_preference and (warm_method == "dual"
+                                                                                  or tiebreak_warm))) \
                 and warm.apply_phase(k, h, mapped)
             if from_old:
                 # This phase of the old model, solved before: with other right-hand sides or fewer
                 # rows (dual) its basis stays dual feasible; with fewer columns or tighter rows
                 # (primal) only the held objective's row is violated, and the primal simplex
-                # repairs it (national ask: least disruption 0.1-2.5 s instead of 20-23 s).
+                # repairs it (national ask: least disruption 0.1-2.5 s instead of 20-23 s). The
+                # tie-break's objective is the old one whatever changed (see WARM_SIMPLEX).
                 h.setOptionValue("solver", "simplex")
-                h.setOptionValue("simplex_strategy", WARM_SIMPLEX[warm_method])
+                h.setOptionValue("simplex_strategy",
+                                 WARM_SIMPLEX["dual" if c is not lp.disruption else warm_method])
             elif c is lp.disruption and lp.n > IPM_ABOVE:
                 # Least disruption at scale: the distance objective is far from the primary, so
                 # the primal simplex from phase one's basis makes hundreds of thousands of pivots
@@ -760,6 +772,7 @@ def _solve_highs(lp: LinearProgram, time_limit: float | None, lexicographic: boo
                     pivots += float(h.getInfo().simplex_iteration_count)
             timings[name] = time.perf_counter() - t_phase
             timings[name + "_iterations"] = pivots
+            timings[name + "_from_old"] = float(from_old)  # began at the old model's basis of this phase
             if _highs_status(h) != "optimal":
                 break
             if basis is not None:

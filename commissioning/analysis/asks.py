@@ -548,11 +548,13 @@ def solve_with(case: Case, pool: frozenset[str], solver: str, warm=None, lexicog
     # Above ANCHOR_UP_TO columns the anchor is off: measured at national size (468,486
     # columns) its phase made an ask 30-180 s instead of 0.4-5 s, and there the engine fixes
     # no single plan anyway (optimiser.objective.unique_plan).
-    if reference is not None and lexicographic and lp.n <= ANCHOR_UP_TO:
+    anchor = reference is not None and lexicographic and lp.n <= ANCHOR_UP_TO
+    if anchor:
         lp = anchored(lp, reference)
     # Solved like the levels (primary, then the tie-breaks), so the allocation reached, and
-    # with it the money moved, is the same whatever the solver or its path.
-    sol = solve(lp, solver=solver, warm=warm, lexicographic=lexicographic)
+    # with it the money moved, is the same whatever the solver or its path. Anchored to the
+    # plan its bases come from, its tie-break starts from that plan's (optimiser.solve.WARM_SIMPLEX).
+    sol = solve(lp, solver=solver, warm=warm, lexicographic=lexicographic, tiebreak_warm=anchor)
     if sol.status != "optimal":
         return None
     alloc = allocations_from(lp.variables, settle(lp, sol.x), case) if lexicographic else None
