@@ -279,10 +279,13 @@ class AlignedAhead:
         self.workers, self.max_measured = workers, max_measured
         self.early: Early | None = None
         self.items: list[Dropped] = []
+        self.level = None  # the aligned level the items were chosen at (its run is the one served)
+        self.gathered = False
 
     def __call__(self, run: RunResult, level: str) -> None:
-        if level != "aligned" or self.early is not None or not getattr(self.workers, "extra", 0):
+        if level != "aligned" or self.level is not None or not getattr(self.workers, "extra", 0):
             return
+        self.level = run.levels["aligned"]
         found = find_dropped(run)
         self.items = [found[i] for i in _chosen(found, ["aligned"], self.max_measured)]
         if self.items:
@@ -300,8 +303,16 @@ def dropped_analysis(run: RunResult, progress=None, measured: bool = True,
     are shared with the second process by their expected cost; with a ``runner`` on a cluster
     (:mod:`commissioning.analysis.cluster`) each is a task there; those begun ``ahead``
     (:class:`AlignedAhead`) are gathered. The same figures either way."""
+    if ahead is not None and ahead.level is not None:
+        # One run's re-solves, gathered once: another run's (or a second gathering) would find
+        # them gone, or worse, the first run's results for items that compare equal.
+        if ahead.gathered or run.levels["aligned"] is not ahead.level:
+            raise ValueError("an AlignedAhead serves the dropped_analysis of the run it was begun for, once")
+        ahead.gathered = True
     found = find_dropped(run)
     if not measured or not found:
+        if ahead is not None and ahead.early is not None:
+            ahead.early.cancel()  # not measured after all: nothing waits for the worker's share
         return found
     chosen = _chosen(found, run.solved_levels, max_measured)
     left = len(found) - len(chosen)
@@ -321,7 +332,7 @@ def dropped_analysis(run: RunResult, progress=None, measured: bool = True,
     begun = set(at.values()) & set(chosen)
     taken = {at[j] for j in early.take_back() if j in at} if early is not None else set()
     here = [i for i in chosen if i not in begun or i in taken]
-    busy = early.busy() if early is not None else 0.0
+    loads = early.loads(getattr(workers, "extra", 0)) if early is not None else None
     items = [found[i] for i in here]
     out = list(found)
     with bar as advance:
@@ -329,7 +340,7 @@ def dropped_analysis(run: RunResult, progress=None, measured: bool = True,
             ctx = DroppedContext.of(run, sorted({d.level for d in items}))
             done = share_out(measure, ctx, items, workers, runner, advance, words=lambda d: f"{d.name} ({d.level})",
                              what="protection re-solves", weights=[d.today - d.plan for d in items],
-                             loads=[0.0, busy] if busy else None)
+                             loads=loads)
             for i, d in zip(here, done):
                 out[i] = d
         if early is not None:

@@ -4,8 +4,10 @@ The measured asks (a dozen by default), the re-solves that measure what protecti
 dropped cohort or area would cost (:mod:`commissioning.analysis.dropped`) and the price of
 each realism rule (:mod:`commissioning.analysis.realism`) are independent re-solves of one
 run, and ``sensitivity``'s draws independent solves (:class:`Processes`); :func:`deal` shares
-any of them out. HiGHS holds Python's
-GIL while it solves, so threads cannot run two at once; a second *process* can. The
+any of them out. A second *process*, not a thread: HiGHS releases Python's GIL while it
+solves (highspy 1.16), but building each model and reading its plan is Python work that holds
+it, a third or more of a re-solve at combined-authority size, so threads would wait on each
+other there. The
 worker is started with ``spawn`` — a fresh interpreter, never a fork of a process whose
 solver threads are running — as soon as the case is read, so that its imports overlap the
 optimisation; by the time the re-solves begin it is ready, and it takes every other one — or,
@@ -296,9 +298,23 @@ class Early:
         self.taken = sorted(back)
         return self.taken
 
+    def cancel(self) -> None:
+        """Nothing more is wanted of these items: those no worker has begun are cancelled, and what
+        the begun ones give is let go (the worker finishes them, no one waits)."""
+        for future in self.futures.values():
+            future.cancel()
+        self.futures, self.failed = {}, {}
+
     def busy(self) -> float:
         """The weights of the items a worker holds and has not finished."""
         return float(sum(self.weights[i] for i, f in self.futures.items() if not f.done()))
+
+    def loads(self, extra: int) -> list[float] | None:
+        """The ``loads`` of the next deal among this process and ``extra`` workers (see :func:`split`):
+        the unfinished work spread evenly over the workers, as their pool hands each task to
+        whichever is free; None when there is none."""
+        busy = self.busy()
+        return [0.0] + [busy / extra] * extra if busy and extra else None
 
     def results(self, advance=None) -> dict[int, object]:
         """Each item a worker holds, by position, waiting for it; an item whose worker failed is
@@ -314,7 +330,9 @@ class Early:
             advance(1)
         self.futures = {}
         if lost:
-            said_failed(self.what, next(iter(lost.values())))
+            # The first failure in the order sent: a later task's may only follow from it (the
+            # first carries the shared object, and a worker that could not read it fails the rest).
+            said_failed(self.what, lost[next(i for i in self.order if i in lost)])
             for i in sorted(lost):
                 out[i] = self.fn(self.shared, self.items[i])
                 advance(1)

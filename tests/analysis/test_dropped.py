@@ -176,14 +176,57 @@ def test_the_aligned_re_solves_begun_while_the_pooled_level_is_solved_give_the_s
     assert ahead.early.futures == {}  # every one gathered
 
 
+def test_what_the_worker_began_is_not_made_again_here(tmp_path, monkeypatch):
+    """The items handed ahead and not taken back are gathered, never given to this process's share
+    (``share_out``) as well; those taken back are, once."""
+    from commissioning.analysis import dropped as dropped_module
+
+    case = _case(tmp_path)
+    alone = dropped_analysis(optimise_case(case, solver="highs"))
+    made = []
+    real = dropped_module.share_out
+
+    def spy(fn, shared, items, *args, **kw):
+        made.extend((d.level, d.code) for d in items)
+        return real(fn, shared, items, *args, **kw)
+
+    monkeypatch.setattr(dropped_module, "share_out", spy)
+    held = _HeldWorker(fail=False)  # begins nothing: the item comes back
+    ahead = AlignedAhead(held)
+    assert dropped_analysis(optimise_case(case, solver="highs", after_level=ahead), ahead=ahead) == alone
+    assert made.count(("aligned", "H")) == 1 and ahead.early.taken == [0]
+    made.clear()
+    begun = _HeldWorker(fail=False, begin=True)  # begins it and makes it (in this process, for the test)
+    ahead = AlignedAhead(begun)
+    assert dropped_analysis(optimise_case(case, solver="highs", after_level=ahead), ahead=ahead) == alone
+    assert ("aligned", "H") not in made and ahead.early.taken == []
+    assert begun.made == 1
+
+
+def test_an_aligned_ahead_serves_one_run_once(tmp_path):
+    """Gathered a second time, or for another run, the items begun ahead would be missing (or
+    another run's): refused. A run whose dropped cohorts are not measured lets them go."""
+    case = _case(tmp_path)
+    ahead = AlignedAhead(_HeldWorker(fail=False))
+    run = optimise_case(case, solver="highs", after_level=ahead)
+    other = optimise_case(case, solver="highs")
+    with pytest.raises(ValueError, match="the run it was begun for, once"):
+        dropped_analysis(other, ahead=ahead)
+    unmeasured = dropped_analysis(run, measured=False, ahead=ahead)
+    assert [d.status for d in unmeasured] == ["not_measured", "not_measured"]
+    assert ahead.early.futures == {}  # cancelled: nothing waits on the worker
+    with pytest.raises(ValueError, match="once"):
+        dropped_analysis(run, ahead=ahead)
+
+
 class _HeldWorker:
     """A second process that has not begun what it was given (so all of it can be taken back), or
     that begins it all and fails."""
 
     extra = 1
 
-    def __init__(self, fail: bool):
-        self.fail = fail
+    def __init__(self, fail: bool, begin: bool = False):
+        self.fail, self.begin, self.made = fail, begin, 0
 
     def submit(self, fn, *args):
         from concurrent.futures import Future
@@ -192,6 +235,10 @@ class _HeldWorker:
         if self.fail:
             f.set_running_or_notify_cancel()
             f.set_exception(RuntimeError("lost"))
+        elif self.begin:
+            f.set_running_or_notify_cancel()
+            f.set_result(fn(*args))
+            self.made += 1
         return f
 
 

@@ -304,8 +304,10 @@ def test_early_items_go_dearest_first_and_those_not_begun_come_back():
     w.begin(2)
     assert early.take_back() == [0, 2] == early.taken
     assert early.busy() == 7.0
+    # The next deal counts it against the workers: one worker holds 7; two (--jobs 3), 3.5 each.
+    assert early.loads(1) == [0.0, 7.0] and early.loads(2) == [0.0, 3.5, 3.5] and early.loads(0) is None
     w.finish()
-    assert early.busy() == 0.0
+    assert early.busy() == 0.0 and early.loads(1) is None
     assert early.results() == {1: 1 + 100, 3: 9 + 100}  # item² + 100, as made in the worker
 
 
@@ -328,3 +330,30 @@ def test_early_items_that_could_not_be_sent_are_taken_back_and_said(capsys):
     assert early.take_back() == [0, 1]
     assert early.busy() == 0.0 and early.results() == {}
     assert "(BrokenProcessPool: the worker was killed); measuring its re-solves here instead" in capsys.readouterr().err
+
+
+def test_early_failures_are_said_in_the_order_sent(capsys):
+    # Items 0, 1, 2 with weights 1, 3, 2 go in the order 1, 2, 0; the first sent (item 1, carrying
+    # the shared object) fails for its own reason and the later ones only because of it. The message
+    # names the first sent's failure, not item 0's (the first by position).
+    workers_module._SHARED.clear()
+    w = HeldWorker()
+    early = workers_module.Early(_square_plus, 100, [0, 1, 2], w, [1, 3, 2], what="protection re-solves")
+    w.begin(3)
+    for k, (f, _, _) in enumerate(w.tasks):
+        f.set_exception(ImportError("no module named x") if k == 0 else
+                        RuntimeError("a batch came before the object its deal shares"))
+    assert early.results() == {0: 100, 1: 101, 2: 104}  # all made here
+    assert "failed (ImportError: no module named x)" in capsys.readouterr().err
+
+
+def test_early_items_cancelled_are_let_go():
+    # Three items, the worker begins one (the dearest, item 1): cancel() cancels the two not begun
+    # and waits for nothing; nothing is taken back or held any longer.
+    workers_module._SHARED.clear()
+    w = HeldWorker()
+    early = workers_module.Early(_square_plus, 100, [0, 1, 2], w, [1, 3, 2])
+    w.begin(1)
+    early.cancel()
+    assert [f.cancelled() for f, _, _ in w.tasks] == [False, True, True]
+    assert early.busy() == 0.0 and early.take_back() == [] and early.results() == {}
