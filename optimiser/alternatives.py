@@ -63,7 +63,7 @@ from optimiser.build import create_model
 from optimiser.levels import LevelResult, RunResult, allocations_from, level_totals, settle
 from optimiser.lp import MONEY_SCALE, LinearProgram, meaning_frame
 from optimiser.objective import MEASURE
-from optimiser.solve import OPTIMALITY_SLACK, solve
+from optimiser.solve import OPTIMALITY_SLACK, finished, solve
 
 ALTERNATIVE_LEVELS = ("aligned", "pooled")
 PAIR = ["pot_code", "area_code"]
@@ -178,6 +178,7 @@ def level_alternatives(case: Case, result: LevelResult, n: int, solver: str, tim
             raise SolverError(f"alternative {k} of the {result.level} level could not be solved ({sol.status} "
                               f"{sol.message}".strip() + "); the optimum itself meets every row, so this is numerical "
                               f"trouble in the solver: try --solver {other}")
+        finished(sol, f"alternative {k} of the {result.level} level")
         alloc = allocations_from(lp.variables, settle(lp, sol.x), case)
         totals = level_totals(case, alloc)
         value = float(totals[measure])

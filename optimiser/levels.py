@@ -36,7 +36,7 @@ from optimiser.baseline import baseline_allocation, penny_floor
 from optimiser.families.registry import demanding as demanding_families, pinning as pinning_families, settle_order
 from optimiser.build import create_model
 from optimiser.lp import MONEY_SCALE, LinearProgram
-from optimiser.solve import Solution, solve
+from optimiser.solve import Solution, finished, solve
 
 LEVELS = ("baseline", "aligned", "pooled")  # every run's; a settlement case adds SETTLEMENT
 ORDER = ("baseline", "aligned", "settlement", "pooled")
@@ -303,6 +303,7 @@ def solve_built(case: Case, level: str, lp: LinearProgram, pool: frozenset[str],
         from commissioning.errors import SolverError
 
         raise SolverError(f"the {level} model could not be solved: {sol.status} {sol.message}".strip())
+    finished(sol, f"the {level} model")
     alloc = allocations_from(lp.variables, settle(lp, sol.x), case)
     return LevelResult(level, sol.status, alloc, level_totals(case, alloc), lp, sol,
                        constraint_table(lp, sol) if constraints else None, pool if level != "aligned" else frozenset())

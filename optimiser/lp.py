@@ -62,6 +62,9 @@ class LinearProgram:
     # allocations within ``near_optimal`` of the primary optimum, before the tie-break. None: off.
     disruption: np.ndarray | None = None
     near_optimal: float = 0.0  # share of the primary optimum the later objectives may give up
+    # How far a later objective (the second) may fall once the next is solved, relative; below
+    # optimiser.solve.OPTIMALITY_SLACK that slack holds (an ask's anchor: optimiser.anchor.ANCHOR_SLACK).
+    later_slack: float = 0.0
     # Solve with the simplex at any size (the robust model: its many small recourse rows suit the dual
     # simplex far better than the interior point, measured in optimiser.robust). False: by size.
     prefer_simplex: bool = False

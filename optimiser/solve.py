@@ -9,7 +9,13 @@ Two back ends:
   from the previous optimal basis.
 
 Both solve **lexicographically**: first the primary objective; then, with the primary
-held at its optimum (within a relative 1e-9), the soonest-expiring money is preferred.
+held at its optimum (within a relative 1e-9), the soonest-expiring money is preferred (a
+later objective held as its model's ``later_slack`` says: an ask's anchor more loosely,
+:mod:`optimiser.anchor`). A later phase that ends without an optimum is solved again the cold way (HiGHS) or held
+again at :data:`CBC_HOLD_RETRY` (CBC, whose plan comes back rounded); if it still fails the
+:class:`Solution` says so (``unfinished``) and :func:`finished` turns that into a
+:class:`~commissioning.errors.SolverError` wherever a plan is read: never the phase before's
+plan handed on as the promised one.
 Shadow prices come from the first phase and are reported in one convention whatever the
 solver: ``dual[i] = ∂(optimal objective, natural units) / ∂(binding bound of row i, model
 units)`` — positive for a ≤ row whose loosening helps, negative for a ≥ row whose
@@ -57,6 +63,10 @@ def choose_solver(requested: str, variables: int) -> tuple[str, str]:
                        "highspy is not installed: pip install highspy)")
     return "highs", f"highs (auto: {variables:,} variables; HiGHS is faster at every size measured)"
 OPTIMALITY_SLACK = 1e-9  # relative slack on the primary objective in phase two
+# CBC's plan comes back through PuLP rounded, so a later phase held at OPTIMALITY_SLACK of an
+# objective worked out from it can be infeasible (with the anchor so held, half the example's asks
+# were, and their tie-break was left unsolved, unsaid). Such a phase is held again at this width.
+CBC_HOLD_RETRY = 1e-7
 # A mixed-integer model (min_award) is solved to this relative gap (0.1%), and above
 # MIP_FIX_ABOVE columns the switches the LP relaxation settles are fixed first (_highs_mip).
 MIP_GAP = 1e-3
@@ -81,9 +91,10 @@ MIN_WARM_SHARE = 0.5
 # change adds. An ask's model is anchored to the plan whose bases it starts from (optimiser.anchor),
 # so its tie-break optimum lies close to that plan's: with ``tiebreak_warm`` its tie-break starts
 # from the old tie-break basis with the dual simplex, which repairs the held rows the change
-# violates (a ca ask: 0.3-0.4 s, 6,500-7,500 cheap dual pivots, instead of 0.9 s, ~5,000 primal
-# pivots from the phase before; the same plan to 1e-8). Not for the pooled level after the
-# aligned one: its plan moves far, and that way its tie-break took 1.7 s instead of 0.9 s.
+# violates (a ca ask's tie-break: 0.25-0.6 s, 6,400-7,600 cheap dual pivots, instead of ~0.9 s,
+# ~5,000 primal pivots from the phase before; a whole ask 0.67-0.88 s instead of 1.18-1.33 s, the
+# same gains to 1e-6). Not for the pooled level after the aligned one: its plan moves far, and
+# that way its tie-break took 2.0 s instead of 1.2 s (benchmarks/README.md).
 WARM_SIMPLEX = {"primal": 4, "dual": 1}
 # Above IPM_ABOVE columns a later phase started from its old basis may stop at this many
 # pivots; it then takes the path a cold phase takes (least disruption afresh by interior point,
@@ -398,6 +409,9 @@ class Solution:
     mip_gap: float | None = None
     solver_gap: float | None = None
     mip_method: str = ""
+    # A later phase (least disruption, the tie-break) that ended without an optimum, in words; the
+    # plan is then the phase before's, optimal for the primary objective but not the one promised.
+    unfinished: str = ""
 
 
 def solve(lp: LinearProgram, solver: str = "cbc", time_limit: float | None = None,
@@ -632,8 +646,9 @@ def _later_objectives(lp: LinearProgram) -> list[np.ndarray]:
 
 def _hold_slack(lp: LinearProgram, first: bool) -> float:
     """How far an objective may fall once the next one is optimised: the primary by
-    ``near_optimal`` (at least :data:`OPTIMALITY_SLACK`), every later one by the slack alone."""
-    return max(OPTIMALITY_SLACK, lp.near_optimal) if first else OPTIMALITY_SLACK
+    ``near_optimal`` (at least :data:`OPTIMALITY_SLACK`), every later one by the model's
+    ``later_slack`` (at least :data:`OPTIMALITY_SLACK`; an ask's anchor, :mod:`optimiser.anchor`)."""
+    return max(OPTIMALITY_SLACK, lp.near_optimal) if first else max(OPTIMALITY_SLACK, lp.later_slack)
 
 
 def _mip_gap(bound: float, value: float) -> float:
@@ -696,6 +711,7 @@ def _solve_highs(lp: LinearProgram, time_limit: float | None, lexicographic: boo
     activity = np.asarray(info.row_value)
     basis = WarmStart.capture(lp, registry, h) if status == "optimal" else None
     timings["iterations"] = float(h.getInfo().simplex_iteration_count)
+    unfinished = ""
     if lexicographic and status == "optimal":
         t1 = time.perf_counter()
         held, slack = lp.objective, _hold_slack(lp, first=True)
@@ -723,11 +739,11 @@ def _solve_highs(lp: LinearProgram, time_limit: float | None, lexicographic: boo
                 h.addRow(bound, highspy_inf(), len(nz), nz.astype(np.int32), held[nz].astype(float))
             h.changeColsCost(lp.n, np.arange(lp.n, dtype=np.int32), c.astype(float))
             name = "disruption" if c is lp.disruption else "tiebreak"
-            # Where the phase before's basis is the fallback (a tie-break), kept before it is replaced.
-            before = h.getBasis() if phased and lp.n > IPM_ABOVE and c is not lp.disruption else None
-            from_old = phased and (c is lp.disruption or (lp.fixed_preference and (warm_method == "dual"
-                                                                                  or tiebreak_warm))) \
-                and warm.apply_phase(k, h, mapped)
+            wants_old = phased and (c is lp.disruption or (lp.fixed_preference and (warm_method == "dual"
+                                                                                   or tiebreak_warm)))
+            # The phase before's basis, kept before the old one replaces it: the cold path starts there.
+            before = h.getBasis() if wants_old else None
+            from_old = wants_old and warm.apply_phase(k, h, mapped)
             if from_old:
                 # This phase of the old model, solved before: with other right-hand sides or fewer
                 # rows (dual) its basis stays dual feasible; with fewer columns or tighter rows
@@ -755,25 +771,23 @@ def _solve_highs(lp: LinearProgram, time_limit: float | None, lexicographic: boo
             pivots = float(h.getInfo().simplex_iteration_count)
             if capped:
                 h.setOptionValue("simplex_iteration_limit", _NO_LIMIT)
-                if h.getModelStatus() == _iteration_limit():
-                    # The warm path is longer than the phase's cold path: take that instead — least
-                    # disruption afresh by interior point, the tie-break by the primal simplex from
-                    # the phase before's basis (a couple of pivots above this size).
-                    timings[name + "_warm_abandoned"] = pivots
-                    timings[name + "_warm_seconds"] = time.perf_counter() - t_phase
-                    if before is not None and before.valid:
-                        h.setBasis(before)
-                        h.setOptionValue("solver", "simplex")
-                        h.setOptionValue("simplex_strategy", WARM_SIMPLEX["primal"])
-                    else:
-                        h.clearSolver()
-                        _use_ipm(h)
-                    h.run()
-                    pivots += float(h.getInfo().simplex_iteration_count)
+            abandoned = capped and h.getModelStatus() == _iteration_limit()
+            if abandoned or (from_old and _highs_status(h) != "optimal"):
+                # The warm path is longer than the phase's cold path (or ended without an optimum):
+                # take the cold path instead (_cold_phase), as a phase not started warm would.
+                timings[name + ("_warm_abandoned" if abandoned else "_warm_failed")] = pivots
+                timings[name + "_warm_seconds"] = time.perf_counter() - t_phase
+                _cold_phase(h, lp, before, disruption=c is lp.disruption)
+                h.run()
+                pivots += float(h.getInfo().simplex_iteration_count)
             timings[name] = time.perf_counter() - t_phase
             timings[name + "_iterations"] = pivots
             timings[name + "_from_old"] = float(from_old)  # began at the old model's basis of this phase
             if _highs_status(h) != "optimal":
+                # The plan is optimal for the primary objective but not the one this phase picks
+                # among the optimal ones: said, never handed on as if it were (SolverError upstream).
+                unfinished = f"{PHASE_WORDS[name]} phase ended {_highs_status(h)} " \
+                             f"({h.modelStatusToString(h.getModelStatus())})"
                 break
             if basis is not None:
                 basis.phases.append(PhaseBasis(h.getBasis()))
@@ -784,7 +798,38 @@ def _solve_highs(lp: LinearProgram, time_limit: float | None, lexicographic: boo
         timings["phase2"] = time.perf_counter() - t1
     return Solution(status, x, float(lp.objective @ x) * lp.objective_scale, activity, dual, "highs", 0.0,
                     proven_optimal=status == "optimal", timings=timings, warm=basis, warm_started=warmed,
-                    **mip)
+                    unfinished=unfinished, **mip)
+
+
+PHASE_WORDS = {"disruption": "least-disruption", "tiebreak": "tie-break"}
+
+
+def finished(sol: Solution, what: str) -> Solution:
+    """``sol``, unless one of its later phases ended without an optimum (``sol.unfinished``): then a
+    :class:`SolverError` naming ``what`` was solved. Its plan would be optimal for the primary
+    objective but not the one the engine promises (least disruption, one plan whatever the
+    solver), and nothing downstream could tell."""
+    if sol.unfinished:
+        other = "cbc" if sol.solver == "highs" else "highs"
+        raise SolverError(f"{what}: its {sol.unfinished}, so its plan is optimal but not the one the later "
+                          f"phases pick among the optimal ones; try --solver {other}")
+    return sol
+
+
+def _cold_phase(h, lp: LinearProgram, before, disruption: bool) -> None:
+    """Set ``h`` to solve the current phase as it is solved when not started from the old model's
+    basis: least disruption above :data:`IPM_ABOVE` columns afresh by interior point, anything
+    else by the primal simplex from the phase before's basis ``before`` (afresh when there is none)."""
+    if disruption and lp.n > IPM_ABOVE:
+        h.clearSolver()
+        _use_ipm(h)
+        return
+    if before is not None and before.valid:
+        h.setBasis(before)
+    else:
+        h.clearSolver()
+    h.setOptionValue("solver", "simplex")
+    h.setOptionValue("simplex_strategy", WARM_SIMPLEX["primal"])
 
 
 REDUCED_COST_TOL = 1e-7  # a reduced cost this far from zero keeps its column off the optimal face
@@ -1016,19 +1061,33 @@ def _solve_cbc(lp: LinearProgram, time_limit: float | None, lexicographic: bool)
         dual[r] = d
     if primary_empty:
         dual[:] = 0.0  # nothing can raise an objective that is zero everywhere
+    unfinished = ""
     if lexicographic and status == "optimal" and not primary_empty:
         t2 = time.perf_counter()
         held, slack = lp.objective, _hold_slack(lp, first=True)
         for k, c in enumerate(_later_objectives(lp)):
+            name = "disruption" if c is lp.disruption else "tiebreak"
             nz = np.flatnonzero(held)
-            if len(nz):
-                zh = float(held @ x)
-                prob += (pulp.LpAffineExpression([(xs[i], float(held[i])) for i in nz])
-                         >= zh - slack * max(1.0, abs(zh))), f"held_{k}"
+            zh = float(held @ x) if len(nz) else 0.0
+
+            def hold(relative: float, k=k, nz=nz, held=held, zh=zh) -> None:
+                if len(nz):
+                    prob.constraints.pop(f"held_{k}", None)
+                    prob.addConstraint(pulp.LpAffineExpression([(xs[i], float(held[i])) for i in nz])
+                                       >= zh - relative * max(1.0, abs(zh)), f"held_{k}")
+
+            hold(slack)
             cz = np.flatnonzero(c)
             prob.setObjective(pulp.LpAffineExpression([(xs[i], float(c[i])) for i in cz]))
             _cbc_run(prob, time_limit)
+            if prob.status == -1 and len(nz) and slack < CBC_HOLD_RETRY:
+                # The plan CBC hands back through PuLP is rounded, so the objective it is held at can
+                # lie a little above what any plan reaches: held again at the rounding's width.
+                timings[name + "_hold_widened"] = CBC_HOLD_RETRY
+                hold(CBC_HOLD_RETRY)
+                _cbc_run(prob, time_limit)
             if prob.status != 1:
+                unfinished = f"{PHASE_WORDS[name]} phase ended {pulp.LpStatus.get(prob.status, 'error').lower()}"
                 break
             x = np.array([v.varValue or 0.0 for v in xs])
             held, slack = c, _hold_slack(lp, first=False)
@@ -1036,7 +1095,7 @@ def _solve_cbc(lp: LinearProgram, time_limit: float | None, lexicographic: bool)
     A, _, _, _ = lp.matrix()
     activity = A @ x
     return Solution(status, x, float(lp.objective @ x) * lp.objective_scale, activity, dual, "cbc", 0.0,
-                    proven_optimal=status == "optimal", timings=timings, **mip)
+                    proven_optimal=status == "optimal", timings=timings, unfinished=unfinished, **mip)
 
 
 def options_used(solver: str, time_limit: float | None = None) -> dict[str, str]:

@@ -64,7 +64,7 @@ from optimiser.anchor import anchored
 from optimiser.build import create_model
 from optimiser.levels import RunResult, allocations_from, settle
 from optimiser.lp import MONEY_SCALE
-from optimiser.solve import solve
+from optimiser.solve import finished, solve
 
 # The contract's columns first, in its order; then the estimate and the gains in every measure.
 ASK_COLUMNS = ["rank", "pot_code", "change", "area_code", "cohort_code", "year", "gain_outcomes",
@@ -557,6 +557,7 @@ def solve_with(case: Case, pool: frozenset[str], solver: str, warm=None, lexicog
     sol = solve(lp, solver=solver, warm=warm, lexicographic=lexicographic, tiebreak_warm=anchor)
     if sol.status != "optimal":
         return None
+    finished(sol, "an ask's re-solve")
     alloc = allocations_from(lp.variables, settle(lp, sol.x), case) if lexicographic else None
     return BaseLevel(sol.objective, alloc, sol.warm)
 

@@ -62,7 +62,7 @@ from optimiser.families.transition import MAX_MOVED
 from optimiser.levels import LevelResult, allocations_from, default_pool, level_totals, optimise_case, settle
 from optimiser.lp import LinearProgram
 from optimiser.objective import MEASURE, UNIT_LONG
-from optimiser.solve import solve
+from optimiser.solve import finished, solve
 
 FRONTIER_COLUMNS = ["level", "step", "max_moved_share", "money_moved", "money_moved_share", "objective_value",
                     "outcomes", "participants", "value", "share_of_dividend", "status"]
@@ -212,6 +212,7 @@ def _solve_step(case: Case, lp: LinearProgram, level: str, solver: str, time_lim
     if sol.status not in ("optimal", "time_limit"):
         raise SolverError(f"a step of the {level} level's frontier could not be solved: {sol.status} "
                           f"{sol.message}".strip())
+    finished(sol, f"a step of the {level} level's frontier")
     alloc = allocations_from(lp.variables, settle(lp, sol.x), case)
     return LevelResult(level, sol.status, alloc, level_totals(case, alloc), lp, sol)
 

@@ -136,7 +136,7 @@ def price_rule(ctx: RealismContext, job: tuple[str, str]) -> dict:
     """One row of :data:`REALISM_COLUMNS`: the ``job``'s level solved again with its rule lifted."""
     from optimiser.build import create_model
     from optimiser.levels import solve_level
-    from optimiser.solve import solve
+    from optimiser.solve import finished, solve
 
     rule, level = job
     r = next(x for x in RELAXATIONS if x.rule == rule)
@@ -153,6 +153,8 @@ def price_rule(ctx: RealismContext, job: tuple[str, str]) -> dict:
     if sol is not None and sol.status not in ("optimal", "time_limit", "infeasible"):
         raise SolverError(f"the {level} model without {r.words} could not be solved: {sol.status} "
                           f"{sol.message}".strip())
+    if sol is not None and sol.status == "optimal":
+        finished(sol, f"the {level} model without {r.words}")  # the plan's objective is what is read
     note = ""
     if sol is not None and sol.status != "infeasible":
         without = sol.objective
