@@ -284,7 +284,7 @@ def optimise(obj: Context, case: Path, out: Path, solver: str, time_limit: float
     from commissioning.writers.results import write_run_outputs
     from commissioning.inputs.scenario import load_case_with_scenario
 
-    check_target(out, force, [case] + ([scenario] if scenario else []))
+    check_target(out, force, [case] + ([scenario] if scenario else []), folder=True)
     c, warnings = load_case_with_scenario(case, scenario)
     print_warnings(warnings, obj.quiet)
     progress = Progress(obj.quiet)
@@ -422,7 +422,7 @@ def compare(obj: Context, case: Path, scenarios: tuple[Path, ...], out: Path, so
     from commissioning.analysis.sensitivity import progress_bar
 
     inputs = [case, *scenarios]
-    check_target(out, force, inputs)
+    check_target(out, force, inputs, folder=True)
     c, warnings, _ = check_scenarios(case, list(scenarios))
     print_warnings(warnings, obj.quiet)
     bar, task = progress_bar(len(scenarios), obj.quiet, "Solving scenarios")
@@ -469,7 +469,7 @@ def frontier(obj: Context, case: Path, out: Path, scenario: Path | None, solver:
     from commissioning.writers.frontier import write_frontier_outputs
 
     inputs = [case] + ([scenario] if scenario else [])
-    check_target(out, force, inputs)
+    check_target(out, force, inputs, folder=True)
     c, warnings = load_case_with_scenario(case, scenario)
     print_warnings(warnings, obj.quiet)
     progress = Progress(obj.quiet)
@@ -514,7 +514,7 @@ def sensitivity(obj: Context, case: Path, scenario: Path | None, need_spread: fl
     from commissioning.writers.sensitivity import write_sensitivity_outputs
 
     inputs = [case] + ([scenario] if scenario else [])
-    check_target(out, force, inputs)
+    check_target(out, force, inputs, folder=True)
     c, warnings = load_case_with_scenario(case, scenario)
     print_warnings(warnings, obj.quiet)
     from commissioning.analysis.cluster import runner
@@ -576,7 +576,7 @@ def robust(obj: Context, case: Path, scenario: Path | None, level: str, draws: i
     from commissioning.writers.robust import write_robust_outputs
 
     inputs = [case] + ([scenario] if scenario else [])
-    check_target(out, force, inputs)
+    check_target(out, force, inputs, folder=True)
     c, warnings = load_case_with_scenario(case, scenario)
     print_warnings(warnings, obj.quiet)
     settings = RobustSettings(level=level, draws=draws, test_draws=test_draws, need_spread=need_spread, seed=seed,
@@ -681,7 +681,7 @@ def agree(obj: Context, case: Path, out: Path, scenario: Path | None, from_dir: 
     from commissioning.inputs.scenario import load_case_with_scenario
 
     sources = [case] + [p for p in (scenario, from_dir, governance) if p is not None]
-    check_target(out, force, sources)
+    check_target(out, force, sources, folder=True)
     if pdf:
         from commissioning.writers.pdf import soffice
 

@@ -342,7 +342,8 @@ def check_workbook_safe(path: Path) -> None:
         raise CaseError(Problem(where, None, None, f"cannot be read: {e.strerror}", "a readable file")) from None
     if magic != b"PK\x03\x04":
         texty = bool(magic) and all(32 <= b < 127 or b in (9, 10, 13) for b in magic[:4].lstrip(b"\xef\xbb\xbf"))
-        hint = "a CSV or text file named .xlsx" if texty else "not a workbook"
+        hint = f"a CSV or text file named {path.suffix or 'without an extension'}" if texty else \
+            "not a workbook"
         raise CaseError(Problem(where, None, None, f"is {hint}", "an .xlsx workbook saved by Excel or LibreOffice"))
     try:
         with zipfile.ZipFile(path) as z:

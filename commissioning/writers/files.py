@@ -41,8 +41,9 @@ def _inside(child: Path, parent: Path) -> bool:
         return False
 
 
-def check_target(out: Path, force: bool, inputs: Iterable[Path] = ()) -> None:
-    """Refuse to overwrite inputs, write inside a case folder, or replace without ``force``."""
+def check_target(out: Path, force: bool, inputs: Iterable[Path] = (), folder: bool = False) -> None:
+    """Refuse to overwrite inputs, write inside a case folder, or replace without ``force``; with
+    ``folder`` (the output is a folder), refuse a file in its place before any work is done."""
     out = Path(out)
     for src in inputs:
         if src is None:
@@ -55,6 +56,33 @@ def check_target(out: Path, force: bool, inputs: Iterable[Path] = ()) -> None:
             raise OutputError(f"refusing to replace {out}: it contains the input {src}")
     if out.exists() and not force:
         raise OutputError(f"{out} already exists; use --force to replace it")
+    if folder and out.exists() and not out.is_dir():
+        raise OutputError(f"{out} exists and is not a folder")
+    _check_parent(out)
+
+
+def _check_parent(out: Path) -> None:
+    """Refuse, before any work is done, an output whose folder cannot be made or written: the
+    nearest existing folder above it must be a folder, and writable."""
+    above = out.resolve().parent
+    while not above.exists() and above != above.parent:
+        above = above.parent
+    if not above.is_dir():
+        raise OutputError(f"cannot write {out}: {above} is a file, not a folder")
+    if not os.access(above, os.W_OK | os.X_OK):
+        raise OutputError(f"cannot write {out}: the folder {above} is not writable")
+
+
+def _work_beside(out: Path, make):
+    """``make(parent)`` (a hidden work folder or file beside ``out``), the folder above made first;
+    what the system refuses is an :class:`OutputError` naming the path, not a crash."""
+    parent = out.resolve().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        sweep_leftovers(parent, out.name)
+        return make(parent)
+    except OSError as e:
+        raise OutputError(f"cannot write {out}: {e.strerror or e} ({e.filename or parent})") from None
 
 
 @contextlib.contextmanager
@@ -70,11 +98,9 @@ def output_folder(out: str | Path, force: bool = False, inputs: Iterable[Path] =
     """
     out = Path(out)
     inputs = list(inputs)
-    check_target(out, force, inputs)
+    check_target(out, force, inputs, folder=True)
     parent = out.resolve().parent
-    parent.mkdir(parents=True, exist_ok=True)
-    sweep_leftovers(parent, out.name)
-    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-{os.getpid()}-", dir=parent))
+    work = Path(_work_beside(out, lambda d: tempfile.mkdtemp(prefix=f".{out.name}.partial-{os.getpid()}-", dir=d)))
     os.chmod(work, 0o777 & ~_umask())  # mkdtemp makes it private; results are for the team
     try:
         yield work
@@ -104,10 +130,8 @@ def output_file(out: str | Path, force: bool = False, inputs: Iterable[Path] = (
     check_target(out, force, list(inputs))
     if out.exists() and out.is_dir():
         raise OutputError(f"{out} is a folder; give a file name")
-    parent = out.resolve().parent
-    parent.mkdir(parents=True, exist_ok=True)
-    sweep_leftovers(parent, out.name)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.partial-{os.getpid()}-", suffix=out.suffix, dir=parent)
+    fd, tmp = _work_beside(out, lambda d: tempfile.mkstemp(prefix=f".{out.name}.partial-{os.getpid()}-",
+                                                          suffix=out.suffix, dir=d))
     os.close(fd)
     tmp_path = Path(tmp)
     os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes it private

@@ -24,6 +24,7 @@ from string import Template
 
 from commissioning.inputs import schema as S
 from commissioning.inputs.settings import sheet_keys
+from commissioning.errors import OutputError
 from commissioning.writers.files import new_workbook, output_file
 from commissioning.writers.style import CASE_HEADER, ISO_DATE_FORMAT, SUBTITLE, TITLE, WRAP
 
@@ -67,6 +68,8 @@ def _choices(col: S.Column) -> tuple[str, ...]:
 
 def write_template(out: Path, force: bool = False) -> None:
     """Write a blank input workbook to ``out`` (atomically; an existing file needs ``force``)."""
+    if Path(out).suffix.lower() != ".xlsx":  # a workbook under another name would open as nothing
+        raise OutputError(f"cannot write the template as '{Path(out).name}': give a name ending in .xlsx")
     with output_file(Path(out), force) as tmp:
         wb = new_workbook(tmp)
         fmt = {

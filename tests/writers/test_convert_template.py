@@ -312,3 +312,56 @@ def test_filled_template_validates_and_equals_the_folder_case(template, tmp_path
     assert comparable(v.case) == comparable(folder_case)
     if optional:
         assert v.case.rules[0].origin == "sheet 'rules' row 2"
+
+
+@pytest.mark.parametrize("command", [["map", str(EXAMPLE), "--out"], ["template"], ["convert", str(EXAMPLE)]])
+def test_an_output_under_a_file_is_refused_before_any_work(tmp_path, command):
+    """An output whose folder would have to be made inside a file (or cannot be made at all) is an
+    output error, exit 2, naming the path, not a crash; nothing is left beside it."""
+    notes = tmp_path / "notes.txt"
+    notes.write_text("a file, not a folder")
+    target = notes / ("out" if command[0] == "map" else "case.xlsx")
+    res = CliRunner().invoke(main, [*command, str(target)])
+    assert res.exit_code == 2, res.output
+    assert f"cannot write {target}: {notes} is a file, not a folder" in res.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_an_output_folder_the_system_refuses_is_said(tmp_path, monkeypatch):
+    import tempfile
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(tmp_path))
+
+    monkeypatch.setattr(tempfile, "mkdtemp", refuse)
+    res = CliRunner().invoke(main, ["map", str(EXAMPLE), "--out", str(tmp_path / "out")])
+    assert res.exit_code == 2, res.output
+    assert f"cannot write {tmp_path / 'out'}: Permission denied ({tmp_path})" in res.output
+
+
+def test_template_needs_an_xlsx_name(tmp_path):
+    res = CliRunner().invoke(main, ["template", str(tmp_path / "t.txt")])
+    assert res.exit_code == 2 and "cannot write the template as 't.txt': give a name ending in .xlsx" in res.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_text_file_given_as_a_workbook_is_named_by_its_own_extension(tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("pot_code,amount\n")
+    res = CliRunner().invoke(main, ["check", str(notes), "--case", str(EXAMPLE)])
+    assert res.exit_code == 2 and "notes.txt: is a CSV or text file named .txt" in res.output, res.output
+
+
+def test_a_file_where_a_folder_goes_is_refused_before_the_run(tmp_path, monkeypatch):
+    """``--force`` over a file where the output folder goes: refused at once (nothing is solved)."""
+    from optimiser import levels
+
+    def never(*args, **kwargs):
+        raise AssertionError("solved before the output was checked")
+
+    monkeypatch.setattr(levels, "optimise_case", never)
+    notes = tmp_path / "notes.txt"
+    notes.write_text("keep me")
+    res = CliRunner().invoke(main, ["optimise", str(EXAMPLE), "--out", str(notes), "--force"])
+    assert res.exit_code == 2 and f"{notes} exists and is not a folder" in res.output, res.output
+    assert notes.read_text() == "keep me"
