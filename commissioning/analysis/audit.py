@@ -14,7 +14,12 @@ values. Then:
   breach's scope first — and the Checks sheet row that shows it;
 * the **diff** from the proposal compares each ``amount`` with the row's ``proposed (£)``
   (the amount as issued), lists new rows and rows removed (by their ``ref``), and gives
-  the effect on participants, outcomes and value at the case's rates.
+  the effect on participants, outcomes and value at the case's rates;
+* where the workbook and the case disagree without breaking a rule, a **note** says so: an
+  edited unit cost on the Allocations sheet, an edited budget on the *Pooled budget* sheet
+  (the workbook's own Checks read that figure; this check the case's), a Cover whose *Form*
+  line is missing, blank or names no form (then the LLMA's rules are used, and said: never a
+  silent default), and a workbook drawn from other inputs (its fingerprint).
 
 An amount typed as a formula of numbers only (``=1000*12``) is read as its arithmetic; a
 formula that refers to other cells cannot be checked without evaluating the workbook
@@ -38,7 +43,7 @@ from optimiser.families.registry import family
 
 from commissioning.analysis import agreement_layout as AL
 from commissioning.analysis import limits as L
-from commissioning.analysis.forms import form_from_title
+from commissioning.analysis.forms import FORM_KEYS, form_from_title, form_of
 from commissioning.case.settlement import flexible_pots
 from commissioning.errors import CaseError, Problem
 from commissioning.case.model import Case
@@ -293,6 +298,40 @@ def _cover_facts(wb) -> dict[str, Any]:
     return facts
 
 
+def _budget_edits(wb, case: Case) -> list[str]:
+    """A note for each budget on the *Pooled budget* sheet that differs from the case's: the check
+    holds the plan to the case's budgets, while the workbook's own Checks read the sheet's, so an
+    edited budget would otherwise leave the two disagreeing without a word."""
+    from openpyxl.utils import get_column_letter
+
+    if AL.POOLED_BUDGET not in wb.sheetnames:
+        return []
+    table = _sheet_rows(wb, AL.POOLED_BUDGET)
+    years = set(case.years)
+    heads = [(r, [_text(v) for v in values]) for r, values in enumerate(table[:15], start=1)]
+    found = next(((r, t) for r, t in heads if "Pot code" in t or "pot_code" in t), None)
+    if found is None:
+        return []
+    head, texts = found
+    pot_col = (texts.index("Pot code") if "Pot code" in texts else texts.index("pot_code")) + 1
+    year_cols = {c: t for c, t in enumerate(texts, start=1) if t in years}
+    notes = []
+    for r in range(head + 1, len(table) + 1):
+        code = _text(_cell_of(table, r, pot_col))
+        if not code or code in ("Pot code", "pot_code"):
+            break  # the budget grid ends at its first blank row (the spend grid below is formulas)
+        if code not in case.pot:
+            continue
+        for c, y in year_cols.items():
+            v = _number(_cell_of(table, r, c))
+            want = case.budget.get((code, y), 0.0)
+            if v is not None and abs(v - want) > 0.005:
+                notes.append(f"sheet '{AL.POOLED_BUDGET}', cell {get_column_letter(c)}{r}: the {code} {y} budget "
+                             f"{_money(v)} differs from the case's {_money(want)}; the check uses the case (change "
+                             "the case to change a budget), while the workbook's own Checks read the sheet's figure")
+    return notes
+
+
 def _checks_rows(wb) -> dict[tuple[str, str, str, str, str], int]:
     """Checks sheet rows by (check words, pot, area, cohort, year), to point a breach at its row."""
     if AL.CHECKS not in wb.sheetnames:
@@ -328,11 +367,20 @@ def audit_agreement(path: str | Path, case: Case) -> Audit:
         facts = _cover_facts(wb)
         # The form says which level's rules hold (commissioning.analysis.forms): an integrated
         # settlement's plan is held to the settlement's, its pool the settlement's flexible pots.
-        form = form_from_title(_text(facts.get(AL.COVER_FORM)))
+        written = _text(facts.get(AL.COVER_FORM))
+        form = form_from_title(written)
+        if form is None:
+            # Never a silent default: the rules checked by are said (an older workbook has no line).
+            form = form_of(None)
+            said = f"says '{written}'" if written else "is missing or blank"
+            audit.notes.append(f"sheet 'Cover': the {AL.COVER_FORM} line {said}, which names no agreement form "
+                               f"({', '.join(FORM_KEYS)}): checked by the rules of the {form.key} "
+                               f"({form.title})")
         audit.form = form.key
         pool = flexible_pots(case) if form.level == "settlement" else L.agreement_pool(case)
         rows = read_allocations(wb, case, pool, audit)
         checks_at = _checks_rows(wb)
+        audit.notes.extend(_budget_edits(wb, case))
     finally:
         wb.close()
     audit.rows = len(rows)

@@ -78,10 +78,11 @@ def form_of(key: str | None) -> Form:
     return FORMS[key]
 
 
-def form_from_title(words: str | None) -> Form:
-    """The form a Cover's *Form* line names (its key, as written there); the LLMA when absent."""
+def form_from_title(words: str | None) -> Form | None:
+    """The form a Cover's *Form* line names (its key, as written there); None when it names none
+    (the line missing, blank or edited: the caller says which form it checks by instead)."""
     text = (words or "").strip()
     for f in FORMS.values():
         if text == f.key or text.startswith(f.key + " "):
             return f
-    return FORMS[LLMA]
+    return None

@@ -314,3 +314,48 @@ def test_headers_in_words_or_as_keys_both_check(agreed, tmp_path):
     assert res.exit_code == 1 and f"cell {row['_amount_cell']}: pot SKILLS 2025-26 spends" in res.output
     assert "[Checks sheet, row" in res.output
     assert CHECK_HEADERS["holds"] == "holds"  # the Checks sheet's keys are its headers (plain words)
+
+
+@pytest.mark.parametrize("form", [None, "", "my own form"])
+def test_a_cover_that_names_no_form_is_checked_as_an_llma_and_said(agreed, tmp_path, form):
+    """The Cover's Form line says which rules the workbook is checked by; deleted, blanked or
+    edited, the LLMA's are used (the default form), and the note says so instead of nothing."""
+    case, book = agreed
+    path = tmp_path / "no-form.xlsx"
+    wb = openpyxl.load_workbook(book)
+    ws = wb["Cover"]
+    r = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "Form")
+    if form is None:
+        ws.delete_rows(r)
+    else:
+        ws.cell(r, 2).value = form
+    wb.save(path)
+    res = cli("check", path, "--case", case)
+    assert res.exit_code == 0, res.output  # the unedited plan holds by the LLMA's rules
+    said = "is missing or blank" if not form else f"says '{form}'"
+    assert f"sheet 'Cover': the Form line {said}, which names no agreement form" in res.output
+    assert "checked by the rules of the llma" in res.output
+    unedited = cli("check", book, "--case", case)
+    assert "names no agreement form" not in unedited.output
+
+
+def test_an_edited_budget_on_the_pooled_budget_sheet_is_said(agreed, tmp_path):
+    """The workbook's own Checks read the Pooled budget sheet's figures; ``check`` holds the plan to
+    the case's. A budget edited there is named with its cell, and the check still uses the case's."""
+    case, book = agreed
+    path = tmp_path / "budget.xlsx"
+    wb = openpyxl.load_workbook(book)
+    ws = wb["Pooled budget"]
+    head = next(r for r in range(1, 15) if ws.cell(r, 1).value == "Pot code")
+    years = {ws.cell(head, c).value: c for c in range(1, ws.max_column + 1)}
+    r = next(r for r in range(head + 1, head + 20) if ws.cell(r, 1).value == "SKILLS")
+    c = years["2025-26"]
+    was = ws.cell(r, c).value
+    ws.cell(r, c).value = was + 50000
+    wb.save(path)
+    res = cli("check", path, "--case", case)
+    assert res.exit_code == 0, res.output  # the plan still holds by the case's budgets
+    cell = f"{openpyxl.utils.get_column_letter(c)}{r}"
+    assert (f"sheet 'Pooled budget', cell {cell}: the SKILLS 2025-26 budget £{was + 50000:,.2f} differs from the "
+            f"case's £{was:,.2f}; the check uses the case") in res.output
+    assert "Pooled budget" not in cli("check", book, "--case", case).output
