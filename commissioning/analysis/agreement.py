@@ -213,6 +213,21 @@ class AgreementInputs:
         """The budgets of the pooled pots, summed over every year (£)."""
         return float(sum(b.amount for b in self.case.budgets if b.pot_code in self.pool))
 
+    def ring_fenced_budget(self) -> float:
+        """In the integrated-settlement form, the budgets of the settlement's funds outside its pool
+        (ring-fenced), summed over every year (£): with :meth:`pooled_budget`, the Settlement sheet's
+        total, so the two figures reconcile. 0 in the other forms."""
+        if self.level != "settlement":
+            return 0.0
+        return float(sum(b.amount for b in self.case.budgets
+                         if b.pot_code not in self.pool and self.case.pot[b.pot_code].settlement))
+
+    @property
+    def budget_label(self) -> str:
+        """What :meth:`pooled_budget` is called on the Summary sheet and in the command's words."""
+        return "Settlement's flexible funds over the term (£)" if self.level == "settlement" else \
+            "Pooled budget over the term (£)"
+
 
 def lead_body_of(case: Case) -> str:
     """The lead body: the case's ``lead_body``, else its first party, else words saying it is not named."""

@@ -736,7 +736,9 @@ def agree(obj: Context, case: Path, out: Path, scenario: Path | None, from_dir: 
     click.echo(f"{run_label(inputs.name, c.scenario)}: {inputs.shape.title}, DRAFT, {inputs.start_year} to "
                f"{inputs.end_year}")
     budget = "settlement" if inputs.level == "settlement" else "pooled"
-    click.echo(f"  {budget} budget £{inputs.pooled_budget():,.0f}; allocated £{total:,.2f}; "
+    fenced = inputs.ring_fenced_budget()
+    outside = f" (the flexible funds; £{fenced:,.0f} ring-fenced outside it)" if fenced else ""
+    click.echo(f"  {budget} budget £{inputs.pooled_budget():,.0f}{outside}; allocated £{total:,.2f}; "
                f"{inputs.levels[inputs.level]['outcomes']:,.0f} outcomes ({inputs.level} level); "
                f"fingerprint {c.fingerprint()}")
     click.echo(f"Wrote {out}: agreement.xlsx{', agreement.pdf' if pdf else ''}, allocations.csv, summary.json")

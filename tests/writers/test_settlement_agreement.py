@@ -358,3 +358,21 @@ def test_intentions_in_one_word(today, plan, word):
 def test_a_prefix_that_is_not_360giving_s_is_refused(case, agreed):
     result = CliRunner().invoke(main, ["export", str(agreed), "--case", str(case), "--prefix", "WYCA", "--force"])
     assert result.exit_code == 2 and "360G-" in result.output
+
+
+def test_the_settlement_budget_reconciles_with_the_settlement_sheet(tmp_path):
+    """The example's settlement: its flexible funds £238,500,000 (the plan's budget) and the
+    ring-fenced Skills Bootcamps £25,500,000 (three years of £8.5m) are the Settlement sheet's
+    £264,000,000 (£84m RDEL + £4m CDEL a year for three years), and both are said."""
+    example = Path(__file__).resolve().parents[2] / "examples" / "west-yorkshire"
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["agree", str(example), "--out", str(out), "--form", "integrated-settlement"])
+    assert result.exit_code == 0, result.output
+    assert "settlement budget £238,500,000 (the flexible funds; £25,500,000 ring-fenced outside it)" in result.output
+    wb = openpyxl.load_workbook(out / "agreement.xlsx", data_only=True)
+    summary = {r[0]: r[1] for r in rows_of(wb["Summary"]) if r[0]}
+    flexible = summary["Settlement's flexible funds over the term (£)"]
+    fenced = summary["   ring-fenced settlement funds, outside it (£)"]
+    totals = [r for r in rows_of(wb["Settlement"]) if str(r[0]).startswith("Total ")]
+    assert len(totals) == 3 and sum(r[4] + r[5] for r in totals) == 264_000_000
+    assert (flexible, fenced) == (238_500_000, 25_500_000) and flexible + fenced == 264_000_000

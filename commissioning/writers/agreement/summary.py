@@ -43,8 +43,10 @@ def write_summary(book: Book, draft: Draft, pooled: PooledBudgetAnchors, checks:
     ws.write_string(3, 0, "This agreement (live from the Allocations sheet)", b.subtitle)
     total = float(rows["amount"].sum())
     money, people = b.plain_money, b.whole_people  # whole pounds, whole people: the values stay exact
+    ring_fenced = inputs.ring_fenced_budget()
     head = [
-        ("Pooled budget over the term (£)", f"={pooled.pool_total}", inputs.pooled_budget(), money),
+        (inputs.budget_label, f"={pooled.pool_total}", inputs.pooled_budget(), money),
+        *([("   ring-fenced settlement funds, outside it (£)", None, ring_fenced, money)] if ring_fenced else []),
         ("Allocated by this agreement (£)", "=total_allocated", total, money),
         ("   as proposed (£, the Cover's figure)", "=proposed_total", total, money),
         ("   of which from pooled pots (£)", "=pooled_spend_total",
@@ -55,7 +57,10 @@ def write_summary(book: Book, draft: Draft, pooled: PooledBudgetAnchors, checks:
     ]
     for i, (label, f, cached, fmt) in enumerate(head):
         ws.write_string(4 + i, 0, label, b.label)
-        b.formula(ws, 4 + i, 1, f, fmt, cached)
+        if f is None:
+            b.number(ws, 4 + i, 1, cached, fmt)
+        else:
+            b.formula(ws, 4 + i, 1, f, fmt, cached)
     b.no_signed_zero(ws, 4, 1, 3 + len(head), 1)
     ws.write_string(4 + len(head), 0, "All checks hold", b.label)
     b.formula(ws, 4 + len(head), 1, "=all_checks_hold", b.ok, all(m.holds for m in draft.measured))
