@@ -247,6 +247,7 @@ def _overlaps(run, start, cands, taken, frame, measure, zero, max_pairs, solves,
             together = float(row["cumulative_gain"])
             out.append(_pair(cands[taken[0]], ck, 1, 2, a, b, together))
             continue
+        not_this = ""
         if partners and pairs < max_pairs:
             j = partners[0]
             cj = cands[taken[j]]
@@ -260,10 +261,15 @@ def _overlaps(run, start, cands, taken, frame, measure, zero, max_pairs, solves,
             if solved is not None:
                 together = _gain(start, _State(case, pool, solved), measure)
                 a, b = float(frame.iloc[j]["alone_gain"]), float(row["alone_gain"])
-                out.append(_pair(cj, ck, j + 1, k + 1, a, b, together))
-                continue
+                if a + b - together > max(zero, 0.01 * abs(b)):
+                    out.append(_pair(cj, ck, j + 1, k + 1, a, b, together))
+                    continue
+                # The pair measured does not overlap (together it gains as much as apart, or more):
+                # the step's overlap is with the others before it, and the pair is not named as one.
+                not_this = (f" (not step {j + 1} alone: the two together +{together:,.0f}, "
+                            f"{'more than' if together > a + b else 'as much as'} +{a + b:,.0f} apart)")
         out.append(dict(steps=[k + 1], asks=[ck.words], alone=[float(row["alone_gain"])],
                         together=None, overlap=lost,
                         words=f"step {k + 1} adds +{float(row['marginal_gain']):,.0f} in the package, "
-                              f"+{float(row['alone_gain']):,.0f} alone: it overlaps the steps before it"))
+                              f"+{float(row['alone_gain']):,.0f} alone: it overlaps the steps before it{not_this}"))
     return out, solves

@@ -188,3 +188,25 @@ def test_relaxing_one_rule_after_another_removes_the_right_one(tmp_path, solver)
     assert steps["marginal_gain"].round(6).tolist() == [4.5, 2.5, 1.0]
     assert package.total["gain"] == pytest.approx(8.0) and package.sum_alone == pytest.approx(8.0)
     assert package.overlaps == [] and package.stopped == "every measured ask is in the package"
+
+
+def test_an_overlap_is_named_only_where_the_pair_gains_less_together():
+    """The example's package: step 3 loses +476 in the package (+5,291 there, +5,767 alone), but the
+    step it shares people with, step 2, gains more with it than apart (+11,377 against +10,714). That
+    pair is not called an overlap ("they reach the same people"): the step's own line says its
+    overlap is with the steps before it, not step 2 alone. Every pair named loses together."""
+    import re
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "west-yorkshire"
+    run = optimise_case(load_case(example), solver="highs")
+    asks, cands = measure_asks(run)
+    package = build_package(run, asks, cands)
+    words = [o["words"] for o in package.overlaps]
+    assert len(words) >= 2
+    for w in words:
+        m = re.match(r"steps \d+ and \d+ together \+([\d,]+), not \+([\d,]+)", w)
+        if m:
+            together, apart = (float(g.replace(",", "")) for g in m.groups())
+            assert together < apart, w
+    assert any("it overlaps the steps before it (not step 2 alone: the two together +11,377, more than "
+               "+10,714 apart)" in w for w in words), words
