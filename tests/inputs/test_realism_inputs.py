@@ -175,7 +175,7 @@ BAD_CELLS = [
     ("pots", 1, "capacity", -3,
      "pots.csv, row 3, column 'capacity': a negative value -3 (expected a whole number, 0 or more)"),
     ("pots", 1, "capacity", 12.5, "pots.csv, row 3, column 'capacity': 12.5 is not whole (expected a whole number)"),
-    ("pots", 0, "min_award", -5, "pots.csv, row 2, column 'min_award': a negative value -5 (expected 0 or more)"),
+    ("pots", 0, "min_award", -5, "pots.csv, row 2, column 'min_award': a negative value -£5 (expected 0 or more)"),
     ("pots", 0, "min_award", "lots",
      "pots.csv, row 2, column 'min_award': 'lots' is not a number (expected a number of pounds)"),
 ]

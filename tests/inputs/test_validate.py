@@ -141,7 +141,7 @@ def test_date_not_iso(tmp_path):
 
 def test_negative_money(tmp_path):
     assert_error(write_tiny_case(tmp_path / "c", budgets=changed("budgets", 0, amount=-5)),
-                 "budgets.csv, row 2, column 'amount': a negative value -5")
+                 "budgets.csv, row 2, column 'amount': a negative value -£5 (expected 0 or more)")
 
 
 @pytest.mark.parametrize("table,index,column,value,row", [
@@ -172,12 +172,13 @@ def test_share_outside_0_1(tmp_path, table, index, column, value, row):
 @pytest.mark.parametrize("value", [0, -10])
 def test_unit_cost_not_positive(tmp_path, value):
     assert_error(write_tiny_case(tmp_path / "c", pots=changed("pots", 0, unit_cost=value)),
-                 f"pots.csv, row 2, column 'unit_cost': {value:g} (expected an amount greater than 0)")
+                 f"pots.csv, row 2, column 'unit_cost': {'-' if value < 0 else ''}£{abs(value):g} (expected an amount "
+                 "greater than 0)")
 
 
 def test_rate_unit_cost_not_positive(tmp_path):
     case = write_tiny_case(tmp_path / "c", optional=True, rates=changed("rates", 0, optional=True, unit_cost=0))
-    assert_error(case, "rates.csv, row 2, column 'unit_cost': 0 (expected an amount greater than 0)")
+    assert_error(case, "rates.csv, row 2, column 'unit_cost': £0 (expected an amount greater than 0)")
 
 
 def test_end_before_start(tmp_path):
@@ -363,7 +364,7 @@ WORKBOOK_ERRORS = [
     ("pots", 4, "can_match", "maybe", "sheet 'pots', row 4, column 'can_match': 'maybe' (expected yes or no)"),
     ("pots", 3, "geography", "A9", "sheet 'pots', row 3, column 'geography': unknown area or footprint code 'A9'"),
     ("budgets", 2, "year", "2025/26", "sheet 'budgets', row 2, column 'year': '2025/26' is not a financial year"),
-    ("budgets", 4, "amount", -5, "sheet 'budgets', row 4, column 'amount': a negative value -5"),
+    ("budgets", 4, "amount", -5, "sheet 'budgets', row 4, column 'amount': a negative value -£5"),
     ("need", 5, "area_code", "A9", "sheet 'need', row 5, column 'area_code': unknown area code 'A9'"),
     ("need", 2, "people", -3, "sheet 'need', row 2, column 'people': a negative value -3"),
     ("cohorts", 3, "outcome_rate", 1.5, "sheet 'cohorts', row 3, column 'outcome_rate': 1.5 is outside 0-1"),
