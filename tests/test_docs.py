@@ -155,7 +155,10 @@ def test_every_key_of_a_scenario_entry_is_documented_in_its_section(key):
 
 
 def yaml_examples() -> list[str]:
-    return re.findall(r"^```yaml\n(.*?)^```", read("scenario-format.md"), flags=re.M | re.S)
+    """Every YAML example of docs/scenario-format.md, then the README's scenarios."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    return [*re.findall(r"^```yaml\n(.*?)^```", read("scenario-format.md"), flags=re.M | re.S),
+            *(t for t in re.findall(r"^```yaml\n(.*?)^```", readme, flags=re.M | re.S) if t.startswith("name:"))]
 
 
 @pytest.fixture(scope="module")

@@ -30,6 +30,8 @@ CONTENTS = {
     AL.OUTCOMES: "participants, outcomes and value by area and year",
     AL.SETTLEMENT: "the settlement table as published (functional responsibility, fund, home department, "
                    "allocation mechanism, RDEL, CDEL) year by year, with the cross-theme limit",
+    AL.VALUE: "the present value of benefits and costs of this allocation (live), with the discount rate and "
+              "optimism bias as editable inputs",
     AL.FRAMEWORK: "for each theme: outcomes, indicators and yearly targets from this allocation, against today",
     AL.FLEXIBILITIES: "the asks, ranked by measured gain",
     AL.DUPLICATION: "the register from the map and the optimiser",
@@ -127,9 +129,9 @@ def write_cover(book: Book, draft: Draft, figures: TransitionFigures | None = No
     ws.write_string(r, 0, "Contents", b.subtitle)
     r += 1
     for name in [*AL.sheets_of(case.valuation.valued, inputs.level == "settlement"), RECORD_SHEET]:
-        words = CONTENTS.get(name)
-        if words is None:
-            continue
+        if name == AL.COVER:
+            continue  # the page being read
+        words = CONTENTS[name]  # every other sheet is listed
         ws.write_string(r, 0, name, b.label)
         b.wrapped(ws, r, 1, words, value_width)
         r += 1
