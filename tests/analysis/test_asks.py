@@ -519,7 +519,7 @@ def test_a_cbc_phase_held_too_tightly_for_its_rounded_plan_is_held_again(monkeyp
             lp = anchored(create_model(changed, pool=pool), base.allocations)
             sol = solve(lp, solver=s, warm=base.warm)
             assert sol.unfinished == ""
-            widened += sol.timings.get("tiebreak_hold_widened", 0.0) == solve_module.CBC_HOLD_RETRY
+            widened += sol.timings.get("tiebreak_hold_widened", 0.0) == 1.0  # the anchor's hold alone
             moved[s] = _moved(base.allocations, allocations_from(lp.variables, settle(lp, sol.x), changed))
         assert moved["cbc"] == pytest.approx(moved["highs"], abs=1000.0)
     assert widened >= 2  # at least two of the four were held again (measured: ranks 1, 2 and 4 of 12)

@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 import pytest
-from hypothesis import HealthCheck, Phase, assume, given, settings
+from hypothesis import HealthCheck, Phase, assume, example, given, settings
 
 from commissioning.case import years as fy
 from commissioning.errors import InfeasibleError
@@ -167,10 +167,115 @@ def run_both(case):
     return runs
 
 
+# A draw hypothesis found (CI, 4 December 2026): CBC's plan met the pooled level's held primary only to its
+# tolerance (2.5e-8 above the true optimum), so its tie-break with least disruption held as well was
+# infeasible; optimiser.solve now widens every hold so far and solves it (CBC_HOLD_RETRY).
+CBC_HELD_TOO_HIGH = {'areas': ['A1', 'A2'],
+                      'cohorts': [{'cohort_code': 'C1',
+                                   'cohort_name': 'Cohort C1',
+                                   'outcome': 'job entry',
+                                   'outcome_rate': 0.2,
+                                   'value_per_outcome': None},
+                                  {'cohort_code': 'C2',
+                                   'cohort_name': 'Cohort C2',
+                                   'outcome': 'job entry',
+                                   'outcome_rate': 0.6,
+                                   'value_per_outcome': 2500},
+                                  {'cohort_code': 'C3',
+                                   'cohort_name': 'Cohort C3',
+                                   'outcome': 'job entry',
+                                   'outcome_rate': 0.1,
+                                   'value_per_outcome': 1000}],
+                      'pots': [{'pot_code': 'P1',
+                                'pot_name': 'Pot P1',
+                                'department': 'DfE',
+                                'geography': 'F1',
+                                'cohorts': 'C1;C2',
+                                'start': '2025-04-01',
+                                'end': '2028-03-31',
+                                'unit_cost': 250,
+                                'carry_forward': 0,
+                                'match_rate': 0.0,
+                                'can_match': 'no',
+                                'poolable': 'yes',
+                                'basis': 'formula'},
+                               {'pot_code': 'P2',
+                                'pot_name': 'Pot P2',
+                                'department': 'DfE',
+                                'geography': 'F1',
+                                'cohorts': 'C1;C3',
+                                'start': '2027-04-01',
+                                'end': '2027-09-30',
+                                'unit_cost': 2500,
+                                'carry_forward': 0,
+                                'match_rate': 0.1,
+                                'can_match': 'yes',
+                                'poolable': 'yes',
+                                'basis': 'formula'},
+                               {'pot_code': 'P3',
+                                'pot_name': 'Pot P3',
+                                'department': 'DfE',
+                                'geography': 'A1;A2',
+                                'cohorts': 'C1;C2',
+                                'start': '2025-04-01',
+                                'end': '2026-03-31',
+                                'unit_cost': 800,
+                                'carry_forward': 1,
+                                'match_rate': 0.1,
+                                'can_match': 'yes',
+                                'poolable': 'no',
+                                'basis': 'formula'},
+                               {'pot_code': 'P4',
+                                'pot_name': 'Pot P4',
+                                'department': 'DfE',
+                                'geography': 'A2',
+                                'cohorts': 'C1;C2',
+                                'start': '2025-04-01',
+                                'end': '2027-03-31',
+                                'unit_cost': 1500,
+                                'carry_forward': 0,
+                                'match_rate': 0.0,
+                                'can_match': 'yes',
+                                'poolable': 'no',
+                                'basis': 'formula'}],
+                      'budgets': {('P1', '2025-26'): 7000,
+                                  ('P1', '2026-27'): 78003.43,
+                                  ('P1', '2027-28'): 65000,
+                                  ('P2', '2027-28'): 75000,
+                                  ('P3', '2025-26'): 35000,
+                                  ('P4', '2025-26'): 0,
+                                  ('P4', '2026-27'): 0},
+                      'need': {('A1', 'C1', '2025-26'): 47,
+                               ('A1', 'C1', '2026-27'): 26,
+                               ('A1', 'C1', '2027-28'): 4,
+                               ('A1', 'C2', '2025-26'): 35,
+                               ('A1', 'C2', '2026-27'): 68,
+                               ('A1', 'C2', '2027-28'): 79,
+                               ('A1', 'C3', '2025-26'): 44,
+                               ('A1', 'C3', '2026-27'): 2,
+                               ('A1', 'C3', '2027-28'): 4,
+                               ('A2', 'C1', '2025-26'): 6,
+                               ('A2', 'C1', '2026-27'): 27,
+                               ('A2', 'C1', '2027-28'): 48,
+                               ('A2', 'C3', '2025-26'): 29,
+                               ('A2', 'C3', '2027-28'): 37},
+                      'footprints': {'F1': ['A1', 'A2']},
+                      'rates': [{'pot_code': 'P1', 'cohort_code': 'C1', 'unit_cost': 3000, 'outcome_rate': None},
+                                {'pot_code': 'P1', 'cohort_code': 'C2', 'unit_cost': 3000, 'outcome_rate': 0.8},
+                                {'pot_code': 'P3', 'cohort_code': 'C3', 'unit_cost': 1200, 'outcome_rate': 0.4},
+                                {'pot_code': 'P3', 'cohort_code': 'C1', 'unit_cost': 1200, 'outcome_rate': None}],
+                      'provision': {('P3', 'A2', 'C3', '2025-26'): 19000,
+                                    ('P4', 'A2', 'C1', '2026-27'): 8000,
+                                    ('P4', 'A2', 'C2', '2025-26'): 23000},
+                      'rules': None,
+                      'settings': {'equity_floor': 0.5}}
+
+
 # No shrinking: a draw costs about half a second with both solvers, and shrinking a failure
 # took minutes; the failing draw is printed whole (it is small) and replays from the database.
 @settings(max_examples=25, deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate],
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@example(spec=CBC_HELD_TOO_HIGH)
 @given(spec=random_case_specs())
 def test_invariants_on_random_cases(spec):
     # One test for all invariants, so that each draw is optimised once per solver.
