@@ -29,6 +29,8 @@ import multiprocessing
 import os
 from concurrent.futures import Future, ProcessPoolExecutor
 
+from commissioning.errors import CommissioningError
+
 # Below this many eligible cells (the aligned model's size) the re-solves take under a second
 # and a second interpreter is not worth starting. The same size at which `auto` picks HiGHS.
 PARALLEL_ABOVE = 10_000
@@ -227,7 +229,8 @@ def deal(fn, shared, items: list, workers=None, advance=None, words=None, what: 
         advance(0, f"waiting for the {sum(len(idx) for _, idx, _ in pending)} {what} made in another process")
     collect(block=True)
     for e, idx in failed.values():
-        said_failed(what, e)
+        if not isinstance(e, CommissioningError):  # the case's own trouble is raised again below, not blamed
+            said_failed(what, e)                   # on the worker (a solver error, a collision)
         for i in sorted(idx):
             finished([i], [fn(shared, items[i])])
     return results
@@ -329,13 +332,14 @@ class Early:
                 continue
             advance(1)
         self.futures = {}
-        if lost:
+        first = lost[next(i for i in self.order if i in lost)] if lost else None
+        if lost and not isinstance(first, CommissioningError):
             # The first failure in the order sent: a later task's may only follow from it (the
             # first carries the shared object, and a worker that could not read it fails the rest).
-            said_failed(self.what, lost[next(i for i in self.order if i in lost)])
-            for i in sorted(lost):
-                out[i] = self.fn(self.shared, self.items[i])
-                advance(1)
+            said_failed(self.what, first)
+        for i in sorted(lost):  # made here: the case's own trouble is raised again, here
+            out[i] = self.fn(self.shared, self.items[i])
+            advance(1)
         return out
 
 

@@ -357,3 +357,37 @@ def test_early_items_cancelled_are_let_go():
     early.cancel()
     assert [f.cancelled() for f, _, _ in w.tasks] == [False, True, True]
     assert early.busy() == 0.0 and early.take_back() == [] and early.results() == {}
+
+
+def _refuses_three(shared, item):
+    from commissioning.errors import SolverError
+
+    if item == 3:
+        raise SolverError("the ask's re-solve: its tie-break phase ended infeasible")
+    return item + shared
+
+
+def test_the_case_s_own_error_in_a_worker_is_raised_not_blamed_on_the_worker(capsys):
+    """A solver error or a collision met in the worker is the case's, not the worker's: it is raised
+    (made again here, where it happens again), and nothing says the second process failed."""
+    from commissioning.errors import SolverError
+
+    class Inline:
+        extra = 1
+
+        def submit(self, fn, *args):
+            f = Future()
+            try:
+                f.set_result(fn(*args))
+            except Exception as e:
+                f.set_exception(e)
+            return f
+
+    workers_module._SHARED.clear()
+    with pytest.raises(SolverError, match="tie-break phase ended infeasible"):
+        workers_module.deal(_refuses_three, 100, [0, 1, 2, 3], Inline())  # 1 and 3 go to the worker
+    workers_module._SHARED.clear()
+    early = workers_module.Early(_refuses_three, 100, [2, 3], Inline(), [1, 2])
+    with pytest.raises(SolverError, match="tie-break phase ended infeasible"):
+        early.results()
+    assert "failed" not in capsys.readouterr().err
