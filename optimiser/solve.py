@@ -16,7 +16,8 @@ again at :data:`CBC_HOLD_RETRY`, the newest hold and then every one (CBC, whose 
 a hold only to its tolerance and comes back rounded); if it still fails the
 :class:`Solution` says so (``unfinished``) and :func:`finished` turns that into a
 :class:`~commissioning.errors.SolverError` wherever a plan is read: never the phase before's
-plan handed on as the promised one.
+plan handed on as the promised one. (Stopped by the caller's time limit instead, the solve's
+status is ``time_limit``, as when phase one is stopped.)
 Shadow prices come from the first phase and are reported in one convention whatever the
 solver: ``dual[i] = ∂(optimal objective, natural units) / ∂(binding bound of row i, model
 units)`` — positive for a ≤ row whose loosening helps, negative for a ≥ row whose
@@ -636,6 +637,12 @@ def _iteration_limit():
     return highspy.HighsModelStatus.kIterationLimit
 
 
+def _time_limit():
+    import highspy
+
+    return highspy.HighsModelStatus.kTimeLimit
+
+
 def _later_objectives(lp: LinearProgram) -> list[np.ndarray]:
     """The objectives after the primary, in order: least disruption (when on), then the tie-break."""
     out = []
@@ -786,10 +793,15 @@ def _solve_highs(lp: LinearProgram, time_limit: float | None, lexicographic: boo
             timings[name + "_iterations"] = pivots
             timings[name + "_from_old"] = float(from_old)  # began at the old model's basis of this phase
             if _highs_status(h) != "optimal":
-                # The plan is optimal for the primary objective but not the one this phase picks
-                # among the optimal ones: said, never handed on as if it were (SolverError upstream).
-                unfinished = f"{PHASE_WORDS[name]} phase ended {_highs_status(h)} " \
-                             f"({h.modelStatusToString(h.getModelStatus())})"
+                if time_limit and h.getModelStatus() == _time_limit():
+                    # Stopped by the user's time limit: the run's status says so (the best found, not
+                    # proven), as when phase one is stopped; not an error.
+                    status = "time_limit"
+                else:
+                    # The plan is optimal for the primary objective but not the one this phase picks
+                    # among the optimal ones: said, never handed on as if it were (SolverError upstream).
+                    unfinished = f"{PHASE_WORDS[name]} phase ended {_highs_status(h)} " \
+                                 f"({h.modelStatusToString(h.getModelStatus())})"
                 break
             if basis is not None:
                 basis.phases.append(PhaseBasis(h.getBasis()))
@@ -1097,7 +1109,10 @@ def _solve_cbc(lp: LinearProgram, time_limit: float | None, lexicographic: bool)
                     hold(j, cols, h_j, z_j, max(s_j, CBC_HOLD_RETRY))
                 _cbc_run(prob, time_limit)
             if prob.status != 1:
-                unfinished = f"{PHASE_WORDS[name]} phase ended {pulp.LpStatus.get(prob.status, 'error').lower()}"
+                if prob.status == 0 and time_limit:
+                    status = "time_limit"  # stopped by the user's time limit: said as for phase one
+                else:
+                    unfinished = f"{PHASE_WORDS[name]} phase ended {pulp.LpStatus.get(prob.status, 'error').lower()}"
                 break
             x = np.array([v.varValue or 0.0 for v in xs])
             held, slack = c, _hold_slack(lp, first=False)

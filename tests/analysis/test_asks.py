@@ -539,3 +539,31 @@ def test_the_example_s_asks_move_the_same_money_with_either_solver():
     assert (cbc["gain"] - highs["gain"]).abs().max() < 0.01
     assert (cbc["gain_per_million"].fillna(0) - highs["gain_per_million"].fillna(0)).abs().max() < 0.01
     assert (cbc["gain_participants"] - highs["gain_participants"]).abs().max() < 0.05
+
+
+def test_a_later_phase_stopped_by_the_time_limit_is_the_run_s_time_limit_not_an_error(monkeypatch):
+    """The user's time limit reached in a later phase (forced here: the limit set to nothing as the
+    warm phase begins) makes the solve's status ``time_limit`` (the best found, said as when phase one
+    is stopped), not an unfinished phase and not a solver error."""
+    from commissioning.analysis.asks import AskContext, choose_candidates
+    from optimiser import solve as solve_module
+    from optimiser.anchor import anchored
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "west-yorkshire"
+    run = optimise_case(load_case(example), solver="highs")
+    ctx = AskContext.of(run)
+    cand = choose_candidates(run, max_measured=1)[0][0]
+    base = ctx.pooled if cand.pool_against else ctx.aligned
+    changed = ctx.case if cand.pool_against else apply_candidate(ctx.case, cand)
+    pool = frozenset(ctx.pool | {cand.pot_code}) if cand.pool_against else frozenset()
+    lp = anchored(create_model(changed, pool=pool), base.allocations)
+    real_apply = solve_module.WarmStart.apply_phase
+
+    def out_of_time(self, k, h, mapped):
+        h.setOptionValue("time_limit", 1e-9)
+        return real_apply(self, k, h, mapped)
+
+    monkeypatch.setattr(solve_module.WarmStart, "apply_phase", out_of_time)
+    sol = solve(lp, solver="highs", warm=base.warm, tiebreak_warm=True, time_limit=600)
+    assert sol.status == "time_limit" and not sol.proven_optimal and sol.unfinished == ""
+    assert solve_module.finished(sol, "the ask") is sol
