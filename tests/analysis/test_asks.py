@@ -436,6 +436,28 @@ def test_an_asks_tie_break_from_the_levels_basis_reaches_the_plan_of_the_phase_b
         assert np.abs(merged["amount_warm"] - merged["amount_before"]).max() < 1.0
 
 
+def _ask_model(run, cand):
+    """An ask's anchored model as ``asks._measure`` builds it, the level it is measured against (its
+    allocations and bases) and the case with the ask's change."""
+    from commissioning.analysis.asks import AskContext
+    from optimiser.anchor import anchored
+
+    ctx = AskContext.of(run)
+    base = ctx.pooled if cand.pool_against else ctx.aligned
+    changed = ctx.case if cand.pool_against else apply_candidate(ctx.case, cand)
+    pool = frozenset(ctx.pool | {cand.pot_code}) if cand.pool_against else frozenset()
+    return anchored(create_model(changed, pool=pool), base.allocations), base, changed
+
+
+def _best_ask_model():
+    """The example's best-estimated ask (HiGHS), as :func:`_ask_model` gives it."""
+    from commissioning.analysis.asks import choose_candidates
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "west-yorkshire"
+    run = optimise_case(load_case(example), solver="highs")
+    return _ask_model(run, choose_candidates(run, max_measured=1)[0][0])
+
+
 @pytest.mark.parametrize("recovers", [True, False])
 def test_a_warm_later_phase_that_fails_takes_the_cold_path_or_is_said(monkeypatch, recovers):
     """A later phase started from the old model's basis that ends without an optimum (forced here:
@@ -444,20 +466,11 @@ def test_a_warm_later_phase_that_fails_takes_the_cold_path_or_is_said(monkeypatc
     not handed on as the tie-broken one: ``unfinished`` says which phase, and ``finished`` raises."""
     import numpy as np
 
-    from commissioning.analysis.asks import AskContext, choose_candidates
     from commissioning.errors import SolverError
     from optimiser import solve as solve_module
-    from optimiser.anchor import anchored
     from optimiser.levels import allocations_from, settle
 
-    example = Path(__file__).resolve().parents[2] / "examples" / "west-yorkshire"
-    run = optimise_case(load_case(example), solver="highs")
-    ctx = AskContext.of(run)
-    cand = choose_candidates(run, max_measured=1)[0][0]
-    base = ctx.pooled if cand.pool_against else ctx.aligned
-    changed = ctx.case if cand.pool_against else apply_candidate(ctx.case, cand)
-    pool = frozenset(ctx.pool | {cand.pot_code}) if cand.pool_against else frozenset()
-    lp = anchored(create_model(changed, pool=pool), base.allocations)
+    lp, base, changed = _best_ask_model()
     cold = solve(lp, solver="highs", warm=base.warm)  # the tie-break from the phase before, as usual
 
     real_apply, real_cold = solve_module.WarmStart.apply_phase, solve_module._cold_phase
@@ -545,18 +558,9 @@ def test_a_later_phase_stopped_by_the_time_limit_is_the_run_s_time_limit_not_an_
     """The user's time limit reached in a later phase (forced here: the limit set to nothing as the
     warm phase begins) makes the solve's status ``time_limit`` (the best found, said as when phase one
     is stopped), not an unfinished phase and not a solver error."""
-    from commissioning.analysis.asks import AskContext, choose_candidates
     from optimiser import solve as solve_module
-    from optimiser.anchor import anchored
 
-    example = Path(__file__).resolve().parents[2] / "examples" / "west-yorkshire"
-    run = optimise_case(load_case(example), solver="highs")
-    ctx = AskContext.of(run)
-    cand = choose_candidates(run, max_measured=1)[0][0]
-    base = ctx.pooled if cand.pool_against else ctx.aligned
-    changed = ctx.case if cand.pool_against else apply_candidate(ctx.case, cand)
-    pool = frozenset(ctx.pool | {cand.pot_code}) if cand.pool_against else frozenset()
-    lp = anchored(create_model(changed, pool=pool), base.allocations)
+    lp, base, changed = _best_ask_model()
     real_apply = solve_module.WarmStart.apply_phase
 
     def out_of_time(self, k, h, mapped):
