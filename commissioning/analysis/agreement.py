@@ -224,8 +224,9 @@ class AgreementInputs:
 
     @property
     def budget_label(self) -> str:
-        """What :meth:`pooled_budget` is called on the Summary sheet and in the command's words."""
-        return "Settlement's flexible funds over the term (£)" if self.level == "settlement" else \
+        """What :meth:`pooled_budget` is called on the Summary sheet (its label column holds ~32
+        characters: longer labels were cut off in print)."""
+        return "Flexible settlement funds (£)" if self.level == "settlement" else \
             "Pooled budget over the term (£)"
 
 

@@ -371,8 +371,8 @@ def test_the_settlement_budget_reconciles_with_the_settlement_sheet(tmp_path):
     assert "settlement budget £238,500,000 (the flexible funds; £25,500,000 ring-fenced outside it)" in result.output
     wb = openpyxl.load_workbook(out / "agreement.xlsx", data_only=True)
     summary = {r[0]: r[1] for r in rows_of(wb["Summary"]) if r[0]}
-    flexible = summary["Settlement's flexible funds over the term (£)"]
-    fenced = summary["   ring-fenced settlement funds, outside it (£)"]
+    flexible = summary["Flexible settlement funds (£)"]
+    fenced = summary["   ring-fenced, outside it (£)"]
     totals = [r for r in rows_of(wb["Settlement"]) if str(r[0]).startswith("Total ")]
     assert len(totals) == 3 and sum(r[4] + r[5] for r in totals) == 264_000_000
     assert (flexible, fenced) == (238_500_000, 25_500_000) and flexible + fenced == 264_000_000

@@ -46,7 +46,7 @@ def write_summary(book: Book, draft: Draft, pooled: PooledBudgetAnchors, checks:
     ring_fenced = inputs.ring_fenced_budget()
     head = [
         (inputs.budget_label, f"={pooled.pool_total}", inputs.pooled_budget(), money),
-        *([("   ring-fenced settlement funds, outside it (£)", None, ring_fenced, money)] if ring_fenced else []),
+        *([("   ring-fenced, outside it (£)", None, ring_fenced, money)] if ring_fenced else []),
         ("Allocated by this agreement (£)", "=total_allocated", total, money),
         ("   as proposed (£, the Cover's figure)", "=proposed_total", total, money),
         ("   of which from pooled pots (£)", "=pooled_spend_total",
