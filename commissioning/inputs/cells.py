@@ -92,7 +92,7 @@ def parse_cell(col: S.Column, v: Any) -> Any:
             # figure is a slip, and squaring it in the arithmetic would overflow.
             raise _Bad(f"{x:g} is implausibly large", "an amount below 10 trillion (1e13)")
         # Pounds as a finance team writes them (-£5,000,000, not -5e+06); other numbers as they are.
-        said = (f"-£{-x:,.2f}" if x < 0 else f"£{x:,.2f}").replace(".00", "") if k != S.NUMBER else f"{x:g}"
+        said = (f"-£{-x:,.2f}" if x < 0 else f"£{x:,.2f}").removesuffix(".00") if k != S.NUMBER else f"{x:g}"
         if k == S.POSITIVE_MONEY and x <= 0:
             raise _Bad(said, "an amount greater than 0")
         if x < 0:
